@@ -1,0 +1,1 @@
+"""The ``visemes`` command line: a thin layer over the library functions."""

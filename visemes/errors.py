@@ -1,0 +1,95 @@
+"""One exception tree for the whole distribution.
+
+Every error the library raises on purpose derives from :class:`VisemesError`, so callers can catch one
+type. Each message says what was wrong *and* what to do next; build messages with that in mind.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class VisemesError(Exception):
+    """Root of every error raised on purpose by visemes, lang_packs, alignment and models."""
+
+
+class InputError(VisemesError, ValueError):
+    """Bad user input: arguments, text, phones, option values."""
+
+
+class TimelineError(InputError):
+    """An interval, tier or alignment that breaks the timeline rules (order, overlap, bounds)."""
+
+
+class TranscriptError(InputError):
+    """Empty, unusable or unsupported text or phone transcript."""
+
+
+class UnknownLanguageError(InputError, LookupError):
+    """A language or dialect code no pack (and no espeak-ng voice) provides."""
+
+    def __init__(self, code: str, available: Iterable[str]):
+        self.code = code
+        self.available = sorted(set(available))
+        close = closest_matches(code, self.available)
+        hint = f" Closest available codes: {', '.join(close)}." if close else ""
+        super().__init__(
+            f"Unknown language code {code!r}.{hint} Run `visemes langs` to list every available pack."
+        )
+
+
+class PackError(VisemesError):
+    """A malformed language pack; the message names the file and the key."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+class G2PError(VisemesError):
+    """Text-to-phoneme conversion failed (backend missing, or it produced nothing usable)."""
+
+
+class BackendUnavailableError(VisemesError):
+    """A requested backend (G2P, aligner, cluster engine) is not installed or cannot run here."""
+
+
+class AudioError(InputError):
+    """Audio that cannot be read or used: empty, corrupt, non-finite, unsupported rate or format."""
+
+
+class AlignmentError(VisemesError):
+    """The aligner could not produce an alignment for this audio and transcript."""
+
+
+class ModelError(VisemesError):
+    """Missing, truncated or incompatible model weights or configuration."""
+
+
+class AdapterMismatchError(ModelError):
+    """An adapter that was trained for a different base model."""
+
+
+class ExportError(VisemesError):
+    """An output could not be written (or read back) in the requested format."""
+
+
+class OutputExistsError(ExportError, FileExistsError):
+    """Refusing to overwrite an existing output without an explicit overwrite flag."""
+
+    def __init__(self, path: object):
+        self.path = path
+        super().__init__(f"{path} already exists; pass --overwrite (overwrite=True) to replace it.")
+
+
+def closest_matches(word: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """Closest candidates to ``word``, case-insensitively, for "did you mean" hints."""
+    candidates = list(candidates)
+    lowered = {c.lower(): c for c in candidates}
+    hits = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.5)
+    prefix = [c for c in candidates if c.lower().split("-")[0] == word.lower().split("-")[0]]
+    ordered = list(dict.fromkeys(prefix + [lowered[h] for h in hits]))
+    return ordered[:n]
