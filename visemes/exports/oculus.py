@@ -1,0 +1,43 @@
+"""Oculus / OpenXR viseme weights per frame: ``frame,time,sil,PP,FF,...,ou`` (15 weights, 6 decimals).
+
+The layout game engines' lip-sync components consume (OVRLipSync's ``Visemes`` array order). Needs an
+animation whose viseme curves are in the Oculus set (``viseme_set="oculus"``, the default).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from visemes.atomic import atomic_write_text
+from visemes.curves import FrameCurves
+from visemes.errors import ExportError
+from visemes.exports.parts import ExportParts
+from visemes.visemesets import OCULUS_15
+
+HEADER: tuple[str, ...] = ("frame", "time", *OCULUS_15)
+
+
+def to_csv_text(visemes: FrameCurves) -> str:
+    if set(visemes.channels) != set(OCULUS_15):
+        raise ExportError(
+            f"The Oculus export needs the 15 Oculus viseme weights; these curves have {list(visemes.channels)}. "
+            "Animate with viseme_set='oculus'."
+        )
+    values = visemes.select(OCULUS_15).values.astype(np.float64)
+    times = visemes.times
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(HEADER)
+    for i in range(values.shape[0]):
+        writer.writerow([str(i), f"{times[i]:.6f}", *(f"{v:.6f}" for v in values[i])])
+    return buf.getvalue()
+
+
+def write(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    animation = parts.need_animation("oculus")
+    return atomic_write_text(path, to_csv_text(animation.visemes), overwrite=overwrite)
