@@ -1,0 +1,252 @@
+"""A thin ctypes binding to the espeak-ng shared library shipped by ``espeakng-loader``.
+
+Hand-written because no maintained Python package exposes espeak-ng's *synthesis with phoneme events*
+(phonemizer wraps only text-to-phonemes). The binding follows ``speak_lib.h`` of espeak-ng 1.52.
+
+espeak-ng keeps its state in C globals, so the library is loaded once per process (lazily, on the first
+call of :func:`engine`) and every call goes through the engine's lock. phonemizer loads its own *copy*
+of the same ``.so`` (it copies the file to a temporary folder), so both coexist in one process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from visemes.errors import BackendUnavailableError, InputError, closest_matches
+
+# --- constants from speak_lib.h -------------------------------------------------------------------
+AUDIO_OUTPUT_SYNCHRONOUS = 0x02
+espeakINITIALIZE_PHONEME_EVENTS = 0x0001
+espeakINITIALIZE_PHONEME_IPA = 0x0002
+espeakINITIALIZE_DONT_EXIT = 0x8000
+espeakCHARS_UTF8 = 1
+POS_CHARACTER = 1
+espeakRATE, espeakVOLUME, espeakPITCH, espeakRANGE = 1, 2, 3, 4
+EE_OK, EE_INTERNAL_ERROR, EE_BUFFER_FULL, EE_NOT_FOUND = 0, -1, 1, 2
+
+#: espeak_EVENT_TYPE values -> readable names.
+EVENT_TYPES: dict[int, str] = {
+    0: "list_terminated",
+    1: "word",
+    2: "sentence",
+    3: "mark",
+    4: "play",
+    5: "end",
+    6: "msg_terminated",
+    7: "phoneme",
+    8: "samplerate",
+}
+
+#: Documented espeak-ng parameter ranges (rate in words per minute, pitch 0..100).
+RATE_RANGE = (80, 900)
+PITCH_RANGE = (0, 100)
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
+
+class _Voice(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),  # priority byte + NUL-terminated names, list ends with a 0 byte
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+
+
+@dataclass(frozen=True)
+class EspeakEvent:
+    """One espeak-ng synthesis event.
+
+    ``sample`` is the exact position in the returned audio (samples from its start); ``audio_ms`` is
+    espeak's own millisecond rounding of it. ``name`` is the IPA phoneme name for ``phoneme`` events
+    (empty for pauses), ``number`` the word/sentence number for those events.
+    """
+
+    kind: str
+    sample: int
+    audio_ms: int
+    text_position: int
+    length: int
+    name: str = ""
+    number: int = 0
+
+
+class EspeakEngine:
+    """The loaded, initialised espeak-ng library. Use :func:`engine` to get the process-wide one."""
+
+    def __init__(self, library_path: str, data_path: str):
+        try:
+            lib = ctypes.CDLL(library_path)
+        except OSError as exc:
+            raise BackendUnavailableError(
+                f"Cannot load the espeak-ng library at {library_path}: {exc}. Reinstall the "
+                "`espeakng-loader` wheel (pip install --force-reinstall espeakng-loader)."
+            ) from None
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+            ctypes.c_void_p, ctypes.c_void_p,
+        ]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synchronize.restype = ctypes.c_int
+        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        options = espeakINITIALIZE_PHONEME_EVENTS | espeakINITIALIZE_PHONEME_IPA | espeakINITIALIZE_DONT_EXIT
+        sample_rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), options)
+        if sample_rate <= 0:
+            raise BackendUnavailableError(
+                f"espeak-ng failed to initialise with data path {data_path} (code {sample_rate}); "
+                "reinstall `espeakng-loader`."
+            )
+        self.library_path = library_path
+        self.data_path = data_path
+        self.sample_rate = int(sample_rate)
+        self._lib = lib
+        self._lock = threading.Lock()
+        self._chunks: list[np.ndarray] = []
+        self._events: list[EspeakEvent] = []
+        # keep a reference: ctypes frees the trampoline when the Python object dies
+        self._callback = _SynthCallback(self._on_synth)
+        lib.espeak_SetSynthCallback(self._callback)
+        self._voices: tuple[str, ...] | None = None
+
+    # called by espeak-ng from inside espeak_Synth, on the calling thread (synchronous mode)
+    def _on_synth(self, wav, n_samples, events) -> int:
+        if wav and n_samples > 0:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(n_samples,)).copy())
+        i = 0
+        while events[i].type != 0:
+            ev = events[i]
+            kind = EVENT_TYPES.get(ev.type, f"type{ev.type}")
+            name, number = "", 0
+            if kind == "phoneme":
+                name = ev.id.string.decode("utf-8", "replace")
+            elif kind in ("word", "sentence", "end", "samplerate"):
+                number = int(ev.id.number)
+            self._events.append(
+                EspeakEvent(kind, int(ev.sample), int(ev.audio_position), int(ev.text_position), int(ev.length), name, number)
+            )
+            i += 1
+        return 0  # 0 = continue synthesis
+
+    def voices(self) -> tuple[str, ...]:
+        """Every voice identifier and language name espeak-ng knows (e.g. ``en-us``, ``gmw/en-US``)."""
+        with self._lock:
+            if self._voices is None:
+                names: set[str] = set()
+                array = self._lib.espeak_ListVoices(None)
+                i = 0
+                while array and array[i]:
+                    voice = array[i].contents
+                    if voice.identifier:
+                        names.add(voice.identifier.decode("utf-8", "replace"))
+                    if voice.name:
+                        names.add(voice.name.decode("utf-8", "replace"))
+                    if voice.languages:  # priority byte, then a NUL-terminated name; repeated; ends with 0
+                        offset = 0
+                        while True:
+                            priority = ctypes.c_ubyte.from_address(voice.languages + offset).value
+                            if priority == 0:
+                                break
+                            lang = ctypes.string_at(voice.languages + offset + 1)
+                            names.add(lang.decode("utf-8", "replace"))
+                            offset += len(lang) + 2
+                    i += 1
+                self._voices = tuple(sorted(names))
+            return self._voices
+
+    def synthesize(self, text: str, voice: str, rate: int, pitch: int) -> tuple[np.ndarray, int, list[EspeakEvent]]:
+        """Speak ``text`` with ``voice``; returns (int16 samples, sample rate, events)."""
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("Nothing to synthesize: the text is empty. Give at least one word.")
+        rate, pitch = _check_range("rate", rate, RATE_RANGE), _check_range("pitch", pitch, PITCH_RANGE)
+        data = text.encode("utf-8") + b"\0"
+        with self._lock:
+            voice_status = self._lib.espeak_SetVoiceByName(voice.encode("utf-8"))
+            if voice_status == EE_OK:
+                self._lib.espeak_SetParameter(espeakRATE, rate, 0)
+                self._lib.espeak_SetParameter(espeakPITCH, pitch, 0)
+                self._chunks, self._events = [], []
+                try:
+                    status = self._lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, espeakCHARS_UTF8, None, None)
+                    self._lib.espeak_Synchronize()
+                    chunks, events = self._chunks, self._events
+                finally:
+                    self._chunks, self._events = [], []
+        if voice_status != EE_OK:
+            close = closest_matches(voice.split("+")[0], self.voices())
+            hint = f" Closest espeak-ng voices: {', '.join(close)}." if close else ""
+            raise InputError(
+                f"espeak-ng has no voice {voice!r} (error {voice_status}).{hint} Variants are written "
+                "`<voice>+<variant>`, e.g. `en-us+f3`."
+            )
+        if status != EE_OK:
+            raise BackendUnavailableError(f"espeak-ng synthesis failed with error {status} for voice {voice!r}.")
+        audio = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, dtype=np.int16)
+        return audio, self.sample_rate, events
+
+
+def _check_range(name: str, value: int, bounds: tuple[int, int]) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"espeak-ng {name} must be an integer, got {value!r}.")
+    lo, hi = bounds
+    if not lo <= int(value) <= hi:
+        raise InputError(f"espeak-ng {name} must be between {lo} and {hi}, got {value}.")
+    return int(value)
+
+
+# a lock for the one-time construction below (lru_cache alone may build twice under a race)
+_ENGINE_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _build_engine() -> EspeakEngine:
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise BackendUnavailableError(
+            "espeak-ng is unavailable: the `espeakng-loader` package is not installed "
+            "(pip install espeakng-loader)."
+        ) from None
+    return EspeakEngine(str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path()))
+
+
+def engine() -> EspeakEngine:
+    """The process-wide espeak-ng engine, loaded and initialised on first use."""
+    with _ENGINE_LOCK:
+        return _build_engine()
