@@ -1,0 +1,138 @@
+"""The corpus runner with a stand-in per-file function: parallelism, resume, error report, safety."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from visemes.corpus import REPORT_NAME, STAGING_NAME, CorpusOptions, discover, run_corpus
+from visemes.errors import InputError
+
+from corpus_fakes import fake_process
+
+OPTS = CorpusOptions(lang="en-US", fps=30.0)
+
+
+def _make_corpus(root: Path, n: int = 4) -> Path:
+    src = root / "in"
+    (src / "spk").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        folder = src if i % 2 == 0 else src / "spk"
+        sf.write(folder / f"utt{i}.wav", (0.1 * rng.standard_normal(1600 + 160 * i)).astype(np.float32), 16000)
+        (folder / f"utt{i}.txt").write_text(f"hello number {i}", encoding="utf-8")
+    return src
+
+
+def _outputs(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_text() for p in sorted(out.rglob("out.json"))}
+
+
+def test_discover_pairs_audio_with_transcripts_and_skips_outputs(tmp_path):
+    src = _make_corpus(tmp_path)
+    (src / "lonely.flac").write_bytes(b"")
+    (src / "out" / "old").mkdir(parents=True)
+    sf.write(src / "out" / "old" / "x.wav", np.zeros(800, np.float32), 16000)
+    items = discover(src, src / "out")
+    assert [i.rel for i in items] == ["lonely", "utt0", "utt2", "spk/utt1", "spk/utt3"]
+    assert items[0].transcript is None and items[1].transcript.endswith("utt0.txt")
+    with pytest.raises(InputError, match="separate output folder"):
+        discover(src, src)
+    with pytest.raises(InputError, match="does not exist"):
+        discover(tmp_path / "nope", tmp_path / "out")
+    with pytest.raises(InputError, match="No audio"):
+        discover(_empty(tmp_path), tmp_path / "o3")
+
+
+def _empty(tmp_path: Path) -> Path:
+    (tmp_path / "empty").mkdir(exist_ok=True)
+    return tmp_path / "empty"
+
+
+def test_run_resume_error_report_and_overwrite(tmp_path):
+    src = _make_corpus(tmp_path)
+    (src / "spk" / "utt3.txt").write_text("please FAIL", encoding="utf-8")
+    (src / "broken.wav").write_bytes(b"RIFF\x00\x00garbage")
+    (src / "broken.txt").write_text("x", encoding="utf-8")
+    (src / "notext.wav").write_bytes((src / "utt0.wav").read_bytes())
+    (src / "bug.wav").write_bytes((src / "utt0.wav").read_bytes())
+    (src / "bug.txt").write_text("CRASH", encoding="utf-8")
+    out = tmp_path / "out"
+    report = run_corpus(src, out, OPTS, process=fake_process, progress=False)
+    assert not report.ok
+    assert sorted(o.rel for o in report.done) == ["spk/utt1", "utt0", "utt2"]
+    failed = {o.rel: (o.error_type, o.message) for o in report.failed}
+    assert failed["spk/utt3"][0] == "TranscriptError"
+    assert failed["broken"][0] == "AudioError" and "Re-export" in failed["broken"][1]
+    assert failed["notext"][0] == "TranscriptError" and "add a .txt" in failed["notext"][1]
+    assert failed["bug"][0] == "ZeroDivisionError" and "internal error" in failed["bug"][1]
+    saved = json.loads((out / REPORT_NAME).read_text())
+    assert saved["counts"] == {"files": 7, "done": 3, "skipped": 0, "failed": 4}
+    assert {f["file"] for f in saved["failed"]} == set(failed)
+    # Failed files leave no output folder and no staging debris; finished ones are complete.
+    assert not (out / "broken").exists() and not (out / STAGING_NAME).exists()
+    summary = json.loads((out / "utt0" / "summary.json").read_text())
+    assert summary["options"]["lang"] == "en-US" and summary["input"]["audio"]["path"] == "utt0.wav"
+    first = _outputs(out)
+
+    # Resume: fix one transcript; finished files are skipped, the fixed one is made now.
+    (src / "spk" / "utt3.txt").write_text("hello number 3", encoding="utf-8")
+    report2 = run_corpus(src, out, OPTS, process=fake_process, progress=False)
+    assert sorted(o.rel for o in report2.skipped) == ["spk/utt1", "utt0", "utt2"]
+    assert [o.rel for o in report2.done] == ["spk/utt3"]
+    assert {k: v for k, v in _outputs(out).items() if k in first} == first
+
+    # Changed input: refused without overwrite, redone with it.
+    sf.write(src / "utt0.wav", np.zeros(1600, np.float32), 16000)
+    report3 = run_corpus(src, out, OPTS, process=fake_process, progress=False)
+    assert "utt0" in {o.rel for o in report3.failed}
+    assert "--overwrite" in next(o.message for o in report3.failed if o.rel == "utt0")
+    assert _outputs(out)["utt0/out.json"] == first["utt0/out.json"]  # old outputs kept
+    report4 = run_corpus(src, out, OPTS, process=fake_process, progress=False, overwrite=True)
+    assert "utt0" in {o.rel for o in report4.done}
+    assert _outputs(out)["utt0/out.json"] != first["utt0/out.json"]
+    # Inputs are never touched.
+    assert (src / "spk" / "utt3.txt").read_text() == "hello number 3"
+
+
+def test_process_pool_matches_sequential(tmp_path):
+    src = _make_corpus(tmp_path, 4)
+    seq = run_corpus(src, tmp_path / "seq", OPTS, process=fake_process, progress=False)
+    par = run_corpus(src, tmp_path / "par", OPTS, jobs=2, process=fake_process, progress=False)
+    assert seq.ok and par.ok and len(par.done) == 4
+    assert _outputs(tmp_path / "seq") == _outputs(tmp_path / "par")
+    assert {o.summary["pid"] for o in par.done} != {os.getpid()}
+
+
+def test_bad_jobs_and_unwritable_output(tmp_path):
+    src = _make_corpus(tmp_path, 1)
+    with pytest.raises(InputError, match="--jobs"):
+        run_corpus(src, tmp_path / "o", OPTS, jobs=0, process=fake_process, progress=False)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="Cannot create the output folder"):
+        run_corpus(src, blocker / "out", OPTS, process=fake_process, progress=False)
+    with pytest.raises(InputError, match="not a folder"):
+        run_corpus(src, blocker, OPTS, process=fake_process, progress=False)
+
+
+def test_dask_local_cluster_matches_local_run(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] (the `cluster` extra) is not installed")
+    src = _make_corpus(tmp_path, 4)
+    (src / "bad.wav").write_bytes(b"not audio")
+    (src / "bad.txt").write_text("x", encoding="utf-8")
+    local = run_corpus(src, tmp_path / "local", OPTS, process=fake_process, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_corpus(src, tmp_path / "dask", OPTS, cluster=cluster.scheduler_address,
+                            process=fake_process, progress=False)
+    assert remote.backend == "dask"
+    assert _outputs(tmp_path / "local") == _outputs(tmp_path / "dask") and len(_outputs(tmp_path / "dask")) == 4
+    assert [(o.rel, o.status, o.error_type) for o in local.outcomes] == [
+        (o.rel, o.status, o.error_type) for o in remote.outcomes
+    ]
+    assert os.getpid() not in {o.summary["pid"] for o in remote.done}
