@@ -1,0 +1,372 @@
+"""Phone-boundary accuracy of predicted alignments against gold ones.
+
+Convention (shared by every benchmark of the project): a boundary is the start of every non-silent
+phone plus the end of the last one; silence labels are empty, ``sil``, ``sp``, ``spn`` (and MFA's
+``<eps>``). Predicted and gold phones are matched by order, so both must have the same number of
+phones: files that differ are reported, never scored. Files with the same count but different labels
+are scored and counted in ``EvalReport.relabelled`` (or excluded with ``strict_labels=True``).
+
+Reported overall, per language and per phone class: the share of boundaries within 10/20/25/50 ms,
+the median and the mean absolute error.
+
+Phone classes come from panphon's features of the gold label (first segment; a stop followed by a
+fricative in one label, as in ``ts`` or ``dʒ``, is an affricate):
+
+============  ======================================================================
+vowel         syllabic and not consonantal (nasal vowels included)
+nasal         nasal (syllabic nasals included)
+affricate     delayed release and not continuant (``t͡s``), or stop + fricative label
+stop          not continuant, not nasal: plosives, implosives, clicks, glottal stop
+fricative     continuant and not sonorant; also ``h``/``ɦ`` (panphon marks them sonorant)
+approximant   continuant sonorants: approximants, glides, liquids, taps and trills
+other         labels panphon cannot read (ARPAbet, pinyin, unknown symbols)
+============  ======================================================================
+
+The start boundary of a phone counts for that phone's class; the final end counts for the last phone.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from visemes.errors import InputError, VisemesError
+from visemes.timeline import PHONES, Alignment
+
+#: Silence labels of the scoring convention (compared case-insensitively after stripping).
+SILENCE_LABELS = frozenset({"", "sil", "sp", "spn", "<eps>"})
+THRESHOLDS_MS = (10, 20, 25, 50)
+PHONE_CLASSES = ("vowel", "stop", "fricative", "nasal", "approximant", "affricate", "other")
+LangRule = Literal["subdir", "prefix", "none"]
+
+# Symbols panphon does not know, read as the nearest symbol it does (rhotic vowels).
+_ALIASES = {"ɚ": "ə", "ɝ": "ɜ"}
+
+
+# --- phone classes ----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _feature_table() -> Any:
+    import panphon
+
+    return panphon.FeatureTable()
+
+
+@functools.lru_cache(maxsize=4096)
+def phone_class(label: str) -> str:
+    """The broad class of an IPA phone label (see the module doc), via panphon features."""
+    text = unicodedata.normalize("NFD", label.strip())
+    text = unicodedata.normalize("NFC", "".join(_ALIASES.get(ch, ch) for ch in text))
+    table = _feature_table()
+    vectors = [v for v in table.word_to_vector_list(text, numeric=True) if any(v)]
+    if not vectors:
+        return "other"
+    names = table.names
+    segs = [dict(zip(names, v)) for v in vectors]
+    first = segs[0]
+    if len(segs) >= 2 and _single_class(first) == "stop" and _single_class(segs[-1]) == "fricative":
+        return "affricate"
+    return _single_class(first)
+
+
+def _single_class(f: Mapping[str, int]) -> str:
+    if f["syl"] == 1 and f["cons"] == -1:
+        return "vowel"
+    if f["nas"] == 1:
+        return "nasal"
+    if f["cont"] == -1:
+        return "affricate" if f["delrel"] == 1 else "stop"
+    if f["son"] == -1:
+        return "fricative"
+    if f["cons"] == 1 and f["lat"] == -1 and f["delrel"] == -1:
+        return "fricative"  # h, ɦ: panphon marks them sonorant; taps/trills have delrel 0, laterals lat+
+    return "approximant"
+
+
+# --- boundaries -------------------------------------------------------------------------------------
+
+
+def is_silence(label: str) -> bool:
+    return label.strip().lower() in SILENCE_LABELS
+
+
+def boundaries(alignment: Alignment) -> tuple[np.ndarray, list[str]]:
+    """Boundary times (s) and the phone label each belongs to: every non-silent phone's start, then
+    the last one's end."""
+    phones = [iv for iv in alignment.tier(PHONES) if not is_silence(iv.label)]
+    if not phones:
+        return np.zeros(0), []
+    times = [iv.start for iv in phones] + [phones[-1].end]
+    labels = [iv.label for iv in phones] + [phones[-1].label]
+    return np.asarray(times, dtype=np.float64), labels
+
+
+# --- statistics ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundaryStats:
+    """Absolute boundary errors summarised: count, share within each threshold, median and mean (ms)."""
+
+    n: int
+    within: Mapping[int, float]
+    median_ms: float
+    mean_ms: float
+
+    @classmethod
+    def of(cls, errors_ms: np.ndarray) -> "BoundaryStats":
+        errors_ms = np.abs(np.asarray(errors_ms, dtype=np.float64))
+        if errors_ms.size == 0:
+            return cls(0, {t: math.nan for t in THRESHOLDS_MS}, math.nan, math.nan)
+        # a hair of tolerance: 10 ms written as 0.01 s in a TextGrid is 10.000000000000002 ms here
+        within = {t: float(np.mean(errors_ms <= t + 1e-6)) for t in THRESHOLDS_MS}
+        return cls(int(errors_ms.size), within, float(np.median(errors_ms)), float(np.mean(errors_ms)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "boundaries": self.n,
+            **{f"within_{t}ms": _json_float(v) for t, v in self.within.items()},
+            "median_ms": _json_float(self.median_ms),
+            "mean_ms": _json_float(self.mean_ms),
+        }
+
+
+def _json_float(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 6)
+
+
+@dataclass(frozen=True)
+class FileScore:
+    name: str
+    lang: str
+    boundaries: int
+    mean_ms: float
+    label_differences: int = 0
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Scores overall, per language and per phone class, plus the files that could not be scored."""
+
+    overall: BoundaryStats
+    by_lang: Mapping[str, BoundaryStats]
+    by_class: Mapping[str, BoundaryStats]
+    files: tuple[FileScore, ...]
+    problems: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def relabelled(self) -> list[FileScore]:
+        """Scored files whose phone labels differ from gold at some positions (same count)."""
+        return [f for f in self.files if f.label_differences]
+
+    def table(self) -> str:
+        """A plain-text table (overall, per language, per class) and the list of unscored files."""
+        header = ["", "boundaries"] + [f"<={t}ms" for t in THRESHOLDS_MS] + ["median ms", "mean ms"]
+        rows = [header, _row("overall", self.overall)]
+        rows += [_row(f"lang {lang}", stats) for lang, stats in sorted(self.by_lang.items())]
+        rows += [_row(f"class {cls}", self.by_class[cls]) for cls in PHONE_CLASSES if cls in self.by_class]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+                 for r in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(f"{len(self.files)} files scored, {len(self.problems)} not scored.")
+        if self.relabelled:
+            lines.append(f"{len(self.relabelled)} scored files have phone labels that differ from gold "
+                         "(same count, matched by order).")
+        for name, reason in self.problems[:20]:
+            lines.append(f"  not scored: {name}: {reason}")
+        if len(self.problems) > 20:
+            lines.append(f"  ... and {len(self.problems) - 20} more")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "visemes.eval_align",
+            "format_version": 1,
+            "overall": self.overall.to_dict(),
+            "by_lang": {k: v.to_dict() for k, v in sorted(self.by_lang.items())},
+            "by_class": {k: v.to_dict() for k, v in self.by_class.items()},
+            "files": [
+                {"name": f.name, "lang": f.lang, "boundaries": f.boundaries, "mean_ms": _json_float(f.mean_ms),
+                 "label_differences": f.label_differences}
+                for f in self.files
+            ],
+            "not_scored": [{"name": n, "reason": r} for n, r in self.problems],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def _row(name: str, stats: BoundaryStats) -> list[str]:
+    def pct(v: float) -> str:
+        return "-" if math.isnan(v) else f"{100 * v:.1f}%"
+
+    def ms(v: float) -> str:
+        return "-" if math.isnan(v) else f"{v:.1f}"
+
+    return [name, str(stats.n)] + [pct(stats.within[t]) for t in THRESHOLDS_MS] + [ms(stats.median_ms),
+                                                                                ms(stats.mean_ms)]
+
+
+# --- scoring ------------------------------------------------------------------------------------------
+
+
+def evaluate_pairs(
+    pred_alignments: Sequence[Alignment],
+    gold_alignments: Sequence[Alignment],
+    langs: Sequence[str | None] | None = None,
+    names: Sequence[str] | None = None,
+    *,
+    strict_labels: bool = False,
+    problems: Iterable[tuple[str, str]] = (),
+) -> EvalReport:
+    """Score predicted alignments against gold ones, pair by pair (same order).
+
+    ``langs`` labels each pair's language (None or "" = "unknown"; defaults to the gold alignment's
+    ``meta["lang"]``); ``names`` labels files in the report. ``problems`` are carried into the report
+    (e.g. files the caller could not read).
+    """
+    if len(pred_alignments) != len(gold_alignments):
+        raise InputError(
+            f"evaluate_pairs() got {len(pred_alignments)} predicted and {len(gold_alignments)} gold alignments; "
+            "give one prediction per gold file."
+        )
+    n = len(gold_alignments)
+    names = list(names) if names is not None else [str(i) for i in range(n)]
+    langs = list(langs) if langs is not None else [g.meta.get("lang") for g in gold_alignments]
+    if len(names) != n or len(langs) != n:
+        raise InputError("names and langs must have one entry per pair.")
+    unscored = list(problems)
+    errors_all: list[np.ndarray] = []
+    by_lang: dict[str, list[np.ndarray]] = {}
+    by_class: dict[str, list[np.ndarray]] = {}
+    files: list[FileScore] = []
+    for pred, gold, lang, name in zip(pred_alignments, gold_alignments, langs, names):
+        lang = lang or "unknown"
+        try:
+            pred_t, pred_labels = boundaries(pred)
+            gold_t, gold_labels = boundaries(gold)
+        except VisemesError as exc:
+            unscored.append((name, str(exc)))
+            continue
+        if gold_t.size == 0:
+            unscored.append((name, "the gold alignment has no phones"))
+            continue
+        if pred_t.size != gold_t.size:
+            unscored.append((name, f"{pred_t.size - 1 if pred_t.size else 0} predicted phones vs "
+                                   f"{gold_t.size - 1} gold phones; sequences differ"))
+            continue
+        differences = sum(_norm(a) != _norm(b) for a, b in zip(pred_labels[:-1], gold_labels[:-1]))
+        if differences and strict_labels:
+            unscored.append((name, f"{differences} phone labels differ from gold"))
+            continue
+        errors = np.abs(pred_t - gold_t) * 1000.0
+        errors_all.append(errors)
+        by_lang.setdefault(lang, []).append(errors)
+        classes = [phone_class(label) for label in gold_labels]
+        for cls in set(classes):
+            by_class.setdefault(cls, []).append(errors[[c == cls for c in classes]])
+        files.append(FileScore(name, lang, int(errors.size), float(errors.mean()), int(differences)))
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+    return EvalReport(
+        overall=BoundaryStats.of(cat(errors_all)),
+        by_lang={k: BoundaryStats.of(cat(v)) for k, v in by_lang.items()},
+        by_class={c: BoundaryStats.of(cat(by_class[c])) for c in PHONE_CLASSES if c in by_class},
+        files=tuple(files),
+        problems=tuple(unscored),
+    )
+
+
+def _norm(label: str) -> str:
+    return unicodedata.normalize("NFC", label.strip())
+
+
+# --- folders ------------------------------------------------------------------------------------------
+
+
+def read_alignment(path: str | os.PathLike) -> Alignment:
+    """A ``.TextGrid`` (silence labels become gaps) or one of our alignment ``.json`` files."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        return Alignment.from_json(text)
+    from visemes.exports.textgrid import read_textgrid
+
+    alignment = read_textgrid(path, silence_labels=SILENCE_LABELS)
+    if not alignment.has_tier(PHONES):
+        raise InputError(f"{path} has no phones tier (tiers: {alignment.tier_names}).")
+    return alignment
+
+
+def lang_of(rel_key: str, rule: LangRule) -> str:
+    """The language of a file from its path relative to the gold folder.
+
+    ``subdir``: the first folder (``ces/ces-004-000`` -> ``ces``; files at the top -> ``unknown``);
+    ``prefix``: the file name up to the first ``-`` or ``_`` (``ces-004-000`` -> ``ces``); ``none``: all
+    ``unknown``.
+    """
+    parts = rel_key.split("/")
+    if rule == "subdir":
+        return parts[0] if len(parts) > 1 else "unknown"
+    if rule == "prefix":
+        stem = parts[-1]
+        cut = min((i for i in (stem.find("-"), stem.find("_")) if i > 0), default=len(stem))
+        return stem[:cut] or "unknown"
+    if rule == "none":
+        return "unknown"
+    raise InputError(f"Unknown --lang-from rule {rule!r}; use subdir, prefix or none.")
+
+
+def evaluate_dirs(
+    pred_dir: str | os.PathLike,
+    gold_dir: str | os.PathLike,
+    *,
+    lang_from: LangRule = "subdir",
+    strict_labels: bool = False,
+) -> EvalReport:
+    """Score every gold ``*.TextGrid`` under ``gold_dir`` against the prediction at the same relative
+    path under ``pred_dir`` (``.TextGrid``, else ``.json``). Missing or unreadable files are reported."""
+    pred_root, gold_root = Path(pred_dir), Path(gold_dir)
+    for root, what in ((pred_root, "prediction"), (gold_root, "gold")):
+        if not root.is_dir():
+            raise InputError(f"The {what} folder {root} does not exist or is not a folder.")
+    gold_files = sorted(p for p in gold_root.rglob("*") if p.is_file() and p.suffix.lower() == ".textgrid")
+    if not gold_files:
+        raise InputError(f"No .TextGrid files under {gold_root}; give the folder with the gold alignments.")
+    preds: list[Alignment] = []
+    golds: list[Alignment] = []
+    langs: list[str] = []
+    names: list[str] = []
+    problems: list[tuple[str, str]] = []
+    for gold_path in gold_files:
+        key = gold_path.relative_to(gold_root).with_suffix("").as_posix()
+        candidates = [pred_root / (key + ext) for ext in (".TextGrid", ".textgrid", ".json")]
+        pred_path = next((c for c in candidates if c.is_file()), None)
+        if pred_path is None:
+            problems.append((key, "no prediction (.TextGrid or .json) at the same relative path"))
+            continue
+        try:
+            gold = read_alignment(gold_path)
+            pred = read_alignment(pred_path)
+        except VisemesError as exc:
+            problems.append((key, str(exc)))
+            continue
+        preds.append(pred)
+        golds.append(gold)
+        langs.append(lang_of(key, lang_from))
+        names.append(key)
+    return evaluate_pairs(preds, golds, langs, names, strict_labels=strict_labels, problems=problems)

@@ -1,0 +1,101 @@
+"""Turn what users give (text + language, IPA phones, ``.lab``/``.txt`` files) into a Transcript.
+
+Text goes through the language pack's G2P (``lang_packs.load(lang).phonemize``); IPA is taken as given,
+one token per phone, with `` | `` or a line break between words.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from visemes.errors import InputError, TranscriptError
+from visemes.timeline import PhoneToken, Transcript, WordPhones
+
+#: Transcript extensions beside each audio file, in order of preference (MFA reads both).
+TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
+
+
+def from_text(text: str, lang: str, pack: Any = None) -> Transcript:
+    """G2P through the language pack for ``lang`` (or the already loaded ``pack``)."""
+    if not isinstance(text, str) or not text.strip():
+        raise TranscriptError("The text is empty; give the words spoken in the audio.")
+    if pack is None:
+        if not lang:
+            raise InputError("Text needs a language to be phonemized; pass lang='en' (or the right code).")
+        import lang_packs
+
+        pack = lang_packs.load(lang)
+    transcript = pack.phonemize(text)
+    if not isinstance(transcript, Transcript):
+        raise TranscriptError(f"The {lang or pack!r} pack returned {type(transcript).__name__}, not a Transcript.")
+    return transcript
+
+
+def from_ipa(ipa: str, lang: str | None = None) -> Transcript:
+    """Space-separated IPA phones; `` | `` or a line break between words, else one word."""
+    return Transcript.from_ipa(ipa, lang)
+
+
+def from_phones(phones: Sequence[str] | Transcript | str, lang: str | None = None) -> Transcript:
+    """A list of IPA tokens (one word), an IPA string (see :func:`from_ipa`) or a ready Transcript."""
+    if isinstance(phones, Transcript):
+        return phones if lang is None or phones.lang else Transcript(phones.words, lang)
+    if isinstance(phones, str):
+        return from_ipa(phones, lang)
+    tokens = list(phones)
+    if not tokens:
+        raise TranscriptError("The phone list is empty; give at least one IPA phone.")
+    converted: list[PhoneToken] = []
+    for token in tokens:
+        if isinstance(token, PhoneToken):
+            converted.append(token)
+        elif isinstance(token, str):
+            if token.strip() == "|":
+                raise TranscriptError("Give word breaks ('|') in an IPA string, not inside a phone list.")
+            converted.append(PhoneToken(token.strip()))
+        else:
+            raise TranscriptError(f"Phones must be IPA strings, got {type(token).__name__} ({token!r}).")
+    return Transcript((WordPhones("".join(p.symbol for p in converted), tuple(converted)),), lang)
+
+
+def make_transcript(
+    *, text: str | None = None, lang: str | None = None, phones: Sequence[str] | Transcript | str | None = None
+) -> Transcript:
+    """Exactly one of ``text`` (with ``lang``) or ``phones``."""
+    if (text is None) == (phones is None):
+        raise InputError("Give either text=... with lang=..., or phones=[...] (IPA), not both or neither.")
+    if phones is None:
+        return from_text(text or "", lang or "")
+    return from_phones(phones, lang)
+
+
+def read_transcript_file(path: str | os.PathLike, *, ipa: bool, lang: str | None, pack: Any = None) -> Transcript:
+    """A ``.lab``/``.txt`` transcript: orthographic text (needs ``lang``) or, with ``ipa``, IPA phones.
+
+    ``pack`` (a loaded language pack) saves loading the pack again for every file of a corpus.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"Cannot read transcript {path}: {exc.strerror or exc}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TranscriptError(f"Transcript {path} is not UTF-8 text; re-save it as UTF-8.") from None
+    if not text.strip():
+        raise TranscriptError(f"Transcript {path} is empty; write the spoken words (or IPA phones with --ipa).")
+    try:
+        if ipa:
+            return from_ipa(text, lang)
+        if not lang and pack is None:
+            raise InputError(
+                f"{path} holds orthographic text; pass --lang CODE to phonemize it, or --ipa if it holds phones."
+            )
+        # MFA transcripts put one utterance on one or several lines; words are what matters
+        return from_text(" ".join(text.split()), lang or "", pack)
+    except TranscriptError as exc:
+        raise TranscriptError(f"{path}: {exc}") from None

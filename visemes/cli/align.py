@@ -1,0 +1,140 @@
+"""``visemes align``, ``visemes align-corpus`` and ``visemes eval-align``: thin layers over ``alignment``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from visemes.errors import InputError
+
+_OUTPUT_SUFFIXES = {".textgrid": "textgrid", ".json": "json"}
+
+
+def _backend_options(backend: str, acoustic_model: str | None, beam: int | None) -> dict[str, Any]:
+    if backend == "mfa":
+        options: dict[str, Any] = {"acoustic_model": acoustic_model}
+        if beam is not None:
+            options["beam"] = beam
+        return options
+    if acoustic_model or beam is not None:
+        raise InputError("--acoustic-model and --beam apply to --backend mfa only.")
+    return {}
+
+
+_backend_option = click.option(
+    "--backend", default="builtin", show_default=True, metavar="NAME",
+    help="Aligner backend: builtin (universal, no model download) or mfa (Montreal Forced Aligner, if installed).",
+)
+_acoustic_option = click.option(
+    "--acoustic-model", default=None, metavar="NAME|PATH",
+    help="MFA acoustic model (installed name such as english_mfa, or a path); with --backend mfa.",
+)
+_beam_option = click.option("--beam", type=click.IntRange(min=1), default=None, help="MFA beam width.")
+
+
+@click.command("align")
+@click.argument("audio", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--text", default=None, help="The words spoken (needs --lang).")
+@click.option("--lang", default=None, metavar="CODE", help="Language code of the text, e.g. en, de, zh.")
+@click.option("--phones", default=None, metavar="IPA",
+              help='Space-separated IPA phones instead of text, " | " between words, e.g. "h ə | l oʊ".')
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="OUT.TextGrid or OUT.json")
+@_backend_option
+@_acoustic_option
+@_beam_option
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+def align(
+    audio: Path, text: str | None, lang: str | None, phones: str | None, output: Path, backend: str,
+    acoustic_model: str | None, beam: int | None, overwrite: bool,
+) -> None:
+    """Align AUDIO (wav/flac/ogg) to --text (with --lang) or to --phones; write a TextGrid or JSON."""
+    import alignment
+    from visemes.atomic import atomic_write_text, check_writable
+
+    fmt = _OUTPUT_SUFFIXES.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError(f"Unknown output type {output.suffix or '(none)'!r}; name the output OUT.TextGrid or OUT.json.")
+    if (text is None) == (phones is None):
+        raise InputError("Give either --text TEXT with --lang CODE, or --phones \"IPA IPA ...\".")
+    if text is not None and not lang:
+        raise InputError("--text needs --lang CODE (run `visemes langs` to list the languages).")
+    check_writable(output, overwrite)  # fail before the work, not after it
+    result = alignment.align(
+        audio, text=text, lang=lang, phones=phones, backend=backend,
+        backend_options=_backend_options(backend, acoustic_model, beam),
+    )
+    if fmt == "textgrid":
+        from visemes.exports.textgrid import write_textgrid
+
+        write_textgrid(result, output, overwrite=overwrite)
+    else:
+        atomic_write_text(output, result.to_json() + "\n", overwrite=overwrite)
+    words = len(result.words) if result.has_tier("words") else 0
+    confidence = result.meta.get("confidence")
+    extra = f", confidence {confidence:.2f}" if isinstance(confidence, (int, float)) else ""
+    click.echo(f"{output}: {words} words, {len(result.phones)} phones over {result.duration:.2f} s{extra}")
+    if result.meta.get("mismatch"):
+        click.echo("warning: the transcript probably does not match the audio; check it.", err=True)
+
+
+@click.command("align-corpus")
+@click.argument("in_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", default=None, metavar="CODE", help="Language of the .lab/.txt texts (G2P).")
+@click.option("--ipa", is_flag=True, help="Transcripts hold space-separated IPA phones (' | ' or new line between words).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (one per core is a good start).")
+@click.option("--overwrite", is_flag=True, help="Re-align files whose outputs exist (default: skip them).")
+@click.option("--format", "formats", default="textgrid", show_default=True, metavar="LIST",
+              help="Comma-separated outputs: textgrid, json (json keeps per-phone confidence).")
+@_backend_option
+@_acoustic_option
+@_beam_option
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
+@click.pass_context
+def align_corpus(
+    ctx: click.Context, in_dir: Path, out_dir: Path, lang: str | None, ipa: bool, jobs: int, overwrite: bool,
+    formats: str, backend: str, acoustic_model: str | None, beam: int | None, progress: bool,
+) -> None:
+    """Align every <name>.wav|.flac in IN_DIR (beside <name>.lab or .txt) into OUT_DIR.
+
+    Files already aligned are skipped (resumable); a bad file is reported and the run goes on; the exit
+    code is 1 when any file failed.
+    """
+    from alignment import get_aligner
+    from alignment.corpus import align_corpus as run_corpus
+
+    if not ipa and not lang:
+        raise InputError("Give --lang CODE for text transcripts, or --ipa for IPA transcripts.")
+    aligner = get_aligner(backend, **_backend_options(backend, acoustic_model, beam))
+    report = run_corpus(
+        in_dir, out_dir, aligner, lang=lang, ipa=ipa, jobs=jobs, overwrite=overwrite, formats=formats,
+        progress=progress,
+    )
+    click.echo(report.summary())
+    if report.failed:
+        ctx.exit(1)
+
+
+@click.command("eval-align")
+@click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("gold_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--lang-from", type=click.Choice(["subdir", "prefix", "none"]), default="subdir", show_default=True,
+              help="Language of a file: its first sub-folder, its name up to the first - or _, or none.")
+@click.option("--strict-labels", is_flag=True,
+              help="Do not score files whose phone labels differ from gold (same count).")
+@click.pass_context
+def eval_align(ctx: click.Context, pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str,
+               strict_labels: bool) -> None:
+    """Phone-boundary errors of PRED_DIR's alignments against GOLD_DIR's TextGrids (same relative paths)."""
+    from alignment.evaluate import evaluate_dirs
+
+    report = evaluate_dirs(pred_dir, gold_dir, lang_from=lang_from, strict_labels=strict_labels)  # type: ignore[arg-type]
+    click.echo(report.to_json() if as_json else report.table())
+    if not report.files:
+        click.echo("error: no file could be scored.", err=True)
+        ctx.exit(1)
