@@ -1,0 +1,14 @@
+"""The built-in universal forced aligner (registered as backend ``"builtin"``).
+
+No model download: a flat-start / prior-initialised HMM adapted by Viterbi EM on the audio being
+aligned (one file, or a whole corpus pooled), with phones tied by IPA symbol across languages.
+"""
+
+from __future__ import annotations
+
+from alignment.base import register_aligner
+from alignment.builtin.aligner import AdaptedParams, AlignerConfig, BuiltinAligner, Prepared
+
+register_aligner("builtin", BuiltinAligner)
+
+__all__ = ["AdaptedParams", "AlignerConfig", "BuiltinAligner", "Prepared"]

@@ -1,0 +1,287 @@
+"""The built-in universal forced aligner: prepare -> adapt (Viterbi EM, MAP back-off) -> decode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from alignment.base import Aligner
+from alignment.builtin import features as F
+from alignment.builtin.calibration import Calibration, load_calibration
+from alignment.builtin.confidence import score_alignment
+from alignment.builtin.decode import GaussTable, decode_paths
+from alignment.builtin.model import (
+    NOISE,
+    SIL,
+    Chain,
+    Emissions,
+    MapWeights,
+    Prior,
+    Stats,
+    build_chain,
+    map_emissions,
+    phone_key,
+)
+from alignment.builtin.phones import VOWEL_CLASSES, broad_class
+from alignment.builtin.priors import load_prior
+from visemes.errors import AlignmentError, AudioError
+from visemes.timeline import Alignment, Interval, Tier, Transcript
+
+#: Frames that separate frame t-1 from frame t lie between their window centres.
+EDGE_OFFSET = (F.WIN / 2 - F.HOP / 2) / F.SAMPLE_RATE
+#: Longest utterance decoded in one piece; longer ones are chunked (chunking.py).
+MAX_CHUNK_FRAMES = 4096
+
+
+@dataclass(frozen=True)
+class AlignerConfig:
+    states_per_phone: int = 3
+    iterations: int = 6
+    sil_penalty: float = 2.0
+    closure_tie: bool = True
+    weights: MapWeights = MapWeights()
+    use_prior: bool = True
+    use_calibration: bool = True
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Per-file features and transcript (plain arrays and dataclasses: picklable for worker processes)."""
+
+    feats: np.ndarray  # [T, D] float32, normalised
+    energy: np.ndarray  # [T] raw c0 (log energy proxy)
+    duration: float
+    transcript: Transcript
+
+
+@dataclass(frozen=True)
+class AdaptedParams:
+    emissions: Emissions
+    n_files: int
+    n_frames: int
+    iterations: int
+    config: AlignerConfig = field(default_factory=AlignerConfig)
+
+
+def _check_audible(audio: np.ndarray) -> None:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak < 1e-4:
+        raise AudioError(
+            f"The audio is silent (peak amplitude {peak:.2e}); nothing to align. Check the file and its gain."
+        )
+
+
+# --- initial segmentation ---------------------------------------------------------------------------
+
+_INIT_WEIGHT = {"vowel": 1.4, "stop_voiceless": 1.0, "stop_voiced": 0.8, "glide": 0.7, "liquid": 0.7}
+
+
+def speech_span(energy: np.ndarray) -> tuple[int, int]:
+    """First and last frame above an energy threshold between the quiet and loud levels."""
+    lo, hi = np.percentile(energy, 5), np.percentile(energy, 95)
+    above = np.nonzero(energy > lo + 0.3 * (hi - lo))[0]
+    if len(above) == 0:
+        return 0, len(energy)
+    return int(above[0]), int(above[-1]) + 1
+
+
+def initial_path(prep: Prepared, chain: Chain) -> np.ndarray:
+    """Energy-VAD speech span split among phones in proportion to typical class durations."""
+    t = len(prep.feats)
+    a, b = speech_span(prep.energy)
+    n_ph = len(chain.symbols)
+    spp = chain.states_per_phone
+    if b - a < n_ph * spp:
+        a, b = 0, t
+    w = np.array(
+        [_INIT_WEIGHT.get("vowel" if broad_class(s) in VOWEL_CLASSES else broad_class(s), 0.9) for s in chain.symbols]
+    )
+    edges = a + np.concatenate([[0], np.cumsum(w)]) / w.sum() * (b - a)
+    # state index of phone i's first state (chain has silences between words)
+    first_state = np.array([np.nonzero(chain.phone_of_state == i)[0][0] for i in range(n_ph)])
+    path = np.zeros(t, np.int64)
+    path[b:] = chain.n_states - 1
+    for i in range(n_ph):
+        s0, s1 = int(round(edges[i])), int(round(edges[i + 1]))
+        s1 = max(s1, s0 + spp)
+        sub = np.linspace(s0, s1, spp + 1).round().astype(int)
+        for k in range(spp):
+            path[sub[k] : sub[k + 1]] = first_state[i] + k
+    return path[:t]
+
+
+# --- the aligner -------------------------------------------------------------------------------------
+
+
+class BuiltinAligner(Aligner):
+    """Universal HMM aligner: MFCC (12.5 ms / 5 ms), 3-state phones tied by IPA symbol across languages."""
+
+    name = "builtin"
+    sample_rate = F.SAMPLE_RATE
+
+    def __init__(self, config: AlignerConfig | None = None, prior: Prior | None = None,
+                 calibration: Calibration | None = None) -> None:
+        self.config = config or AlignerConfig()
+        self._prior = prior
+        self._calibration = calibration
+
+    @property
+    def prior(self) -> Prior:
+        if self._prior is None:
+            self._prior = load_prior() if self.config.use_prior else Prior({}, {})
+        return self._prior
+
+    @property
+    def calibration(self) -> Calibration:
+        if self._calibration is None:
+            self._calibration = load_calibration() if self.config.use_calibration else Calibration({})
+        return self._calibration
+
+    # -- protocol ---------------------------------------------------------------------------------
+    def prepare(self, audio: np.ndarray, sr: int, transcript: Transcript) -> Prepared:
+        from alignment.base import validate_audio
+
+        audio = validate_audio(audio, sr)
+        _check_audible(audio)
+        duration = len(audio) / sr
+        x = F.resample(audio, sr)
+        raw = F.raw_features(x)
+        feats, _, _ = F.normalize(raw)
+        n_ph = len(transcript.phones)
+        if n_ph > len(feats):
+            raise AlignmentError(
+                f"The audio ({duration * 1000:.0f} ms, {len(feats)} frames of 5 ms) is too short for "
+                f"{n_ph} phones; check that the transcript belongs to this audio."
+            )
+        return Prepared(feats, raw[:, 0].copy(), duration, transcript)
+
+    def chain_for(self, prep: Prepared, **kw) -> Chain:
+        spp = self.config.states_per_phone
+        n_ph = len(prep.transcript.phones)
+        if n_ph * spp > len(prep.feats) - 2:
+            spp = 1  # very fast speech or very short audio: one state per phone still fits
+        return build_chain(
+            prep.transcript, states_per_phone=spp, sil_penalty=self.config.sil_penalty,
+            closure_tie=self.config.closure_tie, **kw,
+        )
+
+    def adapt(self, prepared: Sequence[Prepared], *, iterations: int | None = None) -> AdaptedParams:
+        from alignment.builtin.chunking import decode_long
+
+        iterations = self.config.iterations if iterations is None else iterations
+        prepared = list(prepared)
+        if not prepared:
+            raise AlignmentError("adapt() needs at least one prepared file.")
+        chains = [self.chain_for(p) for p in prepared]
+        stats = Stats(prepared[0].feats.shape[1])
+        for p, c in zip(prepared, chains):
+            path = initial_path(p, c)
+            _accumulate(stats, p, c, path, rows=None, table=None)
+        em = map_emissions(stats, self.prior, self.config.weights)
+        for _ in range(iterations):
+            table = GaussTable.from_emissions(em)
+            short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
+            stats = Stats(prepared[0].feats.shape[1])
+            if short:
+                paths, rows, _ = decode_paths([prepared[i].feats for i in short], [chains[i] for i in short], em, table)
+                for i, path, row in zip(short, paths, rows):
+                    _accumulate(stats, prepared[i], chains[i], path, row, table)
+            for i, p in enumerate(prepared):
+                if len(p.feats) > MAX_CHUNK_FRAMES:
+                    for sub_prep, sub_chain, path, row in decode_long(self, p, em, table):
+                        _accumulate(stats, sub_prep, sub_chain, path, row, table)
+            em = map_emissions(stats, self.prior, self.config.weights)
+        return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config)
+
+    def decode(self, prepared: Prepared, params: AdaptedParams) -> Alignment:
+        return self.decode_many([prepared], params)[0]
+
+    def decode_many(self, prepared: Sequence[Prepared], params: AdaptedParams) -> list[Alignment]:
+        from alignment.builtin.chunking import align_long
+
+        em = params.emissions
+        table = GaussTable.from_emissions(em)
+        out: list = [None] * len(prepared)
+        short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
+        if short:
+            chains = [self.chain_for(prepared[i]) for i in short]
+            paths, rows, _ = decode_paths([prepared[i].feats for i in short], chains, em, table)
+            for i, c, path, row in zip(short, chains, paths, rows):
+                out[i] = self.to_alignment(prepared[i], c, path, row, table)
+        for i, p in enumerate(prepared):
+            if out[i] is None:
+                out[i] = align_long(self, p, em, table)
+        return out
+
+    def align_transcript(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Alignment:
+        prep = self.prepare(audio, sample_rate, transcript)
+        params = self.adapt([prep])
+        return self.decode(prep, params)
+
+    # -- output -----------------------------------------------------------------------------------
+    def phone_frames(self, chain: Chain, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First frame and one-past-last frame of every phone on the path."""
+        ph = chain.phone_of_state[path]
+        n = len(chain.symbols)
+        t = np.arange(len(path))
+        valid = ph >= 0
+        starts = np.full(n, len(path))
+        ends = np.zeros(n, np.int64)
+        np.minimum.at(starts, ph[valid], t[valid])
+        np.maximum.at(ends, ph[valid], t[valid] + 1)
+        return starts, ends
+
+    def to_alignment(self, prep: Prepared, chain: Chain, path: np.ndarray, rows: np.ndarray,
+                     table: GaussTable, *, time_offset: float = 0.0, frame_offset: int = 0) -> Alignment:
+        starts, ends = self.phone_frames(chain, path)
+        n_total = len(prep.feats) + frame_offset
+
+        def frame_time(t: int) -> float:
+            t = t + frame_offset
+            if t <= 0:
+                return 0.0
+            if t >= n_total:
+                return prep.duration
+            return t * F.FRAME_SECONDS + EDGE_OFFSET
+
+        t_start = np.array([frame_time(int(s)) for s in starts])
+        t_end = np.array([frame_time(int(e)) for e in ends])
+        t_start, t_end = self.calibration.apply(chain.symbols, starts, ends, t_start, t_end, prep.duration)
+        conf, utt_conf, mismatch = score_alignment(prep.feats, chain, path, rows, table, starts, ends)
+        phones = []
+        for i, sym in enumerate(chain.symbols):
+            phones.append(Interval(t_start[i], t_end[i], sym, {"confidence": float(conf[i])}))
+        words = []
+        for wi, word in enumerate(_words_of(prep.transcript, chain)):
+            idx = np.nonzero(chain.word_of_phone == wi)[0]
+            words.append(Interval(t_start[idx[0]], t_end[idx[-1]], word))
+        meta = {"aligner": "builtin", "confidence": float(utt_conf), "mismatch": bool(mismatch)}
+        if prep.transcript.lang:
+            meta["lang"] = prep.transcript.lang
+        return Alignment((Tier("words", tuple(words)), Tier("phones", tuple(phones))), prep.duration, meta)
+
+
+def _words_of(transcript: Transcript, chain: Chain) -> list[str]:
+    return [w.text for w in transcript.words]
+
+
+def _accumulate(stats: Stats, prep: Prepared, chain: Chain, path: np.ndarray, rows, table) -> None:
+    """Add frames to the statistics of their state's phone-level key (silence: the winning slot)."""
+    first_key = [slots[0] for slots in chain.keys]
+    key_list = sorted(set(first_key) | {SIL, NOISE})
+    kidx = {k: i for i, k in enumerate(key_list)}
+    labels = np.array([kidx[first_key[s]] for s in range(chain.n_states)])[path]
+    if rows is not None:
+        noise_row = table.index.get(NOISE, -2)
+        rk = np.where(rows == noise_row, kidx[NOISE], kidx[SIL])
+        is_sil = chain.phone_of_state[path] < 0
+        labels = np.where(is_sil & (rk >= 0), rk, labels)
+    else:
+        # first pass: the louder third of silence frames seeds the noise/breath model
+        sil = chain.phone_of_state[path] < 0
+        if sil.sum() > 6:
+            thr = np.percentile(prep.energy[sil], 67)
+            labels = np.where(sil & (prep.energy > thr), kidx[NOISE], labels)
+    stats.add_grouped(key_list, labels, prep.feats)

@@ -1,0 +1,108 @@
+"""Long audio in bounded memory: decode windows with a free end, commit up to the last pause, go on.
+
+Each window holds ``MAX_CHUNK_FRAMES`` frames at most and the words that can fit in it; the path may
+end after any word. Everything up to the last inter-word silence well inside the window is kept
+(boundaries are final there because a pause separates them from what follows); the next window
+starts at that pause with the next word, so joins fall in silences and lose no accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from visemes.timeline import Alignment, Interval, Tier, Transcript
+
+WINDOW = 3000  # frames (15 s) per decoding window
+MIN_COMMIT = 1000  # commit at least this many frames before looking for a pause
+PHONE_FRAMES = 30  # generous upper estimate of frames per phone when choosing words for a window
+
+
+def _windows(aligner, prep, em, table):
+    """Yield (sub_prepared, chain, path, rows, frame_offset, word_offset) per committed piece."""
+    from alignment.builtin.aligner import Prepared
+    from alignment.builtin.decode import decode_paths
+
+    words = prep.transcript.words
+    t0, w0 = 0, 0
+    total = len(prep.feats)
+    while w0 < len(words):
+        t1 = min(total, t0 + WINDOW)
+        last_window = t1 == total
+        # words that could fit in the window (upper bound by phone count)
+        budget, w1 = 0, w0
+        while w1 < len(words) and budget < (t1 - t0):
+            budget += len(words[w1].phones) * PHONE_FRAMES // 3
+            w1 += 1
+        w1 = len(words) if last_window else max(w1, w0 + 1)
+        free_end = not (last_window or w1 == len(words))
+        sub_t = Transcript(words[w0:w1], prep.transcript.lang)
+        sub = Prepared(prep.feats[t0:t1], prep.energy[t0:t1], (t1 - t0) * 0.005 if not last_window else
+                       prep.duration - t0 * 0.005, sub_t)
+        from alignment.builtin.model import build_chain
+
+        cfg = aligner.config
+        spp = cfg.states_per_phone if len(sub_t.phones) * cfg.states_per_phone <= (t1 - t0) - 2 else 1
+        chain = build_chain(sub_t, states_per_phone=spp, sil_penalty=cfg.sil_penalty,
+                            closure_tie=cfg.closure_tie, free_end=free_end)
+        paths, rows, _ = decode_paths([sub.feats], [chain], em, table)
+        path, row = paths[0], rows[0]
+        if last_window or not free_end and w1 == len(words):
+            yield sub, chain, path, row, t0, w0
+            return
+        # commit up to the last inter-word silence after MIN_COMMIT frames (else: last finished word)
+        ph = chain.phone_of_state[path]
+        word_of_frame = np.where(ph >= 0, chain.word_of_phone[np.maximum(ph, 0)], -1)
+        done_words = int(word_of_frame.max())  # the last word reached may be unfinished
+        cut, cut_word = None, None
+        for t in range(len(path) - 2, MIN_COMMIT, -1):
+            if ph[t] < 0 and ph[t - 1] >= 0 and word_of_frame[t - 1] < done_words:
+                cut, cut_word = t, int(word_of_frame[t - 1]) + 1
+                break
+        if cut is None:  # no pause: cut at the end of the last finished word
+            ends = [t for t in range(1, len(path)) if word_of_frame[t - 1] >= 0 and word_of_frame[t] != word_of_frame[t - 1]
+                    and word_of_frame[t - 1] < done_words]
+            if not ends:
+                cut, cut_word = len(path), done_words + 1
+            else:
+                cut = ends[-1]
+                cut_word = int(word_of_frame[cut - 1]) + 1
+        keep_states = chain.phone_of_state >= -1
+        sub_words = Transcript(words[w0 : w0 + cut_word], prep.transcript.lang)
+        kept_chain = build_chain(sub_words, states_per_phone=spp, sil_penalty=cfg.sil_penalty,
+                                 closure_tie=cfg.closure_tie)
+        kept_path = np.minimum(path[:cut], kept_chain.n_states - 1)
+        del keep_states
+        kept = Prepared(sub.feats[:cut], sub.energy[:cut], cut * 0.005, sub_words)
+        yield kept, kept_chain, kept_path, row[:cut], t0, w0
+        t0, w0 = t0 + cut, w0 + cut_word
+
+
+def decode_long(aligner, prep, em, table):
+    """(sub_prepared, chain, path, rows) per committed piece, for EM statistics."""
+    for sub, chain, path, row, _, _ in _windows(aligner, prep, em, table):
+        yield sub, chain, path, row
+
+
+def align_long(aligner, prep, em, table) -> Alignment:
+    from alignment.builtin.aligner import Prepared
+
+    words: list[Interval] = []
+    phones: list[Interval] = []
+    confs: list[float] = []
+    mism = []
+    for sub, chain, path, row, t0, _ in _windows(aligner, prep, em, table):
+        full = Prepared(prep.feats, prep.energy, prep.duration, sub.transcript)
+        part = aligner.to_alignment(sub, chain, path, row, table, frame_offset=0)
+        off = t0 * 0.005
+        for iv in part.words:
+            words.append(Interval(min(iv.start + off, prep.duration), min(iv.end + off, prep.duration), iv.label, iv.attrs))
+        for iv in part.phones:
+            phones.append(Interval(min(iv.start + off, prep.duration), min(iv.end + off, prep.duration), iv.label, iv.attrs))
+        confs.append(part.meta["confidence"])
+        mism.append(part.meta["mismatch"])
+        del full
+    meta = {"aligner": "builtin", "confidence": float(np.mean(confs)), "mismatch": bool(np.mean(mism) > 0.5),
+            "chunks": len(confs)}
+    if prep.transcript.lang:
+        meta["lang"] = prep.transcript.lang
+    return Alignment((Tier("words", tuple(words)), Tier("phones", tuple(phones))), prep.duration, meta)

@@ -1,0 +1,248 @@
+"""HMM state chains for a transcript, and MAP-adapted diagonal-Gaussian emission models.
+
+Each phone has ``N_STATES`` left-to-right states. Silence is one state with several Gaussian slots
+(silence, breath/noise) before, between (optional) and after words. The first state of a stop or
+affricate that is not utterance-initial is the closure and shares the silence Gaussian (otherwise
+vowels swallow stop closures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alignment.builtin.phones import CLASSES, CLOSURE_CLASSES, base_symbol, broad_class
+from visemes.timeline import Transcript
+
+N_STATES = 3
+SIL = "sil"
+NOISE = "noise"
+SIL_SLOTS = (SIL, NOISE)
+VAR_FLOOR = 0.02
+
+
+def phone_key(symbol: str, state: int) -> str:
+    return f"p:{symbol}|{state}"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A transcript's state chain (numpy arrays; one entry per state)."""
+
+    keys: tuple[tuple[str, ...], ...]  # Gaussian keys of each state's slots
+    phone_of_state: np.ndarray  # int32, -1 = silence
+    skip_in: np.ndarray  # bool: may be entered from two states back
+    start_ok: np.ndarray
+    end_ok: np.ndarray
+    enter_pen: np.ndarray  # float32 log-penalty on entering the state
+    symbols: tuple[str, ...]
+    word_of_phone: np.ndarray  # int32
+    states_per_phone: int
+
+    @property
+    def n_states(self) -> int:
+        return len(self.keys)
+
+
+def build_chain(
+    transcript: Transcript,
+    *,
+    states_per_phone: int = N_STATES,
+    sil_penalty: float = 0.0,
+    free_start: bool = False,
+    free_end: bool = False,
+    closure_tie: bool = True,
+    word_range: tuple[int, int] | None = None,
+) -> Chain:
+    """Chain: [sil] w1 [sil] w2 ... wn [sil]; optional silences; ``free_end`` lets it stop after any word."""
+    words = transcript.words if word_range is None else transcript.words[word_range[0] : word_range[1]]
+    keys: list[tuple[str, ...]] = [SIL_SLOTS]
+    phone_of_state = [-1]
+    skip_in = [False]
+    start_ok = [True]
+    end_ok = [False]
+    enter_pen = [0.0]
+    symbols: list[str] = []
+    word_of_phone: list[int] = []
+    first_phone = True
+    for wi, word in enumerate(words):
+        for pi, tok in enumerate(word.phones):
+            sym = tok.symbol
+            cls = broad_class(sym)
+            for k in range(states_per_phone):
+                if k == 0 and closure_tie and not first_phone and cls in CLOSURE_CLASSES and states_per_phone > 1:
+                    keys.append(SIL_SLOTS[:1])
+                else:
+                    keys.append((phone_key(sym, k),))
+                phone_of_state.append(len(symbols))
+                # the first state of the first phone of each word may be entered past an optional silence
+                skip_in.append(k == 0 and pi == 0 and wi > 0)
+                start_ok.append(k == 0 and pi == 0 and (wi == 0 or free_start))
+                end_ok.append(False)
+                enter_pen.append(0.0)
+            symbols.append(sym)
+            word_of_phone.append(wi)
+            first_phone = False
+        last = wi == len(words) - 1
+        if free_end or last:
+            end_ok[-1] = True
+        keys.append(SIL_SLOTS)
+        phone_of_state.append(-1)
+        skip_in.append(False)
+        start_ok.append(free_start and not last)
+        end_ok.append(free_end or last)
+        enter_pen.append(0.0 if last else -sil_penalty)
+    return Chain(
+        keys=tuple(keys),
+        phone_of_state=np.asarray(phone_of_state, np.int32),
+        skip_in=np.asarray(skip_in, bool),
+        start_ok=np.asarray(start_ok, bool),
+        end_ok=np.asarray(end_ok, bool),
+        enter_pen=np.asarray(enter_pen, np.float32),
+        symbols=tuple(symbols),
+        word_of_phone=np.asarray(word_of_phone, np.int32),
+        states_per_phone=states_per_phone,
+    )
+
+
+# --- emission statistics and MAP back-off ---------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """Sufficient statistics (count, sum, sum of squares) per Gaussian key (mutable accumulator)."""
+
+    dims: int
+    n: dict[str, float] = field(default_factory=dict)
+    s1: dict[str, np.ndarray] = field(default_factory=dict)
+    s2: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, key: str, frames: np.ndarray) -> None:
+        if len(frames) == 0:
+            return
+        self.n[key] = self.n.get(key, 0.0) + float(len(frames))
+        self.s1[key] = self.s1.get(key, 0.0) + frames.sum(axis=0, dtype=np.float64)
+        self.s2[key] = self.s2.get(key, 0.0) + (frames.astype(np.float64) ** 2).sum(axis=0)
+
+    def add_grouped(self, keys: Sequence[str], labels: np.ndarray, frames: np.ndarray) -> None:
+        """Add ``frames`` [T, D] whose Gaussian index into ``keys`` is ``labels`` [T] (-1 = skip)."""
+        ok = labels >= 0
+        labels, frames = labels[ok], frames[ok].astype(np.float64)
+        if len(labels) == 0:
+            return
+        g = len(keys)
+        cnt = np.bincount(labels, minlength=g)
+        s1 = np.zeros((g, self.dims))
+        s2 = np.zeros((g, self.dims))
+        np.add.at(s1, labels, frames)
+        np.add.at(s2, labels, frames**2)
+        for i in np.nonzero(cnt)[0]:
+            key = keys[i]
+            self.n[key] = self.n.get(key, 0.0) + float(cnt[i])
+            self.s1[key] = self.s1.get(key, 0.0) + s1[i]
+            self.s2[key] = self.s2.get(key, 0.0) + s2[i]
+
+    def merge(self, other: "Stats") -> None:
+        for key, n in other.n.items():
+            self.n[key] = self.n.get(key, 0.0) + n
+            self.s1[key] = self.s1.get(key, 0.0) + other.s1[key]
+            self.s2[key] = self.s2.get(key, 0.0) + other.s2[key]
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Class-level Gaussians (``c:<class>|<state>``, ``sil``, ``noise``) the back-off ends in."""
+
+    means: Mapping[str, np.ndarray]
+    variances: Mapping[str, np.ndarray]
+
+    def get(self, key: str, dims: int) -> tuple[np.ndarray, np.ndarray]:
+        if key in self.means:
+            return np.asarray(self.means[key], np.float64), np.asarray(self.variances[key], np.float64)
+        return np.zeros(dims), np.ones(dims)  # features are mean/variance normalised per utterance
+
+
+@dataclass(frozen=True)
+class MapWeights:
+    """Prior weights (in frames) of each back-off level."""
+
+    phone: float = 30.0
+    base: float = 30.0
+    cls: float = 30.0
+    sil: float = 10.0
+
+
+@dataclass(frozen=True)
+class Emissions:
+    """Gaussians by key at every back-off level: ``p:`` phone, ``b:`` base, ``c:`` class, sil/noise."""
+
+    means: Mapping[str, np.ndarray]
+    variances: Mapping[str, np.ndarray]
+
+    def resolve(self, key: str) -> str:
+        """The most specific key with a model: phone -> base -> class."""
+        if key in self.means:
+            return key
+        if key.startswith("p:"):
+            sym, state = key[2:].rsplit("|", 1)
+            base = f"b:{base_symbol(sym)}|{state}"
+            if base in self.means:
+                return base
+            return f"c:{broad_class(sym)}|{state}"
+        return key
+
+
+def _map(n, s1, s2, mean0, var0, tau):
+    mean = (s1 + tau * mean0) / (n + tau)
+    second = (s2 + tau * (var0 + mean0**2)) / (n + tau)
+    var = np.maximum(second - mean**2, VAR_FLOOR)
+    return mean, var
+
+
+def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()) -> Emissions:
+    """MAP estimates with back-off phone -> base symbol -> broad class -> prior."""
+    d = stats.dims
+    zero = np.zeros(d)
+    by_level: dict[str, list[float | np.ndarray]] = {}
+
+    def acc(key, n, s1, s2):
+        cur = by_level.setdefault(key, [0.0, zero.copy(), zero.copy()])
+        cur[0] += n
+        cur[1] = cur[1] + s1
+        cur[2] = cur[2] + s2
+
+    phone_keys = [k for k in stats.n if k.startswith("p:")]
+    for key in phone_keys:
+        sym, state = key[2:].rsplit("|", 1)
+        n, s1, s2 = stats.n[key], stats.s1[key], stats.s2[key]
+        acc(f"b:{base_symbol(sym)}|{state}", n, s1, s2)
+        acc(f"c:{broad_class(sym)}|{state}", n, s1, s2)
+    means: dict[str, np.ndarray] = {}
+    variances: dict[str, np.ndarray] = {}
+    states = sorted({k.rsplit("|", 1)[1] for k in phone_keys} | {str(s) for s in range(N_STATES)})
+    for cls in CLASSES:
+        for state in states:
+            key = f"c:{cls}|{state}"
+            m0, v0 = prior.get(key, d)
+            n, s1, s2 = by_level.get(key, (0.0, zero, zero))
+            means[key], variances[key] = _map(n, s1, s2, m0, v0, weights.cls)
+    for key, (n, s1, s2) in by_level.items():
+        if key.startswith("b:"):
+            sym, state = key[2:].rsplit("|", 1)
+            parent = f"c:{broad_class(sym)}|{state}"
+            means[key], variances[key] = _map(n, s1, s2, means[parent], variances[parent], weights.base)
+    for key in phone_keys:
+        sym, state = key[2:].rsplit("|", 1)
+        parent = f"b:{base_symbol(sym)}|{state}"
+        means[key], variances[key] = _map(
+            stats.n[key], stats.s1[key], stats.s2[key], means[parent], variances[parent], weights.phone
+        )
+    for key in SIL_SLOTS:
+        m0, v0 = prior.get(key, d)
+        if key not in prior.means and key == NOISE:
+            m0 = means.get(SIL, m0) if SIL in means else m0
+        n, s1, s2 = stats.n.get(key, 0.0), stats.s1.get(key, zero), stats.s2.get(key, zero)
+        means[key], variances[key] = _map(n, s1, s2, m0, v0, weights.sil)
+    return Emissions(means, variances)

@@ -1,0 +1,213 @@
+"""Benchmark of the built-in aligner on gold phone boundaries (real human speech and synthetic speech).
+
+Real speech: any corpus of audio + TextGrid pairs (tiers ``words``/``phones`` or ``word``/``phone``),
+scored with the project convention (start of every non-silent phone + end of the last one).
+
+    python benchmarks/alignment.py --gold /work/shared/devdata/voxangeles_dev --langs haw,ibo,kea,lad,mal,tzm
+    python benchmarks/alignment.py --synthetic
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SILENCE = {"", "sil", "sp", "spn", "<sil>"}
+TUNE_LANGS = ("aeb", "ben", "ces", "ell", "eus", "hak")
+HELD_OUT_LANGS = ("haw", "ibo", "kea", "lad", "mal", "tzm")
+
+
+@dataclass
+class GoldItem:
+    key: str
+    lang: str
+    audio: np.ndarray
+    sr: int
+    words: list  # [(label, [(symbol, start, end)])]
+
+    def boundaries(self) -> np.ndarray:
+        phones = [p for _, ps in self.words for p in ps]
+        return np.array([p[1] for p in phones] + [phones[-1][2]])
+
+
+def _tier(tg, names):
+    for n in names:
+        if n in tg.tierNames:
+            return tg.getTier(n)
+    return None
+
+
+def load_gold(root: Path, langs: set[str] | None = None, skip_arpabet: bool = True) -> tuple[list[GoldItem], list[str]]:
+    import soundfile as sf
+    from praatio import textgrid
+
+    items, skipped = [], []
+    for tg_path in sorted(root.rglob("*.TextGrid")):
+        lang = tg_path.parent.name if tg_path.parent != root else root.name
+        if langs and lang not in langs:
+            continue
+        audio_path = next((tg_path.with_suffix(s) for s in (".flac", ".wav") if tg_path.with_suffix(s).exists()), None)
+        if audio_path is None:
+            continue
+        tg = textgrid.openTextgrid(str(tg_path), includeEmptyIntervals=False)
+        wt, pt = _tier(tg, ("words", "word")), _tier(tg, ("phones", "phone"))
+        if pt is None:
+            skipped.append(f"{tg_path.name}: no phone tier")
+            continue
+        phones = [(e.label.strip(), e.start, e.end) for e in pt.entries if e.label.strip().lower() not in SILENCE]
+        if not phones:
+            continue
+        if skip_arpabet and all(p[0].isascii() and p[0].isupper() or p[0][-1:].isdigit() for p in phones):
+            skipped.append(f"{tg_path.name}: ARPAbet phones (skipped, not IPA)")
+            continue
+        words = []
+        if wt is not None:
+            for e in wt.entries:
+                if e.label.strip().lower() in SILENCE:
+                    continue
+                ps = [p for p in phones if e.start - 1e-4 <= 0.5 * (p[1] + p[2]) <= e.end + 1e-4]
+                if ps:
+                    words.append((e.label.strip(), ps))
+        if not words or sum(len(ps) for _, ps in words) != len(phones):
+            words = [("".join(p[0] for p in phones), phones)]
+        audio, sr = sf.read(str(audio_path), dtype="float32", always_2d=False)
+        if audio.ndim == 2:
+            audio = audio.mean(axis=1)
+        items.append(GoldItem(tg_path.stem, lang, audio, sr, words))
+    return items, skipped
+
+
+def transcript_of(item: GoldItem, lang: str | None = None):
+    from visemes.timeline import PhoneToken, Transcript, WordPhones
+
+    return Transcript(tuple(WordPhones(w, tuple(PhoneToken(p[0].replace(" ", "")) for p in ps)) for w, ps in item.words), lang)
+
+
+def predicted_boundaries(alignment) -> np.ndarray:
+    ph = alignment.phones.intervals
+    return np.array([p.start for p in ph] + [ph[-1].end])
+
+
+def summarize(errors: np.ndarray) -> dict:
+    e = np.abs(errors) * 1000
+    return {"n": int(len(e)), "10ms": float(np.mean(e <= 10)), "20ms": float(np.mean(e <= 20)),
+            "25ms": float(np.mean(e <= 25)), "50ms": float(np.mean(e <= 50)),
+            "median_ms": float(np.median(e)), "mean_ms": float(np.mean(e))}
+
+
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    print(f"\n{title}")
+    print(f"{'set':<12}{'n':>6}{'<=10ms':>8}{'<=20ms':>8}{'<=25ms':>8}{'<=50ms':>8}{'median':>8}{'mean':>8}")
+    for name, r in rows.items():
+        print(f"{name:<12}{r['n']:>6}{r['10ms']:>8.3f}{r['20ms']:>8.3f}{r['25ms']:>8.3f}{r['50ms']:>8.3f}"
+              f"{r['median_ms']:>8.1f}{r['mean_ms']:>8.1f}")
+
+
+def run_aligner(items, aligner, mode: str):
+    """Returns (alignments, wall seconds). mode: corpus (pooled adaptation) or single (each file alone)."""
+    t0 = time.perf_counter()
+    if mode == "corpus":
+        prepared = [aligner.prepare(it.audio, it.sr, transcript_of(it, it.lang)) for it in items]
+        params = aligner.adapt(prepared)
+        out = aligner.decode_many(prepared, params)
+    else:
+        out = [aligner.align(it.audio, it.sr, transcript_of(it, it.lang)) for it in items]
+    return out, time.perf_counter() - t0
+
+
+def evaluate(items, alignments, calibrate_raw=False):
+    per_lang = defaultdict(list)
+    for it, al in zip(items, alignments):
+        gold, pred = it.boundaries(), predicted_boundaries(al)
+        per_lang[it.lang].append(pred - gold)
+    rows = {lang: summarize(np.concatenate(v)) for lang, v in sorted(per_lang.items())}
+    rows["ALL"] = summarize(np.concatenate([np.concatenate(v) for v in per_lang.values()]))
+    return rows
+
+
+def fit_calibration(items, alignments) -> dict[str, float]:
+    """Median (gold - predicted) per boundary type, for types seen >= 20 times."""
+    from alignment.builtin.calibration import boundary_types
+
+    by_type = defaultdict(list)
+    for it, al in zip(items, alignments):
+        syms = [p.label for p in al.phones]
+        st = np.array([round(p.start / 0.005) for p in al.phones])
+        en = np.array([round(p.end / 0.005) for p in al.phones])
+        start_t, end_t = boundary_types(syms, st, en)
+        gold = it.boundaries()
+        pred = predicted_boundaries(al)
+        for i, t in enumerate(start_t):
+            by_type[t].append(gold[i] - pred[i])
+        by_type[end_t[-1]].append(gold[-1] - pred[-1])
+    return {t: round(float(np.median(v)), 4) for t, v in sorted(by_type.items()) if len(v) >= 20}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gold", type=Path, action="append", default=[], help="gold corpus folder (repeatable)")
+    ap.add_argument("--langs", default="", help="comma-separated language folders to use (default: all)")
+    ap.add_argument("--mode", choices=("corpus", "single"), default="corpus")
+    ap.add_argument("--synthetic", action="store_true", help="also run the synthetic multilingual set")
+    ap.add_argument("--fit-calibration", type=Path, default=None, help="write per-boundary-type offsets here")
+    ap.add_argument("--no-calibration", action="store_true")
+    ap.add_argument("--no-prior", action="store_true")
+    ap.add_argument("--config", default="", help="AlignerConfig overrides, e.g. iterations=4,sil_penalty=1")
+    ap.add_argument("--json", type=Path, default=None, help="write all results as JSON here")
+    args = ap.parse_args(argv)
+
+    t_import = time.perf_counter()
+    from alignment.builtin import AlignerConfig, BuiltinAligner
+
+    overrides = {}
+    for kv in filter(None, args.config.split(",")):
+        k, v = kv.split("=")
+        field_type = type(getattr(AlignerConfig(), k))
+        overrides[k] = (v.lower() in ("1", "true", "yes")) if field_type is bool else field_type(v)
+    cfg = AlignerConfig(use_calibration=not (args.no_calibration or args.fit_calibration), use_prior=not args.no_prior,
+                        **overrides)
+    import_s = time.perf_counter() - t_import
+    results = {"config": repr(cfg), "cores": os.cpu_count()}
+    langs = set(filter(None, args.langs.split(","))) or None
+    for root in args.gold:
+        items, skipped = load_gold(root, langs)
+        for s in skipped:
+            print(f"skipped {s}")
+        if not items:
+            print(f"no gold items under {root}")
+            continue
+        aligner = BuiltinAligner(cfg)
+        alignments, wall = run_aligner(items, aligner, args.mode)
+        audio_s = sum(len(it.audio) / it.sr for it in items)
+        rows = evaluate(items, alignments)
+        print_table(f"{root.name} ({args.mode} mode, langs={','.join(sorted({it.lang for it in items}))})", rows)
+        print(f"speed: {audio_s:.1f} s audio in {wall:.2f} s wall (JIT warm-up included; +{import_s:.2f} s import) "
+              f"= {audio_s / wall:.0f}x real time on {os.cpu_count()} cores")
+        results[str(root)] = {"rows": rows, "audio_s": audio_s, "wall_s": wall, "speed_x": audio_s / wall}
+        if args.fit_calibration:
+            from alignment.builtin.calibration import Calibration
+
+            offsets = fit_calibration(items, alignments)
+            args.fit_calibration.write_text(Calibration(offsets).to_json() + "\n", encoding="utf-8")
+            print(f"wrote {len(offsets)} offsets to {args.fit_calibration}: {offsets}")
+    if args.synthetic:
+        from benchmarks.alignment_synthetic import run_synthetic
+
+        results["synthetic"] = run_synthetic(cfg, print_table, evaluate, run_aligner)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
