@@ -57,15 +57,31 @@ def write(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = Fals
     return atomic_write_text(path, to_csv_text(animation, group), overwrite=overwrite)
 
 
-def _snap_fps(estimate: float) -> float:
-    # Times are printed with 6 decimals, so 1/median(dt) is off by ~1e-4 relative; snap to the usual rates.
-    for fps in SUPPORTED_FPS:
-        if abs(estimate - fps) <= 1e-3 * fps:
-            return fps
-    return round(estimate, 3)
+#: Rates a time column is snapped to when its printed precision cannot tell them apart.
+COMMON_FPS: tuple[float, ...] = tuple(sorted({*SUPPORTED_FPS, 23.976, 29.97, 48.0, 59.94, 100.0, 120.0}))
 
 
-def _read_table(path: Path) -> tuple[list[str], np.ndarray]:
+def _estimate_fps(times: np.ndarray, frames: np.ndarray | None, quantum: float) -> float:
+    """Frame rate from the first and last rows (robust to rounding, unlike neighbouring differences),
+    snapped to a common rate when the printed precision (``quantum`` seconds) cannot exclude it."""
+    span = float(times[-1] - times[0])
+    steps = float(frames[-1] - frames[0]) if frames is not None else float(len(times) - 1)
+    if frames is None and round(span / float(np.median(np.diff(times)))) != len(times) - 1:
+        raise ValueError("rows are missing or repeated")
+    estimate = steps / span
+    tolerance = max(1e-6, 1.01 * quantum / span) * estimate  # worst case of two rounded times
+    close = [f for f in COMMON_FPS if abs(estimate - f) <= tolerance]
+    if close:
+        return min(close, key=lambda f: abs(estimate - f))
+    return round(estimate, 6)
+
+
+def _quantum(cells: list[str]) -> float:
+    decimals = max((len(c.strip().split(".", 1)[1]) if "." in c else 0) for c in cells)
+    return 0.5 * 10.0 ** (-decimals)
+
+
+def _read_table(path: Path) -> tuple[list[str], np.ndarray, list[list[str]]]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [r for r in csv.reader(fh) if r and any(cell.strip() for cell in r)]
@@ -80,7 +96,7 @@ def _read_table(path: Path) -> tuple[list[str], np.ndarray]:
         raise ExportError(f"{path}: every cell after the header must be a number ({exc}).") from None
     if table.ndim != 2 or table.shape[1] != len(header):
         raise ExportError(f"{path}: every row must have {len(header)} cells, like the header.")
-    return header, table
+    return header, table, rows[1:]
 
 
 def read_curves_csv(
@@ -98,7 +114,7 @@ def read_curves_csv(
     the times (and checked against ``fps`` when both are given).
     """
     path = Path(path)
-    header, table = _read_table(path)
+    header, table, raw = _read_table(path)
     lowered = [h.lower() for h in header]
     time_col = lowered.index("time") if "time" in lowered else None
     frame_col = lowered.index("frame") if "frame" in lowered else None
@@ -126,10 +142,27 @@ def read_curves_csv(
             steps = np.diff(times)
             if np.any(steps <= 0):
                 raise ExportError(f"{path}: the time column must increase from row to row.")
-            estimate = _snap_fps(1.0 / float(np.median(steps)))
-            if fps is not None and abs(check_fps(fps) - estimate) > 1e-3 * fps:
+            frames = table[:, frame_col] if frame_col is not None else None
+            try:
+                estimate = _estimate_fps(times, frames, _quantum([row[time_col] for row in raw]))
+            except ValueError:
+                estimate = -1.0  # reported as uneven spacing below
+            if estimate < 0:
+                raise ExportError(
+                    f"{path}: times are not evenly spaced (a dropped or repeated frame?); resample the "
+                    "curves to a regular frame rate first."
+                )
+            if fps is not None and abs(check_fps(fps) - estimate) > 1e-2 * fps:
                 raise ExportError(f"{path}: times advance at {estimate} fps, not the {fps} fps asked for.")
             fps = estimate if fps is None else fps
+            # FrameCurves are a regular grid: rows must sit on it (a dropped row would shift all after it).
+            drift = np.abs(times - (start + np.arange(len(times)) / fps))
+            if float(drift.max()) > 0.5 / fps:
+                row = int(np.argmax(drift)) + 2
+                raise ExportError(
+                    f"{path}:{row}: times are not evenly spaced at {fps} fps (a dropped or repeated frame?); "
+                    "resample the curves to a regular frame rate first."
+                )
     if fps is None:
         if frame_col is None:
             raise ExportError(f"{path}: give fps= for a file without a time column (or a single row).")

@@ -61,13 +61,13 @@ def mouth_cues(tier: Tier, duration: float) -> list[MouthCue]:
                 f"Viseme {iv.label!r} at {iv.start:.2f} s is not a Rhubarb shape ({', '.join(RHUBARB_SHAPES)}); "
                 "export the viseme tier of the 'rhubarb' set."
             )
-        s, e = min(_cs(iv.start), end_cs), min(_cs(iv.end), end_cs)
+        s, e = max(min(_cs(iv.start), end_cs), cursor), min(_cs(iv.end), end_cs)
+        if e <= s:
+            continue  # shorter than Rhubarb's 10 ms resolution once rounded
         if s > cursor:
             raw.append((cursor, s, REST))
-        s = max(s, cursor)
-        if e > s:
-            raw.append((s, e, iv.label))
-            cursor = e
+        raw.append((s, e, iv.label))
+        cursor = e
     if cursor < end_cs:
         raw.append((cursor, end_cs, REST))
     cues: list[MouthCue] = []
