@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from _export_samples import MOUTH_SHAPES, sample_animation
+from visemes.arkit import ARKIT_52, ARKIT_MOUTH
 from visemes.curves import FrameCurves, MouthAnimation
 from visemes.errors import ExportError
 from visemes.exports import ExportParts, livelink
@@ -78,11 +79,15 @@ def test_reader_resamples_dropped_frames_and_midnight(tmp_path):
     assert np.allclose(curves.channel("jawOpen"), [0.0, 0.1, 0.2, 0.3], atol=1e-6)
 
 
-def test_names_match_the_arkit_52():
-    arkit = pytest.importorskip("visemes.arkit", reason="visemes.arkit (core helper) not present")
-    names = next(getattr(arkit, n) for n in ("ARKIT_52", "ARKIT_BLENDSHAPES", "ARKIT_NAMES") if hasattr(arkit, n))
-    assert sorted(livelink.ARKIT_ORDER) == sorted(names)
-    assert set(arkit.ARKIT_MOUTH) <= set(livelink.ARKIT_ORDER)
+def test_columns_are_the_arkit_52_capitalised(tmp_path):
+    assert sorted(livelink.arkit_name(c) for c in livelink.LIVELINK_BLENDSHAPES) == sorted(ARKIT_52)
+    # The animation's real channel names (ARKIT_MOUTH) land in their app columns.
+    n = 3
+    shapes = FrameCurves(30, ARKIT_MOUTH, np.tile(np.linspace(0.01, 0.99, len(ARKIT_MOUTH)), (n, 1)))
+    path = livelink.write(ExportParts(animation=MouthAnimation(shapes, shapes, shapes)), tmp_path / "m.csv")
+    back = livelink.read_livelink_csv(path, fps=30)
+    assert back.channels == ARKIT_52
+    assert np.allclose(back.select(ARKIT_MOUTH).values, shapes.values, atol=1e-7)
 
 
 def test_refuses_non_arkit_channels_and_fractional_rates(tmp_path):

@@ -133,3 +133,25 @@ def test_moho_drops_cues_sharing_a_frame_and_bumps_the_final_rest():
 def test_moho_mapping_covers_every_rhubarb_shape():
     assert set(moho.RHUBARB_TO_MOHO) == set(rhubarb.RHUBARB_SHAPES)
     assert set(moho.RHUBARB_TO_MOHO.values()) <= set(moho.MOHO_MOUTHS)
+
+
+class TinyPack:
+    """The pack interface the exporters use (``.phone(symbol)`` with ``.viseme`` and ``.target``)."""
+
+    SPECS = {"m": ("PP", {}), "a": ("aa", {"jaw_open": 0.9}), "f": ("FF", {}), "u": ("ou", {"lip_round": 0.9}),
+             "l": ("nn", {"tongue_tip": 1.0})}
+
+    def phone(self, symbol):
+        from types import SimpleNamespace
+
+        viseme, target = self.SPECS[symbol]
+        return SimpleNamespace(symbol=symbol, viseme=viseme, target=target, explicit=True)
+
+
+def test_rhubarb_shapes_are_derived_from_phones_with_the_pack(tmp_path):
+    phones = Tier("phones", (Interval(0.1, 0.2, "m"), Interval(0.2, 0.4, "a"), Interval(0.5, 0.6, "f"),
+                             Interval(0.6, 0.8, "u"), Interval(0.8, 0.9, "l")))
+    oculus = Alignment((phones,), 1.0, {"viseme_set": "oculus"})
+    path = rhubarb.write_tsv(ExportParts(oculus, pack=TinyPack()), tmp_path / "r.tsv")
+    assert path.read_text(encoding="utf-8") == (
+        "0.00\tX\n0.10\tA\n0.20\tD\n0.40\tX\n0.50\tG\n0.60\tF\n0.80\tH\n0.90\tX\n1.00\tX\n")

@@ -7,7 +7,8 @@ frame ``FF`` within the second at the take's frame rate and the sub-frame in tho
 
 We write the mouth blendshapes of the animation (ARKit names matched case-insensitively), zeros for
 the others and for the rotations. The reader returns the 52 blendshapes as :class:`FrameCurves`
-named with ARKit's own camelCase names (``eyeBlinkLeft``), resampled onto a regular frame grid.
+named and ordered as :data:`visemes.arkit.ARKIT_52` (``eyeBlinkLeft``...; Apple's order, not the
+app's), resampled onto a regular frame grid.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visemes.arkit import ARKIT_52
 from visemes.atomic import atomic_write_text
 from visemes.curves import SUPPORTED_FPS, FrameCurves, check_fps
 from visemes.errors import ExportError
@@ -50,7 +52,7 @@ def arkit_name(column: str) -> str:
     return column[:1].lower() + column[1:]
 
 
-ARKIT_ORDER: tuple[str, ...] = tuple(arkit_name(c) for c in LIVELINK_BLENDSHAPES)
+_COLUMN_OF: dict[str, str] = {arkit_name(c): c for c in LIVELINK_BLENDSHAPES}
 
 
 def timecode(frame: int, fps: float, subframe: float = 0.0) -> str:
@@ -131,9 +133,8 @@ def read_livelink_csv(path: str | os.PathLike, *, fps: float | None = None, incl
     missing = [c for c in LIVELINK_BLENDSHAPES if c.lower() not in lower]
     if missing:
         raise ExportError(f"{path}: missing blendshape column(s) {missing[:5]}{'...' if len(missing) > 5 else ''}.")
-    wanted = list(LIVELINK_BLENDSHAPES) + (list(LIVELINK_ROTATIONS) if include_rotations else [])
-    idx = [lower[c.lower()] for c in wanted if c.lower() in lower]
-    names = [arkit_name(c) if c in LIVELINK_BLENDSHAPES else c for c in wanted if c.lower() in lower]
+    names = list(ARKIT_52) + [c for c in LIVELINK_ROTATIONS if include_rotations and c.lower() in lower]
+    idx = [lower[_COLUMN_OF.get(n, n).lower()] for n in names]
     stamps = []
     values = []
     for n, row in enumerate(rows[1:], 2):

@@ -112,4 +112,4 @@ def viseme_tier_in_set(parts: ExportParts, set_name: str, fmt: str) -> Tier:
         pack = lang_packs.load(lang)
     from visemes.visemesets import viseme_tier
 
-    return viseme_tier(alignment.phones, pack, set_name)
+    return viseme_tier(alignment.phones, pack, set_name, duration=alignment.duration)
