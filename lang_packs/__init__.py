@@ -1,0 +1,15 @@
+"""Language packs: text -> words with normalized IPA phones -> visemes and mouth targets.
+
+``load(code)`` gives a :class:`LanguagePack` for a pack file in ``lang_packs/data`` (or a third-party
+pack registered under the ``visemes.lang_packs`` entry point group), or a generic pack built from the
+universal feature-based fallback for any other espeak-ng voice. See ``lang_packs/AUTHORING.md``.
+"""
+
+from __future__ import annotations
+
+from lang_packs.info import PackInfo, available
+from lang_packs.loader import load
+from lang_packs.pack import LanguagePack, PhoneSpec, fallback_phone
+from lang_packs.registry import ENTRY_POINT_GROUP
+
+__all__ = ["ENTRY_POINT_GROUP", "LanguagePack", "PackInfo", "PhoneSpec", "available", "fallback_phone", "load"]

@@ -1,0 +1,52 @@
+"""Coverage of a pack: which normalized phones its frequent words produce, and how many it lists."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+
+from visemes.errors import PackError
+
+from lang_packs.pack import LanguagePack
+
+N_WORDS = 2000
+
+
+@dataclass(frozen=True)
+class Coverage:
+    code: str
+    words: str           # "wordfreq:<lang>:<n>" or "sentences/<code>.txt"
+    counts: Counter      # normalized phone symbol -> occurrences
+    missing: tuple[str, ...]  # symbols the pack does not list explicitly, most frequent first
+
+    @property
+    def tokens(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def ratio(self) -> float:
+        miss = sum(self.counts[s] for s in self.missing)
+        return 1.0 - miss / self.tokens if self.tokens else 0.0
+
+
+def coverage_text(pack: LanguagePack, n: int = N_WORDS) -> tuple[str, str]:
+    """The text a pack's coverage is measured on: wordfreq's top-n words, else its shipped sentences."""
+    if pack.wordfreq:
+        try:
+            import wordfreq
+        except ImportError as exc:
+            raise PackError(pack.source, "pack.wordfreq", "the coverage check needs `pip install wordfreq`.") from exc
+        return " ".join(wordfreq.top_n_list(pack.wordfreq, n)), f"wordfreq:{pack.wordfreq}:{n}"
+    path = resources.files("lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
+    if not path.is_file():
+        raise PackError(pack.source, "pack.wordfreq",
+                        f"no wordfreq language and no lang_packs/data/sentences/{pack.code}.txt to measure coverage on.")
+    return path.read_text(encoding="utf-8"), f"sentences/{pack.code}.txt"
+
+
+def measure(pack: LanguagePack, n: int = N_WORDS) -> Coverage:
+    text, label = coverage_text(pack, n)
+    counts = Counter(p.symbol for p in pack.phonemize(text).phones)
+    missing = tuple(s for s, _ in counts.most_common() if s not in pack.inventory)
+    return Coverage(pack.code, label, counts, missing)

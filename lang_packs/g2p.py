@@ -1,0 +1,145 @@
+"""G2P backends: espeak-ng through phonemizer's espeak API (IPA, plus phoneme mnemonics), and epitran.
+
+Both give, for one chunk of text, a list of words, each a list of raw tokens ``(ipa, mnemonic|None)``.
+espeak-ng comes only from the ``espeakng-loader`` wheel and is configured at first use, never on import.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from visemes.errors import BackendUnavailableError, G2PError
+
+RawToken = tuple[str, "str | None"]
+RawWord = list[RawToken]
+
+# espeak's language-switch flags, e.g. "(en)" ... "(cmn)", which phonemizer also removes
+_FLAG = re.compile(r"^\([a-z]{2,3}(-[a-z0-9-]+)?\)$", re.IGNORECASE)
+_IPA_MODE = 0x02 | ord("_") << 8   # IPA, phones separated by "_"
+_MNEMONIC_MODE = 0x00 | ord("_") << 8  # espeak's ASCII phoneme names, same separator
+
+
+def espeak_paths() -> tuple[str, str]:
+    """(library, data path) of the espeak-ng shipped by espeakng-loader."""
+    try:
+        import espeakng_loader
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise BackendUnavailableError(
+            "espeak-ng is not available: install the `espeakng-loader` package (pip install espeakng-loader)."
+        ) from exc
+    return espeakng_loader.get_library_path(), espeakng_loader.get_data_path()
+
+
+def configure_phonemizer() -> None:
+    """Point phonemizer's EspeakWrapper at espeakng-loader's library (call before using EspeakBackend)."""
+    from phonemizer.backend.espeak.wrapper import EspeakWrapper
+
+    library, data = espeak_paths()
+    EspeakWrapper.set_library(library)
+    EspeakWrapper.set_data_path(data)
+
+
+def espeak_voices() -> frozenset[str]:
+    """Every espeak-ng language code (phonemizer's ``EspeakBackend.supported_languages()``)."""
+    configure_phonemizer()
+    from phonemizer.backend import EspeakBackend
+
+    return frozenset(EspeakBackend.supported_languages())
+
+
+def _split_clause(out: str) -> list[list[str]]:
+    words = []
+    for chunk in out.split():
+        tokens = [t for t in chunk.split("_") if t and set(t) != {"|"} and not _FLAG.match(t)]
+        if tokens:
+            words.append(tokens)
+    return words
+
+
+@dataclass
+class EspeakG2P:
+    """One espeak-ng instance for one voice (phonemizer's EspeakAPI loads a private copy of the library)."""
+
+    voice: str
+    mnemonics: bool = False
+    _api: Any = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _instance(self) -> Any:
+        if self._api is None:
+            from phonemizer.backend.espeak.api import EspeakAPI
+
+            library, data = espeak_paths()
+            api = EspeakAPI(library, data)
+            if api.set_voice_by_name(self.voice.encode()) != 0:
+                raise G2PError(f"espeak-ng has no voice {self.voice!r}; check the pack's [g2p] voice.")
+            self._api = api
+        return self._api
+
+    def _run(self, text: str, mode: int) -> list[list[list[str]]]:
+        api = self._instance()
+        ptr = ctypes.pointer(ctypes.c_char_p(text.encode("utf-8")))
+        clauses = []
+        while ptr.contents.value is not None:
+            out = api.text_to_phonemes(ptr, 1, mode)
+            if out:
+                clauses.append(_split_clause(out.decode("utf-8")))
+        return clauses
+
+    def convert(self, chunk: str) -> list[RawWord]:
+        """Raw words of one chunk of text (no punctuation inside; see lang_packs.text)."""
+        with self._lock:  # an espeak instance is not re-entrant
+            ipa = self._run(chunk, _IPA_MODE)
+            mnem = self._run(chunk, _MNEMONIC_MODE) if self.mnemonics else None
+        words: list[RawWord] = []
+        for c, clause in enumerate(ipa):
+            flat_m: list[str] | None = None
+            if mnem is not None and c < len(mnem):
+                flat_m = [t for w in mnem[c] for t in w]
+                if len(flat_m) != sum(len(w) for w in clause):
+                    flat_m = None  # the two passes disagree: fall back to IPA only for this clause
+            i = 0
+            for word in clause:
+                toks: RawWord = []
+                for tok in word:
+                    toks.append((tok, flat_m[i] if flat_m is not None else None))
+                    i += 1
+                words.append(toks)
+        return words
+
+
+@dataclass
+class EpitranG2P:
+    """epitran, for languages whose epitran map works offline (never its CEDICT-based Mandarin mode)."""
+
+    code: str
+    _epi: Any = field(default=None, init=False, repr=False)
+
+    def convert(self, chunk: str) -> list[RawWord]:
+        if self._epi is None:
+            if self.code.startswith(("cmn-", "yue-")):
+                raise G2PError(f"epitran mode {self.code!r} downloads CEDICT; use the espeak backend instead.")
+            try:
+                import epitran
+            except ImportError as exc:  # pragma: no cover - a declared dependency
+                raise BackendUnavailableError("epitran is not installed: pip install epitran.") from exc
+            self._epi = epitran.Epitran(self.code)
+        segs = [s for s in self._epi.trans_list(chunk) if s.strip()]
+        return [[(s, None) for s in segs]] if segs else []
+
+
+def make_g2p(backend: str, voice: str, code: str | None, mnemonics: bool) -> Any:
+    if backend == "espeak":
+        return EspeakG2P(voice, mnemonics)
+    if backend == "epitran":
+        return EpitranG2P(code or "")
+    raise G2PError(f"Unknown G2P backend {backend!r}; use 'espeak' or 'epitran'.")
+
+
+def convert_many(g2p: Any, chunks: Sequence[str]) -> list[list[RawWord]]:
+    return [g2p.convert(c) for c in chunks]

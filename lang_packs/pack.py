@@ -1,0 +1,116 @@
+"""LanguagePack: text -> Transcript of normalized IPA phones, and phone -> viseme + mouth target."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from visemes.articulation import ARTICULATION_PARAMS
+from visemes.errors import TranscriptError
+from visemes.timeline import PhoneToken, Transcript, WordPhones
+
+from lang_packs.fallback import mouth_target, viseme_class
+from lang_packs.normalize import Normalizer
+from lang_packs.text import is_han, orthographic_words
+
+
+@dataclass(frozen=True)
+class PhoneSpec:
+    """One phone of a pack: its OCULUS_15 viseme and a mouth target over ARTICULATION_PARAMS."""
+
+    symbol: str
+    viseme: str
+    target: Mapping[str, float]
+    explicit: bool
+    note: str = ""
+
+    def target_vector(self) -> tuple[float, ...]:
+        return tuple(self.target[p] for p in ARTICULATION_PARAMS)
+
+
+def fallback_phone(symbol: str) -> PhoneSpec:
+    """The feature-derived spec of any IPA phone (``explicit=False``)."""
+    return PhoneSpec(symbol, viseme_class(symbol), mouth_target(symbol), explicit=False)
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    code: str
+    name: str
+    parent: str | None
+    voice: str
+    backend: str
+    scripts: tuple[str, ...]
+    inventory: Mapping[str, PhoneSpec]
+    normalizer: Normalizer
+    words_mode: str = "whitespace"
+    notes: str = ""
+    sources: tuple[str, ...] = ()
+    wordfreq: str | None = None
+    source: str = ""
+    _g2p: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def generic(self) -> bool:
+        """True for packs built only from the universal fallback (no pack file)."""
+        return not self.inventory
+
+    def phone(self, symbol: str) -> PhoneSpec:
+        """The pack's spec for ``symbol``, or the universal fallback's (``explicit=False``)."""
+        spec = self.inventory.get(symbol)
+        if spec is None:
+            spec = self.inventory.get(unicodedata.normalize("NFC", symbol))
+        return spec if spec is not None else fallback_phone(symbol)
+
+    def normalize(self, raw_tokens: Sequence[str] | Sequence[tuple[str, str | None]]) -> list[PhoneToken]:
+        """Normalize one word's raw espeak IPA tokens (as phonemizer prints them, space separated).
+
+        Tokens may be ``(ipa, espeak_mnemonic)`` pairs; with bare IPA strings, tones come from the IPA
+        marker (for Mandarin espeak's IPA writes tones 1 and 4 alike, giving tone "1|4").
+        """
+        return self.normalizer(list(raw_tokens))
+
+    def phonemize(self, text: str) -> Transcript:
+        """Words of ``text`` with normalized IPA phones (tone/stress in PhoneToken.attrs)."""
+        if not isinstance(text, str) or not text.strip():
+            raise TranscriptError("The text is empty: give at least one word to phonemize.")
+        chunks = orthographic_words(text)
+        words: list[WordPhones] = []
+        for chunk in chunks:
+            pairs = [(raw, self.normalizer(raw)) for raw in self._g2p.convert(chunk)]
+            pairs = [(raw, norm) for raw, norm in pairs if norm]
+            if pairs:
+                words.extend(self._words_of(chunk, pairs))
+        if not words:
+            raise TranscriptError(
+                f"The text {text!r} produced no phones in {self.name} ({self.code}); give words written in "
+                f"the language's script ({', '.join(self.scripts) or 'any'})."
+            )
+        return Transcript(tuple(words), self.code)
+
+    def _words_of(self, chunk: str, pairs: list[tuple[list, list[PhoneToken]]]) -> list[WordPhones]:
+        tone = self.normalizer.tone
+        if self.words_mode == "syllables" and len(pairs) > 1 and tone is not None:
+            # one Han character per toned syllable (one raw token carries one syllable's tone marker):
+            # give each espeak word as many characters as it has syllables
+            counts = [sum(1 for ipa, _ in raw if tone.ipa.search(ipa)) for raw, _ in pairs]
+            if all(is_han(ch) for ch in chunk) and sum(counts) == len(chunk) and all(counts):
+                out, pos = [], 0
+                for (_, norm), n in zip(pairs, counts):
+                    out.append(WordPhones(chunk[pos:pos + n], tuple(norm)))
+                    pos += n
+                return out
+        return [WordPhones(chunk, tuple(p for _, norm in pairs for p in norm))]
+
+
+def inventory_from(entries: Mapping[str, Any]) -> Mapping[str, PhoneSpec]:
+    """PhoneSpecs of a validated [phones] table: explicit viseme, fallback target with overrides."""
+    out = {}
+    for symbol, e in entries.items():
+        target = dict(mouth_target(symbol))
+        target.update(e.target)
+        out[symbol] = PhoneSpec(symbol, e.viseme, MappingProxyType(target), explicit=True, note=e.note)
+    return MappingProxyType(out)

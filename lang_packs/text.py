@@ -1,0 +1,37 @@
+"""Split text into orthographic words: runs of letters, marks and digits (with inner ' and -)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Characters that belong to a word although they are not letters: apostrophes, ZWNJ/ZWJ (Persian, Indic).
+_JOINERS = frozenset("'’ʼ\u200c\u200d")
+_INNER = frozenset("-‐")  # hyphens count only between word characters ("peut-être")
+
+
+def _wordish(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LMN" or ch in _JOINERS
+
+
+def orthographic_words(text: str) -> list[str]:
+    """Words of ``text`` in order; punctuation, symbols (emoji) and spaces separate words and are dropped."""
+    words: list[str] = []
+    cur: list[str] = []
+    for i, ch in enumerate(text):
+        if _wordish(ch) or (ch in _INNER and cur and i + 1 < len(text) and _wordish(text[i + 1])):
+            cur.append(ch)
+        else:
+            if cur:
+                words.append("".join(cur))
+            cur = []
+    if cur:
+        words.append("".join(cur))
+    return [w.strip("'’ʼ\u200c\u200d") for w in words if w.strip("'’ʼ\u200c\u200d")]
+
+
+# CJK unified ideographs (+ extension A, B.., compatibility): one Han character is one syllable
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
+
+
+def is_han(ch: str) -> bool:
+    return any(lo <= ord(ch) <= hi for lo, hi in _HAN_RANGES)
