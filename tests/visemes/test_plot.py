@@ -1,0 +1,82 @@
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _export_samples import sample_alignment, sample_animation
+from visemes.errors import InputError, OutputExistsError
+from visemes.plot import figure_height_in, low_confidence_spans, plot_timeline, render_timeline
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def speech_like(seconds=1.1, sr=16000):
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * 160 * t) * np.exp(-((t - 0.4) / 0.2) ** 2)).astype(np.float32), sr
+
+
+def test_full_plot_dimensions_and_content(tmp_path):
+    audio, sr = speech_like()
+    path = plot_timeline(sample_alignment("oculus"), tmp_path / "t.png", audio=audio, sample_rate=sr,
+                         curves=sample_animation(), width_px=1200, dpi=100)
+    width, height = png_size(path)
+    assert width == 1200
+    assert height == round(figure_height_in(3, audio=True, curves=True) * 100)
+    assert path.stat().st_size > 30_000  # bars, labels, waveform and nine curves, not an empty canvas
+    assert [p.name for p in tmp_path.iterdir()] == ["t.png"]
+
+
+def test_rows_follow_the_inputs_and_spectrogram(tmp_path):
+    alignment = sample_alignment()
+    bare = plot_timeline(alignment, tmp_path / "bare.png", width_px=800)
+    audio, sr = speech_like()
+    spec = plot_timeline(alignment, tmp_path / "spec.png", audio=audio, sample_rate=sr, spectrogram=True,
+                         width_px=800)
+    assert png_size(bare) == (800, round(figure_height_in(3, False, False) * 100))
+    assert png_size(spec)[1] == round(figure_height_in(3, True, False) * 100)
+    # Stereo input is mixed down, default width grows with duration.
+    stereo = np.stack([audio, audio], axis=1)
+    auto = plot_timeline(alignment, tmp_path / "auto.png", audio=stereo, sample_rate=sr)
+    assert png_size(auto)[0] == 1000
+
+
+def test_low_confidence_spans():
+    spans = low_confidence_spans(sample_alignment(), 0.5)
+    assert spans == [(0.10, 0.18, 0.31)]
+    assert len(low_confidence_spans(sample_alignment(), 0.95)) == 2
+    assert low_confidence_spans(sample_alignment(), 0.1) == []
+
+
+def test_shading_changes_the_image():
+    low = render_timeline(sample_alignment(), confidence_threshold=0.95, width_px=600)
+    none = render_timeline(sample_alignment(), confidence_threshold=0.0, width_px=600)
+    assert low != none
+
+
+def test_errors_and_overwrite(tmp_path):
+    with pytest.raises(InputError, match="sample_rate"):
+        render_timeline(sample_alignment(), audio=np.zeros(100, np.float32))
+    with pytest.raises(InputError, match="No curve channel"):
+        render_timeline(sample_alignment(), curves=sample_animation(), channels=["jaw_open", "nope"])
+    path = tmp_path / "t.png"
+    path.write_bytes(b"keep")
+    with pytest.raises(OutputExistsError):
+        plot_timeline(sample_alignment(), path)
+    assert path.read_bytes() == b"keep"
+
+
+def test_no_pyplot_state():
+    # In a fresh interpreter: other tests in this session may import pyplot themselves.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from _export_samples import sample_alignment; "
+        "from visemes.plot import render_timeline; render_timeline(sample_alignment(), width_px=400); "
+        "assert 'matplotlib.pyplot' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], check=True)
