@@ -34,7 +34,7 @@ from typing import Any
 from visemes.atomic import atomic_write_text
 from visemes.errors import BackendUnavailableError, InputError, VisemesError
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")  # what alignment.load_audio reads
 TEXT_SUFFIXES = (".txt", ".lab")
 TIMING_SUFFIXES = (".TextGrid", ".textgrid", ".alignment.json")
 SUMMARY_NAME = "summary.json"

@@ -1,0 +1,166 @@
+"""``visemes animate``, ``visemes animate-corpus`` and ``visemes demo``: thin layers over
+:mod:`visemes.pipeline`, :mod:`visemes.corpus` and :mod:`visemes.demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from visemes.errors import InputError
+
+#: Short names users type for groups of export formats.
+FORMAT_ALIASES = {"rhubarb": ("rhubarb-tsv",), "tsv": ("rhubarb-tsv",), "praat": ("textgrid",),
+                  "arkit": ("livelink",), "live-link": ("livelink",)}
+
+
+def expand_formats(spec: str, *, has_audio: bool = True, viseme_set: str = "oculus") -> list[str]:
+    """``"json,csv,rhubarb"`` -> export format names; ``all`` = every format that fits (``wav`` only with
+    audio, ``oculus`` only with Oculus viseme curves)."""
+    from visemes.exports import FORMATS, parse_formats
+
+    names: list[str] = []
+    for raw in spec.split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name == "all":
+            names += [n for n, f in FORMATS.items()
+                      if (has_audio or "audio" not in f.needs) and (viseme_set == "oculus" or n != "oculus")]
+        else:
+            names += list(FORMAT_ALIASES.get(name, (name,)))
+    return [f.name for f in parse_formats(list(dict.fromkeys(names)))]
+
+
+def print_summary(summary: dict[str, Any], written: list[Path]) -> None:
+    conf = summary.get("confidence")
+    click.echo(
+        f"{summary['name']}: {summary['lang']}, {summary['duration']:.2f} s, {summary['frames']} frames at "
+        f"{summary['fps']:g} fps ({summary['timing']}, curves {summary['curves']})"
+    )
+    low = summary.get("low_confidence_share")
+    click.echo(
+        f"  {summary['words']} words, {summary['phones']} phones, {summary['visemes']} visemes ({summary['viseme_set']})"
+        + (f", confidence {conf:.2f}" if isinstance(conf, (int, float)) else "")
+        + (f", low-confidence phones {low:.0%}" if isinstance(low, (int, float)) else "")
+    )
+    if summary["qa_flags"]:
+        click.secho(f"  QA flags: {', '.join(summary['qa_flags'])}", fg="yellow", err=True)
+        for note in summary.get("qa_notes", ()):
+            click.secho(f"    - {note}", fg="yellow", err=True)
+    else:
+        click.echo("  QA: no flags")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+_model_options = [
+    click.option("--fps", type=float, default=30.0, show_default=True, help="Frame rate of the curves."),
+    click.option("--viseme-set", type=click.Choice(["oculus", "azure", "rhubarb", "mpeg4"]), default="oculus",
+                 show_default=True, help="Viseme classes of the visemes tier."),
+    click.option("--adapter", default=None, metavar="NAME|PATH", help="Model adapter (e.g. a speaker/style LoRA)."),
+    click.option("--model", "model_path", default=None, metavar="PATH", help="Model weights (default: the shipped model)."),
+    click.option("--no-model", is_flag=True, help="Use the deterministic coarticulation model instead of the neural one."),
+    click.option("--format", "formats", default="json,csv,textgrid", show_default=True,
+                 help="Comma-separated export formats (json, csv, textgrid, rhubarb, livelink, oculus, moho, audacity, "
+                      "rhubarb-json, rhubarb-xml, wav) or 'all'."),
+    click.option("--overwrite", is_flag=True, help="Replace existing outputs."),
+]
+
+
+def _with(options: list) -> Any:
+    def deco(fn: Any) -> Any:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+@click.command("animate")
+@click.argument("audio", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--text", default=None, help="The words spoken.")
+@click.option("--text-file", default=None, type=click.Path(dir_okay=False, path_type=Path), help="A UTF-8 file with the words spoken.")
+@click.option("--phones", default=None, metavar="IPA", help='IPA phones instead of text, " | " between words.')
+@click.option("--alignment", "timings", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Given timings (.TextGrid or alignment .json): skips alignment.")
+@click.option("--lang", default=None, metavar="CODE", help="Language code, e.g. en-US, cmn, ar, hi (`visemes langs`).")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--stem", default=None, help="Output file name stem (default: the audio's name).")
+@click.option("--plot", "plot", is_flag=True, help="Also write a timeline plot (<stem>.png).")
+@click.option("--preview", is_flag=True, help="Also write a 2D mouth preview video (<stem>.mp4).")
+@_with(_model_options)
+def animate(audio: Path | None, text: str | None, text_file: Path | None, phones: str | None, timings: Path | None,
+            lang: str | None, out_dir: Path, stem: str | None, plot: bool, preview: bool, fps: float, viseme_set: str,
+            adapter: str | None, model_path: str | None, no_model: bool, formats: str, overwrite: bool) -> None:
+    """Animate AUDIO: align it to --text/--text-file/--phones (or take --alignment timings), map to visemes,
+    predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
+
+    Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
+    from visemes.pipeline import _read_text, animate as run
+
+    if text is not None and text_file is not None:
+        raise InputError("Give --text or --text-file, not both.")
+    if text_file is not None:
+        text = _read_text(text_file)
+    if text is None and phones is None and timings is None:
+        raise InputError("Give what is said: --text TEXT, --text-file FILE, --phones IPA, or --alignment FILE.")
+    if not lang and timings is None:
+        raise InputError("Give the language with --lang CODE (e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
+    names = expand_formats(formats, has_audio=True, viseme_set=viseme_set)
+    result = run(audio, text=text, phones=phones, alignment=timings, lang=lang, fps=fps, viseme_set=viseme_set,
+                 use_model=not no_model, model=model_path, adapter=adapter)
+    if result.audio is None:
+        names = [n for n in names if n != "wav"]
+    protect = [p for p in (audio, text_file, timings) if p is not None]
+    written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect)
+    print_summary(result.summary(written), written)
+
+
+@click.command("animate-corpus")
+@click.argument("in_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", required=True, metavar="CODE", help="Language of every file.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tcp://host:port): run the files on its workers (pip install 'visemes[cluster]').")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_with(_model_options)
+def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: str | None, quiet: bool, fps: float,
+                   viseme_set: str, adapter: str | None, model_path: str | None, no_model: bool, formats: str,
+                   overwrite: bool) -> None:
+    """Animate every audio file in IN_DIR (transcript beside it: NAME.txt/.lab, or NAME.TextGrid timings)
+    into OUT_DIR/NAME/. Resumable: finished files are skipped. Exits 1 if any file failed; the report
+    (OUT_DIR/corpus_report.json) lists every failure with its reason."""
+    from visemes.corpus import REPORT_NAME, CorpusOptions, run_corpus
+    from visemes.pipeline import load_pack
+
+    load_pack(lang)  # an unknown language fails once, here, not once per file
+    options = CorpusOptions(lang=lang, fps=fps, viseme_set=viseme_set, formats=tuple(expand_formats(formats, has_audio=True, viseme_set=viseme_set)),
+                            adapter=adapter, use_model=not no_model, model=model_path)
+    report = run_corpus(in_dir, out_dir, options, jobs=jobs, cluster=cluster, overwrite=overwrite, progress=not quiet)
+    click.echo(f"{len(report.done)} animated, {len(report.skipped)} already done, {len(report.failed)} failed "
+               f"in {report.seconds:.1f} s; report: {Path(report.out_dir) / REPORT_NAME}")
+    for outcome in report.failed:
+        first_line = (outcome.message or "").splitlines()[0] if outcome.message else ""
+        click.secho(f"  FAILED {outcome.rel}: {outcome.error_type}: {first_line}", fg="red", err=True)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("demo")
+@click.option("-o", "--out", "out_dir", default="visemes-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--lang", "langs", multiple=True, metavar="CODE",
+              help="Languages to run (repeatable; default: cmn, ar, hi, en-US).")
+@click.option("--no-model", is_flag=True, help="Coarticulation model instead of the neural one.")
+@click.option("--no-preview", is_flag=True, help="Skip the preview videos (faster).")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier demo's files.")
+def demo(out_dir: Path, langs: tuple[str, ...], no_model: bool, no_preview: bool, overwrite: bool) -> None:
+    """Offline demo, no input needed: synthesize speech in Mandarin, Arabic, Hindi and English, align it,
+    animate it, and write every format, a timeline plot and a preview video per language."""
+    from visemes.demo import DEMO_LANGS, run_demo
+
+    report = run_demo(out_dir, langs=langs or DEMO_LANGS, use_model=not no_model, preview=not no_preview,
+                      overwrite=overwrite, echo=click.echo)
+    click.echo(f"demo finished in {report.seconds:.1f} s: {len(report.files)} files in {report.out_dir}")
