@@ -25,12 +25,14 @@ FRAME = 160  # 10 ms at 16 kHz
 
 
 def tone_file(path, spans, duration=1.0, rate=RATE, channels=1, subtype="PCM_16", amplitude=0.5) -> None:
-    """Write a file that is silent except for 220 Hz tone bursts over ``spans`` [(start_s, end_s)]."""
+    """Write a file that is silent except for 220 Hz tone bursts over ``spans`` [(start_s, end_s[, amp])]."""
     t = np.arange(int(duration * rate)) / rate
     signal = np.zeros_like(t)
-    for start, end in spans:
+    for span in spans:
+        start, end = span[0], span[1]
+        amp = span[2] if len(span) > 2 else amplitude
         on = (t >= start) & (t < end)
-        signal[on] = amplitude * np.sin(2 * np.pi * 220 * t[on])
+        signal[on] = amp * np.sin(2 * np.pi * 220 * t[on])
     data = np.repeat(signal[:, None], channels, axis=1) if channels > 1 else signal
     sf.write(str(path), data.astype(np.float32), rate, subtype=subtype)
 
@@ -93,6 +95,10 @@ class PooledAligner(EvenAligner):
     def adapt(self, prepared: Sequence[FakePrepared]) -> FakeParams:
         energy = np.concatenate([p.energy for p in prepared])
         return FakeParams(0.5 * float(energy[energy > 1e-3].mean()), len(prepared), os.getpid())
+
+    def align_transcript(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Alignment:
+        prepared = self.prepare(audio, sample_rate, transcript)
+        return self.decode(prepared, self.adapt([prepared]))
 
     def decode(self, prepared: FakePrepared, params: FakeParams) -> Alignment:
         result = even_alignment(prepared.energy, params.threshold, prepared.transcript, prepared.duration)
