@@ -1,0 +1,253 @@
+"""Inference: :class:`VisemeModel` wraps the network with its config, vocabulary, fingerprint and adapters.
+
+``predict`` pads to length buckets so varied inputs reuse a few compiled functions; the weights are an
+*argument* of the compiled function, so switching adapters (merged into the base weights once and
+cached) costs no recompilation and no per-frame overhead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import jax
+import numpy as np
+from flax import nnx
+
+from visemes.curves import FrameCurves, MouthAnimation, check_fps
+from visemes.errors import AdapterMismatchError, InputError, ModelError
+from visemes.timeline import Alignment
+
+from models import checkpoint, lora
+from models.config import ModelConfig
+from models.inputs import FRAME_BUCKETS, UtteranceInputs, bucket, collate, encode, window
+from models.network import VisemeTransformer
+from models.vocab import Vocab
+
+MODEL_FORMAT = "visemes.model"
+SHIPPED_WEIGHTS = "base.safetensors"
+#: Longest single call; longer utterances run in overlapping windows (exact, see ``_run_long``).
+MAX_WINDOW_FRAMES = FRAME_BUCKETS[-1]
+
+
+def _apply(graphdef, state, batch):
+    return nnx.merge(graphdef, state)(batch)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class VisemeModel:
+    """A loaded model, ready to predict. Build with :func:`load` or :meth:`from_module`."""
+
+    def __init__(self, module: VisemeTransformer, vocab: Vocab, meta: Mapping[str, Any] | None = None):
+        module.eval()
+        self.module = module
+        self.cfg: ModelConfig = module.cfg
+        self.vocab = vocab
+        self.meta = dict(meta or {})
+        self.graphdef, self._base_state = nnx.split(module)
+        self.base_arrays = checkpoint.flat_params(module)
+        self.fingerprint = checkpoint.fingerprint(self.base_arrays)
+        self.adapters: dict[str, lora.Adapter] = {}
+        self._states: dict[str | None, Any] = {None: self._base_state}
+        self._merged: str | None = None
+        self._apply = jax.jit(partial(_apply, self.graphdef))
+        self._compiled: dict[tuple, Any] = {}
+
+    # --- construction / persistence ------------------------------------------------------------
+    @classmethod
+    def from_module(cls, module: VisemeTransformer, vocab: Vocab, meta: Mapping[str, Any] | None = None) -> "VisemeModel":
+        return cls(module, vocab, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> "VisemeModel":
+        if path is None:
+            from importlib import resources
+
+            path = Path(str(resources.files("models").joinpath("weights", SHIPPED_WEIGHTS)))
+            if not path.is_file():
+                raise ModelError(
+                    f"The shipped model weights are missing ({path}); reinstall visemes or train them with "
+                    "`python -m models.recipes.train_base`."
+                )
+        arrays, meta = checkpoint.load_tensors(path, MODEL_FORMAT)
+        cfg = ModelConfig.from_dict(meta["config"])
+        vocab = Vocab.from_dict(meta["vocab"])
+        module = VisemeTransformer(cfg, rngs=nnx.Rngs(0))
+        checkpoint.assign(module, arrays)
+        model = cls(module, vocab, meta.get("meta"))
+        if meta.get("fingerprint") not in (None, model.fingerprint):
+            raise ModelError(f"{path}: weights do not match the fingerprint in their JSON; the file is damaged.")
+        return model
+
+    def save(self, path: str | os.PathLike, overwrite: bool = False, meta: Mapping[str, Any] | None = None) -> Path:
+        doc = {
+            "format": MODEL_FORMAT, "format_version": checkpoint.MODEL_FORMAT_VERSION,
+            "fingerprint": self.fingerprint, "config": self.cfg.to_dict(), "vocab": self.vocab.to_dict(),
+            "meta": {**self.meta, **dict(meta or {})},
+        }
+        return checkpoint.save_tensors(path, self.base_arrays, doc, overwrite=overwrite)
+
+    @property
+    def n_params(self) -> int:
+        return int(sum(a.size for a in self.base_arrays.values()))
+
+    # --- adapters ---------------------------------------------------------------------------------
+    def add_adapter(self, adapter: lora.Adapter) -> str:
+        if adapter.base_fingerprint != self.fingerprint:
+            raise AdapterMismatchError(
+                f"Adapter {adapter.name!r} was trained for base model {adapter.base_fingerprint}, but this model "
+                f"is {self.fingerprint}; fine-tune the adapter again on this base (`visemes finetune`)."
+            )
+        self.adapters[adapter.name] = adapter
+        self._states.pop(adapter.name, None)
+        return adapter.name
+
+    def load_adapter(self, path: str | os.PathLike) -> str:
+        return self.add_adapter(lora.Adapter.load(path))
+
+    def state_for(self, adapter: str | None):
+        """Weights with ``adapter`` merged in (cached), or the base weights."""
+        if adapter not in self._states:
+            if adapter not in self.adapters:
+                raise InputError(f"No adapter {adapter!r} is loaded; loaded: {sorted(self.adapters)}.")
+            a = self.adapters[adapter]
+            merged = lora.merge(self.base_arrays, a.arrays, a.lora.scale)
+            self._states[adapter] = self._state_from(merged)
+        return self._states[adapter]
+
+    def _state_from(self, arrays: Mapping[str, np.ndarray]):
+        flat = []
+        for key, var in nnx.to_flat_state(self._base_state):
+            name = checkpoint.path_name(key)
+            flat.append((key, var.replace(jax.numpy.asarray(arrays[name])) if name in arrays else var))
+        return nnx.from_flat_state(flat)
+
+    def merge_adapter(self, name: str) -> None:
+        """Make ``name`` the default for ``predict`` with its weights merged into the base (no overhead)."""
+        self.state_for(name)
+        self._merged = name
+
+    def unmerge_adapter(self) -> None:
+        """Back to the base weights, bit for bit (the base arrays are never modified)."""
+        self._merged = None
+
+    def active_arrays(self) -> dict[str, np.ndarray]:
+        return checkpoint.flatten(nnx.state(nnx.merge(self.graphdef, self.state_for(self._merged)), nnx.Param))
+
+    # --- running ----------------------------------------------------------------------------------
+    def run(self, items: Sequence[UtteranceInputs], adapter: str | None = None, *,
+            n_frames: int | None = None, n_phones: int | None = None) -> dict[str, np.ndarray]:
+        """One padded call on a batch; returns numpy outputs [B, T_bucket, ...]."""
+        batch = collate(items, n_frames, n_phones)
+        state = self.state_for(adapter if adapter is not None else self._merged)
+        key = tuple((k, v.shape) for k, v in sorted(batch.items()))
+        fn = self._compiled.get(key, self._apply)
+        out = fn(state, batch)
+        return jax.tree.map(np.asarray, out)
+
+    def compile(self, batch_size: int, n_frames: int, n_phones: int) -> Any:
+        """AOT-compile (``jit.lower().compile()``) the bucket (batch_size, n_frames, n_phones); later calls
+        with that shape use it."""
+        from models.inputs import N_AUDIO, N_POS
+        from models.features import N_FEATURES
+
+        B, T, P = batch_size, n_frames, n_phones
+        spec = {
+            "phone_ids": ((B, P), np.int32), "phone_feats": ((B, P, N_FEATURES), np.float32),
+            "tones": ((B, P), np.int32), "stress": ((B, P), np.int32), "frame_phone": ((B, T), np.int32),
+            "frame_pos": ((B, T, N_POS), np.float32), "frame_time": ((B, T), np.float32),
+            "audio": ((B, T, N_AUDIO), np.float32), "frame_mask": ((B, T), np.bool_),
+            "lang": ((B,), np.int32), "dialect": ((B,), np.int32),
+        }
+        batch = {k: jax.ShapeDtypeStruct(s, d) for k, (s, d) in spec.items()}
+        compiled = self._apply.lower(self._base_state, batch).compile()
+        self._compiled[tuple((k, batch[k].shape) for k in sorted(batch))] = compiled
+        return compiled
+
+    def encode(self, alignment: Alignment, fps: float = 30.0, *, lang: str | None = None,
+               audio: np.ndarray | None = None, sample_rate: int | None = None) -> UtteranceInputs:
+        fps = check_fps(fps)
+        if fps > self.cfg.max_fps + 1e-9:
+            raise InputError(f"This model runs at up to {self.cfg.max_fps:g} fps; ask for a lower frame rate and resample.")
+        feats = None
+        if audio is not None:
+            from models.audio_features import audio_features
+            from visemes.curves import frame_count
+
+            if sample_rate is None:
+                raise InputError("Give sample_rate with the audio array.")
+            times = np.arange(frame_count(alignment.duration, fps)) / fps
+            feats = audio_features(audio, sample_rate, times)
+        return encode(alignment, self.vocab, fps, lang=lang, audio_features=feats)
+
+    def predict_inputs(self, u: UtteranceInputs, adapter: str | None = None) -> dict[str, np.ndarray]:
+        """Unpadded outputs for one utterance; long ones run in overlapping windows."""
+        if u.n_frames <= MAX_WINDOW_FRAMES:
+            out = self.run([u], adapter)
+            return jax.tree.map(lambda a: a[0, : u.n_frames], out)
+        return self._run_long(u, adapter)
+
+    def context_frames(self, fps: float) -> tuple[int, int]:
+        """(history, lookahead) frames that fully cover the model's receptive field at ``fps``."""
+        return (int(math.ceil(self.cfg.history_s * fps)) + 1, int(math.ceil(self.cfg.lookahead_s * fps)) + 1)
+
+    def _run_long(self, u: UtteranceInputs, adapter: str | None) -> dict[str, np.ndarray]:
+        fps = 1.0 / float(u.frame_time[1] - u.frame_time[0])
+        hist, look = self.context_frames(fps)
+        chunk = MAX_WINDOW_FRAMES - hist - look
+        pieces = []
+        for a in range(0, u.n_frames, chunk):
+            b = min(a + chunk, u.n_frames)
+            w0, w1 = max(0, a - hist), min(u.n_frames, b + look)
+            out = self.run([window(u, w0, w1)], adapter, n_frames=MAX_WINDOW_FRAMES)
+            pieces.append(jax.tree.map(lambda x: x[0, a - w0 : b - w0], out))
+        return jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *pieces)
+
+    def to_animation(self, out: Mapping[str, Any], fps: float, viseme_set: str = "oculus",
+                     adapter: str | None = None, start: float = 0.0) -> MouthAnimation:
+        classes = self.cfg.viseme_classes(viseme_set)
+        active = adapter if adapter is not None else self._merged
+        source = f"model:{self.fingerprint}" + (f"+{active}" if active else "")
+        meta = {"model": self.cfg.name, "fingerprint": self.fingerprint, "adapter": active}
+        return MouthAnimation(
+            FrameCurves(fps, self.cfg.articulation, out["articulation"], start, meta),
+            FrameCurves(fps, self.cfg.blendshapes, out["blendshapes"], start, meta),
+            FrameCurves(fps, classes, softmax(np.asarray(out["visemes"][viseme_set], np.float64)), start, meta),
+            source=source,
+        )
+
+    def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None, pack: Any = None, *,
+                audio: np.ndarray | None = None, sample_rate: int | None = None,
+                viseme_set: str = "oculus") -> MouthAnimation:
+        """Mouth animation for a timed alignment (``phones`` tier) at ``fps``.
+
+        ``adapter`` picks a loaded dialect adapter for this utterance; ``pack`` (a language pack) supplies
+        the language when ``alignment.meta`` has none; ``audio`` (+ ``sample_rate``) adds loudness/pitch.
+        """
+        lang = alignment.lang or getattr(pack, "code", None)
+        u = self.encode(alignment, fps, lang=lang, audio=audio, sample_rate=sample_rate)
+        out = self.predict_inputs(u, adapter)
+        return self.to_animation(out, fps, viseme_set, adapter)
+
+    def predict_batch(self, alignments: Sequence[Alignment], fps: float = 30.0, adapter: str | None = None,
+                      viseme_set: str = "oculus") -> list[MouthAnimation]:
+        items = [self.encode(a, fps) for a in alignments]
+        if max(u.n_frames for u in items) > MAX_WINDOW_FRAMES:
+            return [self.to_animation(self.predict_inputs(u, adapter), fps, viseme_set, adapter) for u in items]
+        out = self.run(items, adapter)
+        return [
+            self.to_animation(jax.tree.map(lambda a: a[i, : u.n_frames], out), fps, viseme_set, adapter)
+            for i, u in enumerate(items)
+        ]
+
+
+def load(path: str | os.PathLike | None = None) -> VisemeModel:
+    """The shipped base model (``None``) or a saved one (``.safetensors`` with its ``.json``)."""
+    return VisemeModel.load(path)

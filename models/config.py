@@ -1,0 +1,175 @@
+"""Frozen model configuration with presets.
+
+The config is data: it is written next to every checkpoint as JSON (``to_dict``/``from_dict``) and a
+checkpoint is only ever loaded with the config it was saved with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from visemes.articulation import ARTICULATION_PARAMS
+from visemes.errors import ModelError
+from visemes.visemesets import OCULUS_15
+
+CONFIG_FORMAT_VERSION = 1
+
+#: Apple ARKit mouth-related blendshape names, used when ``visemes.arkit`` is not importable.
+#: (They are Apple's fixed public names, so a shipped model that records them stays valid.)
+ARKIT_MOUTH_FALLBACK: tuple[str, ...] = (
+    "jawOpen", "jawForward", "jawLeft", "jawRight", "mouthClose", "mouthFunnel", "mouthPucker",
+    "mouthLeft", "mouthRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight", "mouthRollLower",
+    "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft", "mouthPressRight",
+    "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight", "tongueOut",
+)
+
+
+def default_blendshape_names() -> tuple[str, ...]:
+    try:
+        from visemes.arkit import ARKIT_MOUTH  # written by another area; optional until it lands
+    except ImportError:
+        return ARKIT_MOUTH_FALLBACK
+    return tuple(ARKIT_MOUTH)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters of the viseme transformer.
+
+    Attention is *local in time*: every layer attends ``left_context_s`` seconds back; only the first
+    layer may look ``lookahead_s`` seconds ahead. So the model's whole future context is
+    ``lookahead_s`` and streaming with that lookahead reproduces offline output.
+    """
+
+    name: str = "base"
+    n_phones: int = 512            # size of the phone-id vocabulary (from models/weights/phone_vocab.json)
+    n_features: int = 24           # phonological feature vector length
+    n_langs: int = 64
+    n_dialects: int = 64
+    n_tones: int = 12
+    n_stress: int = 4
+    d_phone: int = 64
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    mlp_ratio: int = 2
+    latent_dim: int = 16
+    decoder_hidden: int = 64
+    left_context_s: float = 0.6
+    lookahead_s: float = 0.08
+    max_fps: float = 60.0          # attention windows are sized (in frames) for this rate
+    attn_block: int = 16           # local attention works on blocks of this many frames
+    rope_unit_s: float = 0.01      # rotary positions count time in these units (frame-rate independent)
+    n_audio: int = 2               # loudness, pitch (plus a presence flag added internally)
+    dropout: float = 0.1
+    articulation: tuple[str, ...] = ARTICULATION_PARAMS
+    blendshapes: tuple[str, ...] = field(default_factory=default_blendshape_names)
+    viseme_sets: tuple[tuple[str, tuple[str, ...]], ...] = (("oculus", OCULUS_15),)
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
+            raise ModelError(
+                f"d_model={self.d_model} must split into {self.n_heads} heads of even size; adjust the config."
+            )
+        if self.lookahead_s < 0 or self.left_context_s <= 0:
+            raise ModelError("lookahead_s must be >= 0 and left_context_s > 0 seconds.")
+        object.__setattr__(self, "articulation", tuple(self.articulation))
+        object.__setattr__(self, "blendshapes", tuple(self.blendshapes))
+        object.__setattr__(
+            self, "viseme_sets", tuple((str(n), tuple(c)) for n, c in self.viseme_sets)
+        )
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.n_heads
+
+    @property
+    def history_s(self) -> float:
+        """How far back any output frame can see (receptive field over all layers)."""
+        return self.left_context_s * self.n_layers
+
+    def viseme_classes(self, set_name: str) -> tuple[str, ...]:
+        for name, classes in self.viseme_sets:
+            if name == set_name:
+                return classes
+        raise ModelError(
+            f"This model has no viseme head {set_name!r}; it has {[n for n, _ in self.viseme_sets]}."
+        )
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["articulation"] = list(self.articulation)
+        d["blendshapes"] = list(self.blendshapes)
+        d["viseme_sets"] = [[n, list(c)] for n, c in self.viseme_sets]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ModelError(
+                f"Model config has unknown keys {sorted(unknown)}; it was written by a newer visemes. Upgrade."
+            )
+        d = dict(data)
+        if "viseme_sets" in d:
+            d["viseme_sets"] = tuple((n, tuple(c)) for n, c in d["viseme_sets"])
+        for key in ("articulation", "blendshapes"):
+            if key in d:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+    # --- presets -------------------------------------------------------------------------------
+    @classmethod
+    def tiny(cls, **changes: Any) -> "ModelConfig":
+        """For tests: compiles in seconds."""
+        base = dict(
+            name="tiny", d_phone=16, d_model=32, n_layers=2, n_heads=2, mlp_ratio=2, latent_dim=8,
+            decoder_hidden=16, left_context_s=0.3, dropout=0.0,
+        )
+        base.update(changes)
+        return cls(**base)
+
+    @classmethod
+    def base(cls, **changes: Any) -> "ModelConfig":
+        """The shipped model: small enough to train in ~15 min on 2 CPU cores and run 10 s in < 10 ms."""
+        return cls(**{"name": "base", **changes})
+
+    @classmethod
+    def preset(cls, name: str, **changes: Any) -> "ModelConfig":
+        presets = {"tiny": cls.tiny, "base": cls.base}
+        if name not in presets:
+            raise ModelError(f"Unknown model preset {name!r}; choose one of {sorted(presets)}.")
+        return presets[name](**changes)
+
+
+@dataclass(frozen=True)
+class LoRAConfig:
+    """Low-rank adapter settings; ``targets`` are regular expressions matched (fully) against module
+    paths such as ``layers.0.attn.q`` or ``layers.3.mlp.up``."""
+
+    rank: int = 4
+    alpha: float = 8.0
+    targets: tuple[str, ...] = (r"layers\.\d+\.attn\.(q|k|v|o)", r"layers\.\d+\.mlp\.(up|down)")
+
+    def __post_init__(self) -> None:
+        if self.rank < 1:
+            raise ModelError(f"LoRA rank must be >= 1, got {self.rank}.")
+        object.__setattr__(self, "targets", tuple(self.targets))
+
+    @property
+    def scale(self) -> float:
+        return self.alpha / self.rank
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "alpha": self.alpha, "targets": list(self.targets)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "LoRAConfig":
+        return cls(int(data["rank"]), float(data["alpha"]), tuple(data["targets"]))

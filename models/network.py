@@ -1,0 +1,180 @@
+"""The non-autoregressive viseme transformer (Flax NNX). Model code only: no optax, no I/O.
+
+phones (id + phonological features + tone/stress) ──PhoneEncoder──► per-phone vectors
+   ──length regulation (frame -> phone index from the boundaries) + position/audio/language──► frames
+   ──pre-norm transformer, rotary positions in *time*, local attention windows──► hidden
+   ──► mouth latent (``latent_dim``) ──► articulation (9, [0,1]) · ARKit blendshapes ([0,1]) · viseme logits
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from models.config import ModelConfig
+from models.features import N_FEATURES
+from models.inputs import N_AUDIO, N_POS
+
+NEG_INF = -1e9  # finite, so fully masked (padding) rows give a uniform softmax instead of NaN
+
+
+def rotary(x: jax.Array, positions: jax.Array) -> jax.Array:
+    """Rotary position embedding over the last axis; ``positions`` [B, T] may be fractional."""
+    half = x.shape[-1] // 2
+    freqs = 1.0 / (10000.0 ** (jnp.arange(half, dtype=jnp.float32) / half))
+    angles = positions[..., None].astype(jnp.float32) * freqs  # [B, T, half]
+    sin, cos = jnp.sin(angles)[:, :, None, :], jnp.cos(angles)[:, :, None, :]
+    x1, x2 = x[..., :half], x[..., half:]
+    return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+def block_windows(x: jax.Array, block: int, n_left: int, n_right: int, fill) -> jax.Array:
+    """[B, T, ...] -> [B, T//block, (n_left+1+n_right)*block, ...]: for each block of queries, the
+    keys of the ``n_left`` blocks before it, itself and ``n_right`` blocks after it."""
+    B, T = x.shape[:2]
+    nb = T // block
+    pad = [(0, 0), (n_left * block, n_right * block)] + [(0, 0)] * (x.ndim - 2)
+    xp = jnp.pad(x, pad, constant_values=fill).reshape(B, nb + n_left + n_right, block, *x.shape[2:])
+    win = jnp.concatenate([xp[:, o : o + nb] for o in range(n_left + 1 + n_right)], axis=2)
+    return win
+
+
+def local_attention(q, k, v, times, key_mask, left_s: float, right_s: float, block: int, n_left: int, n_right: int):
+    """Attention restricted to keys within [-left_s, +right_s] seconds of each query, computed block-wise
+    (cost O(T * window) instead of O(T^2)). q, k, v: [B, T, H, D]; T a multiple of ``block``."""
+    B, T, H, D = q.shape
+    nb = T // block
+    qb = q.reshape(B, nb, block, H, D)
+    kw = block_windows(k, block, n_left, n_right, 0.0)
+    vw = block_windows(v, block, n_left, n_right, 0.0)
+    tq = times.reshape(B, nb, block)
+    tk = block_windows(times, block, n_left, n_right, -1e6)          # sentinel time: never in a window
+    mk = block_windows(key_mask, block, n_left, n_right, False)
+    dt = tk[:, :, None, :] - tq[:, :, :, None]                       # [B, nb, Bq, W]
+    eps = 1e-4
+    ok = (dt >= -left_s - eps) & (dt <= right_s + eps) & mk[:, :, None, :]
+    logits = jnp.einsum("bnqhd,bnkhd->bnhqk", qb, kw) / jnp.sqrt(jnp.float32(D))
+    weights = jax.nn.softmax(jnp.where(ok[:, :, None], logits, NEG_INF), axis=-1)
+    return jnp.einsum("bnhqk,bnkhd->bnqhd", weights, vw).reshape(B, T, H, D)
+
+
+class Attention(nnx.Module):
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        d = cfg.d_model
+        self.n_heads, self.head_dim = cfg.n_heads, cfg.head_dim
+        self.q = nnx.Linear(d, d, use_bias=False, rngs=rngs)
+        self.k = nnx.Linear(d, d, use_bias=False, rngs=rngs)
+        self.v = nnx.Linear(d, d, use_bias=False, rngs=rngs)
+        self.o = nnx.Linear(d, d, use_bias=False, rngs=rngs)
+
+    def __call__(self, x, positions, times, key_mask, left_s, right_s, n_left, n_right, block):
+        B, T, _ = x.shape
+        shape = (B, T, self.n_heads, self.head_dim)
+        q = rotary(self.q(x).reshape(shape), positions)
+        k = rotary(self.k(x).reshape(shape), positions)
+        v = self.v(x).reshape(shape)
+        out = local_attention(q, k, v, times, key_mask, left_s, right_s, block, n_left, n_right)
+        return self.o(out.reshape(B, T, -1))
+
+
+class MLP(nnx.Module):
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.up = nnx.Linear(cfg.d_model, cfg.d_model * cfg.mlp_ratio, rngs=rngs)
+        self.down = nnx.Linear(cfg.d_model * cfg.mlp_ratio, cfg.d_model, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.down(jax.nn.gelu(self.up(x)))
+
+
+class Block(nnx.Module):
+    def __init__(self, cfg: ModelConfig, right_s: float, *, rngs: nnx.Rngs):
+        self.left_s, self.right_s, self.block = cfg.left_context_s, right_s, cfg.attn_block
+        # key blocks each side that cover the window at the highest frame rate the model accepts
+        self.n_left = -(-int(round(cfg.left_context_s * cfg.max_fps + 0.5)) // cfg.attn_block)
+        self.n_right = -(-int(round(right_s * cfg.max_fps + 0.5)) // cfg.attn_block) if right_s > 0 else 0
+        self.norm1 = nnx.LayerNorm(cfg.d_model, rngs=rngs)
+        self.attn = Attention(cfg, rngs=rngs)
+        self.norm2 = nnx.LayerNorm(cfg.d_model, rngs=rngs)
+        self.mlp = MLP(cfg, rngs=rngs)
+        self.drop = nnx.Dropout(cfg.dropout, rngs=rngs)
+
+    def __call__(self, x, positions, times, key_mask):
+        h = self.attn(self.norm1(x), positions, times, key_mask, self.left_s, self.right_s,
+                      self.n_left, self.n_right, self.block)
+        x = x + self.drop(h)
+        return x + self.drop(self.mlp(self.norm2(x)))
+
+
+class PhoneEncoder(nnx.Module):
+    """Per-phone vectors from id, features, tone and stress (no cross-phone context: streaming-safe)."""
+
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.ids = nnx.Embed(cfg.n_phones, cfg.d_phone, rngs=rngs)
+        self.feats = nnx.Linear(N_FEATURES, cfg.d_phone, rngs=rngs)
+        self.tones = nnx.Embed(cfg.n_tones, cfg.d_phone, rngs=rngs)
+        self.stress = nnx.Embed(cfg.n_stress, cfg.d_phone, rngs=rngs)
+        self.hidden = nnx.Linear(cfg.d_phone, cfg.d_phone, rngs=rngs)
+        self.out = nnx.Linear(cfg.d_phone, cfg.d_model, rngs=rngs)
+
+    def __call__(self, phone_ids, phone_feats, tones, stress):
+        h = self.ids(phone_ids) + self.feats(phone_feats) + self.tones(tones) + self.stress(stress)
+        h = h + self.hidden(jax.nn.gelu(h))
+        return self.out(jax.nn.gelu(h))
+
+
+class Decoder(nnx.Module):
+    def __init__(self, d_in: int, hidden: int, d_out: int, *, rngs: nnx.Rngs):
+        self.hidden = nnx.Linear(d_in, hidden, rngs=rngs)
+        self.out = nnx.Linear(hidden, d_out, rngs=rngs)
+
+    def __call__(self, z):
+        return self.out(jax.nn.gelu(self.hidden(z)))
+
+
+class VisemeTransformer(nnx.Module):
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.cfg = cfg
+        d = cfg.d_model
+        self.phones = PhoneEncoder(cfg, rngs=rngs)
+        self.silence = nnx.Param(jax.random.normal(rngs.params(), (d,)) * 0.02)
+        self.pos = nnx.Linear(N_POS, d, rngs=rngs)
+        self.audio = nnx.Linear(N_AUDIO, d, rngs=rngs)
+        self.lang = nnx.Embed(cfg.n_langs, d, rngs=rngs)
+        self.dialect = nnx.Embed(cfg.n_dialects, d, rngs=rngs)
+        self.layers = nnx.List(
+            [Block(cfg, cfg.lookahead_s if i == 0 else 0.0, rngs=rngs) for i in range(cfg.n_layers)]
+        )
+        self.norm = nnx.LayerNorm(d, rngs=rngs)
+        self.to_latent = nnx.Linear(d, cfg.latent_dim, rngs=rngs)
+        self.articulation = Decoder(cfg.latent_dim, cfg.decoder_hidden, len(cfg.articulation), rngs=rngs)
+        self.blendshapes = Decoder(cfg.latent_dim, cfg.decoder_hidden, len(cfg.blendshapes), rngs=rngs)
+        self.viseme_heads = nnx.List(
+            [Decoder(cfg.latent_dim, cfg.decoder_hidden, len(classes), rngs=rngs) for _, classes in cfg.viseme_sets]
+        )
+
+    def frames(self, batch: dict[str, jax.Array]) -> jax.Array:
+        """Length regulation: per-frame input vectors [B, T, d_model]."""
+        phone_vec = self.phones(batch["phone_ids"], batch["phone_feats"], batch["tones"], batch["stress"])
+        B, P, D = phone_vec.shape
+        table = jnp.concatenate([phone_vec, jnp.broadcast_to(self.silence[...], (B, 1, D))], axis=1)
+        index = jnp.where(batch["frame_phone"] < 0, P, batch["frame_phone"])
+        x = jnp.take_along_axis(table, index[..., None], axis=1)
+        x = x + self.pos(batch["frame_pos"]) + self.audio(batch["audio"])
+        return x + (self.lang(batch["lang"]) + self.dialect(batch["dialect"]))[:, None, :]
+
+    def __call__(self, batch: dict[str, jax.Array]) -> dict[str, Any]:
+        x = self.frames(batch)
+        times = batch["frame_time"]
+        positions = times / self.cfg.rope_unit_s
+        for layer in self.layers:
+            x = layer(x, positions, times, batch["frame_mask"])
+        latent = jnp.tanh(self.to_latent(self.norm(x)))
+        return {
+            "latent": latent,
+            "articulation": jax.nn.sigmoid(self.articulation(latent)),
+            "blendshapes": jax.nn.sigmoid(self.blendshapes(latent)),
+            "visemes": {name: head(latent) for (name, _), head in zip(self.cfg.viseme_sets, self.viseme_heads)},
+        }
