@@ -7,6 +7,7 @@ rcParams changes, safe in servers and threads.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
@@ -26,6 +27,50 @@ AUDIO_IN, TIER_IN, CURVES_IN = 1.5, 0.5, 2.3
 TOP_IN, BOTTOM_IN = 0.45, 0.55
 SILENCE_CLASSES = frozenset({"sil", "X", "0"})
 LOW_CONFIDENCE_COLOR = "#d62728"
+#: Fonts tried in order for labels (those installed are used as matplotlib fallbacks): DejaVu covers
+#: Latin, Greek, Cyrillic and IPA; the Noto families cover the scripts of the language packs.
+PREFERRED_FONTS: tuple[str, ...] = (
+    "DejaVu Sans", "Noto Sans", "Noto Sans Devanagari", "Noto Sans Bengali", "Noto Sans Tamil",
+    "Noto Sans Malayalam", "Noto Sans Thai", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK SC",
+    "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans Georgian", "Noto Sans Armenian", "Noto Sans Ethiopic",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """Installed fonts from PREFERRED_FONTS and the code points they cover together (read once)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    names = tuple(n for n in PREFERRED_FONTS if n in installed)
+    covered: set[int] = set()
+    for name in names:
+        try:
+            covered.update(FT2Font(installed[name]).get_charmap())
+        except (OSError, RuntimeError):
+            continue
+    return names or ("DejaVu Sans",), frozenset(covered)
+
+
+def renderable(label: str) -> bool:
+    """True when the installed fonts have a glyph for every character of ``label``."""
+    covered = _fonts()[1]
+    return all(ord(ch) in covered or ch.isspace() for ch in label)
+
+
+def _display_labels(alignment: Alignment, tier: Tier) -> list[str]:
+    """Labels to draw. A word whose script no installed font covers is shown as its IPA phones in
+    slashes (readable everywhere) instead of a row of empty boxes."""
+    labels = list(tier.labels)
+    if tier.name != "words" or not alignment.has_tier("phones"):
+        return labels
+    for i, iv in enumerate(tier):
+        if not renderable(iv.label):
+            phones = "".join(p.label for p in alignment.phones_of(iv))
+            if phones:
+                labels[i] = f"/{phones}/"
+    return labels
 
 
 def default_width_px(duration: float) -> int:
@@ -70,18 +115,20 @@ def _palette(tier: Tier, viseme_set: str | None) -> dict[str, Any]:
     return {lab: colors[i % len(colors)] for i, lab in enumerate(labels)}
 
 
-def _draw_tier(ax: Any, tier: Tier, px_per_s: float, viseme_set: str | None) -> None:
+def _draw_tier(ax: Any, tier: Tier, labels: list[str], px_per_s: float, viseme_set: str | None) -> None:
     colors = _palette(tier, viseme_set) if tier.name == "visemes" else {}
     fontsize = 9 if tier.name == "words" else 8
-    for i, iv in enumerate(tier):
+    family = list(_fonts()[0])
+    for i, (iv, text) in enumerate(zip(tier, labels)):
         if tier.name == "visemes":
             face = "#e6e6e6" if iv.label in SILENCE_CLASSES else colors.get(iv.label, "#9ecae1")
         else:
             face = ("#c6dbef", "#9ecae1")[i % 2] if tier.name == "words" else ("#fdd0a2", "#fdae6b")[i % 2]
         ax.broken_barh([(iv.start, iv.duration)], (0.12, 0.76), facecolors=face, edgecolors="#555555", linewidth=0.5)
         # Only label bars wide enough to hold the text (about 0.62 em per character).
-        if iv.duration * px_per_s >= 0.62 * fontsize * len(iv.label) * 1.4 + 2:
-            ax.text(iv.midpoint, 0.5, iv.label, ha="center", va="center", fontsize=fontsize, clip_on=True)
+        if iv.duration * px_per_s >= 0.62 * fontsize * len(text) * 1.4 + 2:
+            ax.text(iv.midpoint, 0.5, text, ha="center", va="center", fontsize=fontsize, clip_on=True,
+                    fontfamily=family, zorder=3)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_ylabel(tier.name, rotation=0, ha="right", va="center", fontsize=9)
@@ -176,7 +223,8 @@ def render_timeline(
         k = 1
     viseme_set = alignment.meta.get("viseme_set")
     for tier in tiers:
-        _draw_tier(axes[k], tier, px_per_s, viseme_set if isinstance(viseme_set, str) else None)
+        labels = _display_labels(alignment, tier)
+        _draw_tier(axes[k], tier, labels, px_per_s, viseme_set if isinstance(viseme_set, str) else None)
         k += 1
     if frame_curves is not None:
         _draw_curves(axes[k], frame_curves, channels)
