@@ -41,6 +41,7 @@ class AlignerConfig:
     iterations: int = 6
     sil_penalty: float = 2.0
     closure_tie: bool = True
+    closure_key: str = "clo"  # "sil" ties closures to silence itself
     weights: MapWeights = MapWeights()
     use_prior: bool = True
     use_calibration: bool = True
@@ -164,7 +165,7 @@ class BuiltinAligner(Aligner):
             spp = 1  # very fast speech or very short audio: one state per phone still fits
         return build_chain(
             prep.transcript, states_per_phone=spp, sil_penalty=self.config.sil_penalty,
-            closure_tie=self.config.closure_tie, **kw,
+            closure_tie=self.config.closure_tie, closure_key=self.config.closure_key, **kw,
         )
 
     def adapt(self, prepared: Sequence[Prepared], *, iterations: int | None = None) -> AdaptedParams:
@@ -270,7 +271,7 @@ def _words_of(transcript: Transcript, chain: Chain) -> list[str]:
 def _accumulate(stats: Stats, prep: Prepared, chain: Chain, path: np.ndarray, rows, table) -> None:
     """Add frames to the statistics of their state's phone-level key (silence: the winning slot)."""
     first_key = [slots[0] for slots in chain.keys]
-    key_list = sorted(set(first_key) | {SIL, NOISE})
+    key_list = sorted(set(first_key) | {SIL, NOISE})  # closure states carry their own key
     kidx = {k: i for i, k in enumerate(key_list)}
     labels = np.array([kidx[first_key[s]] for s in range(chain.n_states)])[path]
     if rows is not None:

@@ -43,7 +43,7 @@ def _windows(aligner, prep, em, table):
         cfg = aligner.config
         spp = cfg.states_per_phone if len(sub_t.phones) * cfg.states_per_phone <= (t1 - t0) - 2 else 1
         chain = build_chain(sub_t, states_per_phone=spp, sil_penalty=cfg.sil_penalty,
-                            closure_tie=cfg.closure_tie, free_end=free_end)
+                            closure_tie=cfg.closure_tie, closure_key=cfg.closure_key, free_end=free_end)
         paths, rows, _ = decode_paths([sub.feats], [chain], em, table)
         path, row = paths[0], rows[0]
         if last_window or not free_end and w1 == len(words):
@@ -69,7 +69,7 @@ def _windows(aligner, prep, em, table):
         keep_states = chain.phone_of_state >= -1
         sub_words = Transcript(words[w0 : w0 + cut_word], prep.transcript.lang)
         kept_chain = build_chain(sub_words, states_per_phone=spp, sil_penalty=cfg.sil_penalty,
-                                 closure_tie=cfg.closure_tie)
+                                 closure_tie=cfg.closure_tie, closure_key=cfg.closure_key)
         kept_path = np.minimum(path[:cut], kept_chain.n_states - 1)
         del keep_states
         kept = Prepared(sub.feats[:cut], sub.energy[:cut], cut * 0.005, sub_words)

@@ -13,7 +13,7 @@ from alignment.builtin.viterbi import NEG, gaussian_loglik, viterbi_batch
 
 STATE_BUCKETS = (32, 64, 128, 256, 512, 1024, 2048)
 GAUSS_BUCKETS = (128, 256, 512, 1024, 2048, 4096)
-BATCH_BUCKETS = (1, 8, 32)
+BATCH_BUCKETS = (1, 32)
 K_SLOTS = 2
 
 

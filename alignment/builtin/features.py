@@ -21,6 +21,7 @@ N_DIMS = 2 * N_CEPS
 FRAME_SECONDS = HOP / SAMPLE_RATE
 #: Frame-count buckets; longer inputs are split into chunks by the caller.
 FRAME_BUCKETS = (256, 512, 1024, 2048, 4096, 8192)
+FEATURE_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,14 @@ def raw_features(audio16k: np.ndarray, config: FeatureConfig = FeatureConfig()) 
 
     fb, dct = _mel_dct(config.fmin, config.fmax)
     total = n_frames(len(audio16k))
-    chunk = FRAME_BUCKETS[-2]
+    chunk = FEATURE_CHUNK - 2  # one fixed shape: a single compile serves every file
     out = np.empty((total, N_DIMS), np.float32)
     for t0 in range(0, total, chunk):
         # one frame of context each side so deltas at chunk joins equal those of a single pass
         a0 = max(0, t0 - 1)
         t1 = min(total, t0 + chunk)
         a1 = min(total, t1 + 1)
-        t_pad = bucket(a1 - a0)
+        t_pad = FEATURE_CHUNK
         seg = audio16k[a0 * HOP : (a1 - 1) * HOP + WIN]
         need = (t_pad - 1) * HOP + WIN
         seg = np.pad(seg, (0, max(0, need - len(seg))))

@@ -19,6 +19,7 @@ from visemes.timeline import Transcript
 N_STATES = 3
 SIL = "sil"
 NOISE = "noise"
+CLOSURE = "clo"
 SIL_SLOTS = (SIL, NOISE)
 VAR_FLOOR = 0.02
 
@@ -55,6 +56,7 @@ def build_chain(
     free_end: bool = False,
     closure_tie: bool = True,
     word_range: tuple[int, int] | None = None,
+    closure_key: str = CLOSURE,
 ) -> Chain:
     """Chain: [sil] w1 [sil] w2 ... wn [sil]; optional silences; ``free_end`` lets it stop after any word."""
     words = transcript.words if word_range is None else transcript.words[word_range[0] : word_range[1]]
@@ -73,7 +75,7 @@ def build_chain(
             cls = broad_class(sym)
             for k in range(states_per_phone):
                 if k == 0 and closure_tie and not first_phone and cls in CLOSURE_CLASSES and states_per_phone > 1:
-                    keys.append(SIL_SLOTS[:1])
+                    keys.append((closure_key,))
                 else:
                     keys.append((phone_key(sym, k),))
                 phone_of_state.append(len(symbols))
@@ -241,8 +243,9 @@ def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()
         )
     for key in SIL_SLOTS:
         m0, v0 = prior.get(key, d)
-        if key not in prior.means and key == NOISE:
-            m0 = means.get(SIL, m0) if SIL in means else m0
         n, s1, s2 = stats.n.get(key, 0.0), stats.s1.get(key, zero), stats.s2.get(key, zero)
         means[key], variances[key] = _map(n, s1, s2, m0, v0, weights.sil)
+    # stop closures back off to silence: quiet, but often with a voice bar or room noise
+    n, s1, s2 = stats.n.get(CLOSURE, 0.0), stats.s1.get(CLOSURE, zero), stats.s2.get(CLOSURE, zero)
+    means[CLOSURE], variances[CLOSURE] = _map(n, s1, s2, means[SIL], variances[SIL], weights.sil)
     return Emissions(means, variances)

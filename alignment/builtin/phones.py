@@ -33,19 +33,45 @@ def base_symbol(symbol: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _table():
-    import panphon
+def _table() -> dict[str, dict[str, int]]:
+    """panphon's segment feature table, read with csv: panphon.FeatureTable() loads pandas (~2 s)."""
+    import csv
+    from importlib import resources
 
-    return panphon.FeatureTable()
+    text = resources.files("panphon").joinpath("data/ipa_all.csv").read_text("utf-8")
+    rows = csv.reader(text.splitlines())
+    header = next(rows)
+    value = {"+": 1, "-": -1, "0": 0}
+    return {
+        unicodedata.normalize("NFD", r[0]): {k: value.get(v, 0) for k, v in zip(header[1:], r[1:])} for r in rows if r
+    }
+
+
+def _segments(symbol: str) -> list[dict[str, int]]:
+    """Features of the longest table entries covering ``symbol`` left to right (at most two)."""
+    table = _table()
+    s = unicodedata.normalize("NFD", symbol.replace("\u0361", "").replace("\u035c", ""))
+    if unicodedata.normalize("NFD", symbol) in table:
+        return [table[unicodedata.normalize("NFD", symbol)]]
+    out = []
+    i = 0
+    while i < len(s) and len(out) < 2:
+        for j in range(len(s), i, -1):
+            if s[i:j] in table:
+                out.append(table[s[i:j]])
+                i = j
+                break
+        else:
+            i += 1
+    return out
 
 
 @lru_cache(maxsize=4096)
 def broad_class(symbol: str) -> str:
     """One of :data:`CLASSES` from panphon features (first segment; tie-barred affricates count as one)."""
-    table = _table()
     symbol = symbol.replace("g", "ɡ")  # ASCII g is the common spelling of IPA ɡ
     for candidate in (symbol, base_symbol(symbol)):
-        fts = table.word_fts(candidate)
+        fts = _segments(candidate)
         if fts:
             break
     else:
@@ -53,8 +79,11 @@ def broad_class(symbol: str) -> str:
     if base_symbol(candidate) in ("h", "ɦ"):
         return "glottal"  # panphon marks h as +son +cons, which would make it a liquid
     f = fts[0]
-    g = lambda name: f[name]  # noqa: E731  (+1 / 0 / -1)
-    if len(fts) >= 2 and g("cont") < 0 and fts[1]["cont"] > 0 and fts[1]["son"] < 0:
+    g = f.__getitem__  # +1 / 0 / -1
+    if "\u0361" in symbol or "\u035c" in symbol:
+        if g("cont") < 0 and g("son") < 0:
+            return "affricate"
+    if len(fts) >= 2 and g("cont") < 0 and g("son") < 0 and fts[1]["cont"] > 0 and fts[1]["son"] < 0:
         return "affricate"  # e.g. "ts" written without a tie bar
     if g("velaric") > 0:
         return "stop_voiceless"
