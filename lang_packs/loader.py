@@ -130,6 +130,12 @@ def _load(key: str) -> LanguagePack:
     raise UnknownLanguageError(key, [pf.code for pf in files.values()] + sorted(voices.values()))
 
 
+def clear_caches() -> None:
+    """Forget discovered pack files and loaded packs (after installing a plug-in pack at run time)."""
+    pack_files.cache_clear()
+    _load.cache_clear()
+
+
 def load(code: str) -> LanguagePack:
     """The pack for a BCP-47 code (case-insensitive, ``_`` allowed); a generic pack for any other
     espeak-ng voice; else UnknownLanguageError listing the closest codes."""

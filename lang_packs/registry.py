@@ -38,9 +38,13 @@ def builtin_folder() -> Traversable:
     return resources.files("lang_packs") / "data"
 
 
+def _entry_points() -> list[metadata.EntryPoint]:
+    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
 def _entry_point_files() -> list[PackFile]:
     files: list[PackFile] = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in _entry_points():
         origin = f"entry point {ep.name}"
         try:
             obj = ep.load()

@@ -1,0 +1,49 @@
+"""The built wheel carries every pack: build it, install it into a fresh venv, load all packs there."""
+
+from __future__ import annotations
+
+import json
+import site
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from packs_util import builtin_codes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_wheel_ships_and_loads_every_pack(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(wheels)],
+                   check=True, cwd=tmp_path, capture_output=True, timeout=300)
+    (wheel,) = wheels.glob("visemes-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    py = venv / "bin" / "python"
+    # the dependencies come from the environment running the tests (a path line in a .pth, which, unlike
+    # a site dir, does not run that environment's own .pth files, so an editable checkout stays invisible)
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    Path(purelib, "_visemes_test_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    script = textwrap.dedent("""
+        import json, lang_packs
+        out = {}
+        for info in lang_packs.available():
+            pack = lang_packs.load(info.code)
+            out[info.code] = [pack.code, len(pack.inventory), info.coverage, lang_packs.__file__]
+        print(json.dumps(out))
+    """)
+    run = subprocess.run([str(py), "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    loaded = json.loads(run.stdout.strip().splitlines()[-1])
+    assert set(loaded) == set(builtin_codes())
+    for code, (_, n_phones, coverage, where) in loaded.items():
+        assert n_phones > 20 and coverage == 1.0, code
+        assert str(ROOT) not in where and "site-packages" in where  # the installed copy, not the checkout
