@@ -35,7 +35,7 @@ from alignment.audio import AUDIO_EXTENSIONS, audio_duration, load_audio
 from alignment.base import Aligner, BatchAligner, BatchItem, CorpusAdaptive
 from alignment.transcripts import TRANSCRIPT_EXTENSIONS, read_transcript_file
 from visemes.atomic import atomic_write_text
-from visemes.errors import InputError, VisemesError
+from visemes.errors import BackendUnavailableError, InputError, VisemesError
 from visemes.timeline import Alignment, Transcript
 
 #: Output formats and the file suffix each writes.
@@ -416,6 +416,8 @@ def align_corpus(
         raise InputError("Give --lang CODE to phonemize the corpus's text transcripts, or --ipa for IPA ones.")
     if not isinstance(jobs, int) or jobs < 1:
         raise InputError(f"jobs must be a whole number >= 1, got {jobs!r}.")
+    if not aligner.is_available():
+        raise BackendUnavailableError(f"Aligner {aligner.name!r} is not available: {aligner.unavailable_reason()}")
     if not ipa:
         import lang_packs
 

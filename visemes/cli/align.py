@@ -12,6 +12,12 @@ from visemes.errors import InputError
 _OUTPUT_SUFFIXES = {".textgrid": "textgrid", ".json": "json"}
 
 
+class _SomeFailed(click.ClickException):
+    """Exit code 1 (not 2, which means bad usage or input) when part of a batch failed."""
+
+    exit_code = 1
+
+
 def _backend_options(backend: str, acoustic_model: str | None, beam: int | None) -> dict[str, Any]:
     if backend == "mfa":
         options: dict[str, Any] = {"acoustic_model": acoustic_model}
@@ -94,9 +100,8 @@ def align(
 @_acoustic_option
 @_beam_option
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
-@click.pass_context
 def align_corpus(
-    ctx: click.Context, in_dir: Path, out_dir: Path, lang: str | None, ipa: bool, jobs: int, overwrite: bool,
+    in_dir: Path, out_dir: Path, lang: str | None, ipa: bool, jobs: int, overwrite: bool,
     formats: str, backend: str, acoustic_model: str | None, beam: int | None, progress: bool,
 ) -> None:
     """Align every <name>.wav|.flac in IN_DIR (beside <name>.lab or .txt) into OUT_DIR.
@@ -116,7 +121,7 @@ def align_corpus(
     )
     click.echo(report.summary())
     if report.failed:
-        ctx.exit(1)
+        raise _SomeFailed(f"{len(report.failed)} of {len(report.results)} files failed (listed above).")
 
 
 @click.command("eval-align")
@@ -127,8 +132,7 @@ def align_corpus(
               help="Language of a file: its first sub-folder, its name up to the first - or _, or none.")
 @click.option("--strict-labels", is_flag=True,
               help="Do not score files whose phone labels differ from gold (same count).")
-@click.pass_context
-def eval_align(ctx: click.Context, pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str,
+def eval_align(pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str,
                strict_labels: bool) -> None:
     """Phone-boundary errors of PRED_DIR's alignments against GOLD_DIR's TextGrids (same relative paths)."""
     from alignment.evaluate import evaluate_dirs
@@ -136,5 +140,4 @@ def eval_align(ctx: click.Context, pred_dir: Path, gold_dir: Path, as_json: bool
     report = evaluate_dirs(pred_dir, gold_dir, lang_from=lang_from, strict_labels=strict_labels)  # type: ignore[arg-type]
     click.echo(report.to_json() if as_json else report.table())
     if not report.files:
-        click.echo("error: no file could be scored.", err=True)
-        ctx.exit(1)
+        raise _SomeFailed("no file could be scored.")

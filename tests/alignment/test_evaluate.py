@@ -1,0 +1,141 @@
+"""Boundary scoring against small hand-made alignments whose errors are known exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alignment.evaluate import (
+    BoundaryStats,
+    boundaries,
+    evaluate_dirs,
+    evaluate_pairs,
+    lang_of,
+    phone_class,
+)
+from visemes.errors import InputError
+from visemes.exports.textgrid import write_textgrid
+from visemes.timeline import Alignment, Interval, Tier
+
+
+def grid(*phones: tuple[float, float, str], duration: float = 2.0, lang: str | None = None) -> Alignment:
+    meta = {"lang": lang} if lang else {}
+    return Alignment((Tier("phones", tuple(Interval(a, b, label) for a, b, label in phones)),), duration, meta)
+
+
+GOLD = grid((0.10, 0.20, "p"), (0.20, 0.35, "a"), (0.50, 0.60, "s"), (0.60, 0.70, "n"))
+# errors per boundary (ms): p start 5, a start 15, s start 30 (after a silence), n start 0, n end 60
+PRED = grid((0.105, 0.215, "p"), (0.215, 0.33, "a"), (0.53, 0.60, "s"), (0.60, 0.76, "n"))
+
+
+def test_boundaries_follow_the_convention():
+    times, labels = boundaries(GOLD)
+    np.testing.assert_allclose(times, [0.10, 0.20, 0.50, 0.60, 0.70])
+    assert labels == ["p", "a", "s", "n", "n"]
+    with_sil = grid((0.0, 0.1, "sil"), (0.1, 0.2, "a"), (0.2, 0.3, "SP"), (0.3, 0.4, "spn"), (0.4, 0.5, "b"))
+    times, labels = boundaries(with_sil)
+    np.testing.assert_allclose(times, [0.1, 0.4, 0.5])  # the end of "a" is not a boundary; the last end is
+
+
+def test_exact_errors_overall_and_by_class():
+    report = evaluate_pairs([PRED], [GOLD], langs=["xx"], names=["f"])
+    o = report.overall
+    assert o.n == 5
+    assert o.within == {10: 0.4, 20: 0.6, 25: 0.6, 50: 0.8}
+    assert o.median_ms == pytest.approx(15.0)
+    assert o.mean_ms == pytest.approx((5 + 15 + 30 + 0 + 60) / 5)
+    assert report.by_class["stop"].n == 1 and report.by_class["stop"].mean_ms == pytest.approx(5)
+    assert report.by_class["vowel"].mean_ms == pytest.approx(15)
+    assert report.by_class["fricative"].mean_ms == pytest.approx(30)
+    assert report.by_class["nasal"].n == 2 and report.by_class["nasal"].mean_ms == pytest.approx(30)
+    assert set(report.by_lang) == {"xx"} and report.files[0].mean_ms == pytest.approx(22.0)
+
+
+def test_languages_mismatches_and_relabelled_files():
+    other_lang_gold = grid((0.0, 0.1, "t"), (0.1, 0.3, "o"), lang="yy")
+    other_lang_pred = grid((0.02, 0.1, "t"), (0.1, 0.3, "u"))  # same count, one label differs
+    short_pred = grid((0.1, 0.2, "p"))
+    report = evaluate_pairs(
+        [PRED, other_lang_pred, short_pred], [GOLD, other_lang_gold, GOLD], langs=["xx", None, "xx"],
+        names=["a", "b", "c"],
+    )
+    assert report.by_lang["xx"].n == 5
+    assert report.by_lang["unknown"].n == 3  # an explicit None is "unknown", not the gold meta
+    assert report.by_lang["unknown"].mean_ms == pytest.approx(20 / 3)
+    assert report.problems == (("c", "1 predicted phones vs 4 gold phones; sequences differ"),)
+    assert [f.name for f in report.relabelled] == ["b"] and report.relabelled[0].label_differences == 1
+    strict = evaluate_pairs([other_lang_pred], [other_lang_gold], strict_labels=True, names=["b"])
+    assert strict.files == () and strict.problems == (("b", "1 phone labels differ from gold"),)
+    assert math.isnan(strict.overall.mean_ms)
+    default_lang = evaluate_pairs([other_lang_pred], [other_lang_gold])
+    assert set(default_lang.by_lang) == {"yy"}
+    with pytest.raises(InputError, match="one prediction per gold"):
+        evaluate_pairs([PRED], [GOLD, GOLD])
+
+
+def test_table_and_json():
+    report = evaluate_pairs([PRED], [GOLD], langs=["xx"])
+    table = report.table()
+    lines = table.splitlines()
+    assert lines[0].split() == ["boundaries", "<=10ms", "<=20ms", "<=25ms", "<=50ms", "median", "ms", "mean", "ms"]
+    assert lines[2].split() == ["overall", "5", "40.0%", "60.0%", "60.0%", "80.0%", "15.0", "22.0"]
+    assert "lang xx" in table and "class nasal" in table
+    data = json.loads(report.to_json())
+    assert data["overall"]["within_20ms"] == 0.6 and data["by_class"]["stop"]["boundaries"] == 1
+
+
+@pytest.mark.parametrize(
+    "label,cls",
+    [("p", "stop"), ("kʰ", "stop"), ("ʔ", "stop"), ("t͡ʃ", "affricate"), ("ts", "affricate"), ("dʒ", "affricate"),
+     ("s", "fricative"), ("h", "fricative"), ("ɬ", "fricative"), ("m", "nasal"), ("n̩", "nasal"), ("ɑ̃", "vowel"),
+     ("aː", "vowel"), ("aɪ", "vowel"), ("ɚ", "vowel"), ("l", "approximant"), ("ɾ", "approximant"),
+     ("j", "approximant"), ("ɹ", "approximant"), ("AH1", "other"), ("", "other")],
+)
+def test_phone_classes(label, cls):
+    assert phone_class(label) == cls
+
+
+def test_lang_rules():
+    assert lang_of("ces/ces-004-000", "subdir") == "ces"
+    assert lang_of("top", "subdir") == "unknown"
+    assert lang_of("a/ces-004-000", "prefix") == "ces"
+    assert lang_of("eng_001", "prefix") == "eng"
+    assert lang_of("ces/x", "none") == "unknown"
+    with pytest.raises(InputError):
+        lang_of("x", "regex")  # type: ignore[arg-type]
+
+
+def test_folders_with_textgrid_and_json_predictions(tmp_path):
+    gold_dir, pred_dir = tmp_path / "gold", tmp_path / "pred"
+    for lang in ("aaa", "bbb"):
+        write_textgrid(GOLD, gold_dir / lang / f"{lang}-1.TextGrid")
+    write_textgrid(PRED, pred_dir / "aaa" / "aaa-1.TextGrid")
+    (pred_dir / "bbb").mkdir(parents=True)
+    (pred_dir / "bbb" / "bbb-1.json").write_text(GOLD.to_json(), encoding="utf-8")
+    write_textgrid(GOLD, gold_dir / "ccc" / "missing.TextGrid")
+    (gold_dir / "ccc" / "bad.TextGrid").write_text("not a textgrid", encoding="utf-8")
+    (pred_dir / "ccc").mkdir()
+    (pred_dir / "ccc" / "bad.TextGrid").write_text("not a textgrid", encoding="utf-8")
+    report = evaluate_dirs(pred_dir, gold_dir)
+    assert report.by_lang["aaa"].mean_ms == pytest.approx(22.0)
+    assert report.by_lang["bbb"].mean_ms == pytest.approx(0.0)
+    assert report.overall.n == 10
+    problems = dict(report.problems)
+    assert set(problems) == {"ccc/missing", "ccc/bad"} and "no prediction" in problems["ccc/missing"]
+    with pytest.raises(InputError, match="No .TextGrid"):
+        evaluate_dirs(pred_dir, tmp_path / "pred" / "bbb")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 200, allow_nan=False), min_size=1, max_size=50))
+def test_stats_properties(errors):
+    stats = BoundaryStats.of(np.array(errors))
+    shares = [stats.within[t] for t in (10, 20, 25, 50)]
+    assert shares == sorted(shares) and all(0 <= s <= 1 for s in shares)
+    assert stats.mean_ms == pytest.approx(float(np.mean(errors)))
+    assert min(errors) <= stats.median_ms <= max(errors)
