@@ -80,3 +80,16 @@ def test_no_pyplot_state():
         "assert 'matplotlib.pyplot' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], check=True)
+
+
+def test_words_in_a_script_without_font_are_shown_as_ipa():
+    from visemes.plot import _display_labels, renderable
+    from visemes.timeline import Alignment, Interval, Tier
+
+    unknown = "\ue000\ue001"  # private-use characters: no font draws them
+    words = Tier("words", (Interval(0.1, 0.4, unknown), Interval(0.5, 0.7, "ok")))
+    phones = Tier("phones", (Interval(0.1, 0.2, "n"), Interval(0.2, 0.4, "ə"), Interval(0.5, 0.7, "o")))
+    a = Alignment((words, phones), 1.0)
+    assert renderable("nəmʌst̪eː ok") and not renderable(unknown)
+    assert _display_labels(a, a.words) == ["/nə/", "ok"]
+    assert _display_labels(a, a.phones) == ["n", "ə", "o"]
