@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import soundfile
@@ -26,6 +28,9 @@ def test_write_all_writes_every_format_and_readers_read_them(tmp_path):
     audio, sr = soundfile.read(tmp_path / "take.wav", dtype="float32")
     assert sr == 16000 and np.allclose(audio, parts.audio, atol=1 / 16000)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)  # no temp files left
+    # Rhubarb's metadata names the audio written alongside, by absolute path, as Rhubarb does.
+    sound = json.loads((tmp_path / "take.rhubarb.json").read_text(encoding="utf-8"))["metadata"]["soundFile"]
+    assert sound == str((tmp_path / "take.wav").resolve())
 
 
 def test_a_refused_run_writes_nothing(tmp_path):

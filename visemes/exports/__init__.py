@@ -23,6 +23,7 @@ wav            .wav                   no        the result's audio (synthetic sp
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -134,6 +135,10 @@ def write_all(
     paths = [fmt.path_for(out_dir, stem) for fmt in chosen]
     for path in paths:
         check_writable(path, overwrite)
+    if not parts.sound_file and "wav" in [f.name for f in chosen]:
+        # Rhubarb results name their audio (metadata.soundFile, an absolute path): the WAV written here.
+        wav_path = paths[[f.name for f in chosen].index("wav")]
+        parts = dataclasses.replace(parts, sound_file=str(wav_path.resolve()))
     return [fmt.write(parts, path, overwrite=overwrite) for fmt, path in zip(chosen, paths)]
 
 

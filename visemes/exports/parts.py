@@ -50,15 +50,6 @@ class ExportParts:
             )
         return self.animation
 
-    @property
-    def duration(self) -> float:
-        """Length of the take: the alignment's duration, else the animation's frames."""
-        if self.alignment is not None:
-            return self.alignment.duration
-        if self.animation is not None:
-            return (self.animation.n_frames - 1) / self.animation.fps if self.animation.n_frames > 1 else 1.0 / self.animation.fps
-        raise ExportError("Nothing to export: give an alignment and/or an animation.")
-
 
 def as_parts(obj: Any) -> ExportParts:
     """Accept the shapes callers naturally hold: ExportParts, an Alignment, a MouthAnimation, an
@@ -81,6 +72,7 @@ def as_parts(obj: Any) -> ExportParts:
             audio=audio,
             sample_rate=getattr(obj, "sample_rate", None) if audio is not None else None,
             pack=getattr(obj, "pack", None),
+            sound_file=str(getattr(obj, "sound_file", "") or ""),
         )
     raise InputError(
         f"Cannot export a {type(obj).__name__}: give an Alignment, a MouthAnimation, an (alignment, "

@@ -42,11 +42,13 @@ def write_textgrid(
     if text_format not in _FORMATS:
         raise ExportError(f"Unknown TextGrid format {text_format!r}; use 'long' or 'short'.")
     names = list(tiers) if tiers is not None else alignment.tier_names
-    tg = ptg.Textgrid(minTimestamp=0.0, maxTimestamp=alignment.duration)
-    for name in names:
-        tier = alignment.tier(name)
+    chosen = [alignment.tier(name) for name in names]
+    # Tiers may end up to TIME_EPSILON after the duration; one common xmax keeps the file consistent.
+    xmax = max([alignment.duration] + [t.end for t in chosen])
+    tg = ptg.Textgrid(minTimestamp=0.0, maxTimestamp=xmax)
+    for tier in chosen:
         entries = [(iv.start, iv.end, iv.label) for iv in tier]
-        tg.addTier(ptg.IntervalTier(name, entries, 0.0, alignment.duration))
+        tg.addTier(ptg.IntervalTier(tier.name, entries, 0.0, xmax))
     with atomic_path(path, overwrite=overwrite, suffix=".TextGrid") as tmp:
         # includeBlankSpaces: praatio fills the gaps with empty intervals, as Praat itself does.
         tg.save(str(tmp), format=_FORMATS[text_format], includeBlankSpaces=True, reportingMode="silence")
