@@ -38,3 +38,11 @@ def en_result(en_speech):
     from visemes.pipeline import animate
 
     return animate(en_speech.path, text=en_speech.text, lang="en-US", use_model=False)
+
+
+@pytest.fixture()
+def blender(monkeypatch):
+    """docs/blender_import.py imported with a stand-in bpy: (module, mesh object, scene, saves)."""
+    import blender_fakes
+
+    return blender_fakes.load_script(monkeypatch)
