@@ -288,34 +288,54 @@ def _failure(item: CorpusItem, exc: BaseException, seconds: float = 0.0) -> File
     return FileResult(item.key, "failed", f"unexpected {type(exc).__name__}: {exc}", seconds)
 
 
-def _task_align(job: _Job, item: CorpusItem) -> FileResult:
+def _task_align(job: _Job, item: CorpusItem) -> list[FileResult]:
     seconds = 0.0
     try:
         audio, rate, transcript, seconds = job.load(item)
         alignment = job.aligner.align(audio, rate, transcript)
         job.write(item, alignment)
-        return _ok(item, alignment, seconds)
+        return [_ok(item, alignment, seconds)]
     except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
-        return _failure(item, exc, seconds)
+        return [_failure(item, exc, seconds)]
 
 
-def _task_prepare(job: _Job, item: CorpusItem) -> tuple[FileResult, Any]:
+def _task_prepare(job: _Job, item: CorpusItem) -> list[tuple[FileResult, Any]]:
     seconds = 0.0
     try:
         audio, rate, transcript, seconds = job.load(item)
         prepared = job.aligner.prepare(audio, rate, transcript)  # type: ignore[attr-defined]
-        return FileResult(item.key, "ok", audio_seconds=seconds), prepared
+        return [(FileResult(item.key, "ok", audio_seconds=seconds), prepared)]
     except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
-        return _failure(item, exc, seconds), None
+        return [(_failure(item, exc, seconds), None)]
 
 
-def _task_decode(job: _Job, item: CorpusItem, prepared: Any, seconds: float) -> FileResult:
-    try:
-        alignment = job.aligner.decode(prepared, job.params)  # type: ignore[attr-defined]
-        job.write(item, alignment)
-        return _ok(item, alignment, seconds)
-    except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
-        return _failure(item, exc, seconds)
+def _task_decode(job: _Job, chunk: Sequence[tuple[CorpusItem, Any, float]]) -> list[FileResult]:
+    """Decode a chunk of files: in one ``decode_many`` call when the backend has it (batched
+    decoding is much faster for JAX), else, or if the batch fails, file by file."""
+    decode_many = getattr(job.aligner, "decode_many", None)
+    if callable(decode_many) and len(chunk) > 1:
+        try:
+            alignments = list(decode_many([prep for _, prep, _ in chunk], job.params))
+        except Exception:  # noqa: BLE001 - find the bad file by decoding one at a time below
+            alignments = []
+        if len(alignments) == len(chunk):
+            out = []
+            for (item, _, seconds), alignment in zip(chunk, alignments):
+                try:
+                    job.write(item, alignment)
+                    out.append(_ok(item, alignment, seconds))
+                except Exception as exc:  # noqa: BLE001
+                    out.append(_failure(item, exc, seconds))
+            return out
+    out = []
+    for item, prepared, seconds in chunk:
+        try:
+            alignment = job.aligner.decode(prepared, job.params)  # type: ignore[attr-defined]
+            job.write(item, alignment)
+            out.append(_ok(item, alignment, seconds))
+        except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
+            out.append(_failure(item, exc, seconds))
+    return out
 
 
 # --- running tasks in-process or in a pool ----------------------------------------------------------
@@ -328,43 +348,47 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 def _run(
     job: _Job,
-    fn: Callable[..., Any],
-    tasks: Sequence[tuple[CorpusItem, tuple[Any, ...]]],
+    fn: Callable[..., list[Any]],
+    tasks: Sequence[tuple[Any, list[CorpusItem]]],
     jobs: int,
-    on_done: Callable[[], None],
-) -> Iterator[tuple[CorpusItem, Any]]:
-    """Run ``fn(job, item, *extra)`` for each task; yields (item, result) as they finish."""
+    on_broken: Callable[[CorpusItem, str], Any],
+) -> Iterator[Any]:
+    """Run ``fn(job, arg)`` for each (arg, items) task, here or in ``jobs`` worker processes.
+
+    Each call returns one result per item of its task; results are yielded as tasks finish. If a worker
+    dies, ``on_broken(item, reason)`` stands in for the results of the items it held.
+    """
     if jobs <= 1 or len(tasks) <= 1:
-        for item, extra in tasks:
-            yield item, fn(job, item, *extra)
-            on_done()
+        for arg, _ in tasks:
+            yield from fn(job, arg)
         return
     _allow_pickling_timelines()
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)), mp_context=_mp_context(), initializer=_init_worker, initargs=(job,)
     ) as pool:
-        futures: dict[Future, CorpusItem] = {pool.submit(_in_worker, fn, item, *extra): item for item, extra in tasks}
+        futures: dict[Future, list[CorpusItem]] = {pool.submit(_in_worker, fn, arg): items for arg, items in tasks}
         try:
             for future in as_completed(futures):
-                item = futures[future]
                 try:
-                    result = future.result()
+                    batch = future.result()
                 except BrokenProcessPool as exc:
-                    result = _broken(fn, item, exc)
-                yield item, result
-                on_done()
+                    reason = (f"a worker process died ({exc or 'killed'}); it may have run out of memory - "
+                              "try fewer --jobs")
+                    batch = [on_broken(item, reason) for item in futures[future]]
+                yield from batch
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
-def _broken(fn: Callable[..., Any], item: CorpusItem, exc: BaseException) -> Any:
-    failure = FileResult(
-        item.key, "failed",
-        f"a worker process died ({exc or 'killed'}); it may have run out of memory - try fewer --jobs",
-        audio_duration(item.audio_path),
-    )
-    return (failure, None) if fn is _task_prepare else failure
+def _died(item: CorpusItem, reason: str) -> FileResult:
+    return FileResult(item.key, "failed", reason, audio_duration(item.audio_path))
+
+
+def _chunks(entries: list[Any], jobs: int, most: int = 16) -> list[list[Any]]:
+    """Split into chunks: a few per worker (load balance), at most ``most`` files each (memory)."""
+    size = max(1, min(most, -(-len(entries) // (max(1, jobs) * 4))))
+    return [entries[i : i + size] for i in range(0, len(entries), size)]
 
 
 @contextlib.contextmanager
@@ -446,8 +470,10 @@ def align_corpus(
         elif isinstance(aligner, BatchAligner) and todo:
             _run_batch(job, todo, jobs, phase("aligning", len(todo)), results)
         elif todo:
-            for item, result in _run(job, _task_align, [(it, ()) for it in todo], jobs, phase("aligning", len(todo))):
-                results[item.key] = result
+            advance = phase("aligning", len(todo))
+            for result in _run(job, _task_align, [(it, [it]) for it in todo], jobs, _died):
+                results[result.key] = result
+                advance()
     ordered = tuple(results[item.key] for item in items)
     return CorpusReport(ordered, time.perf_counter() - started, aligner.name, tuple(notes))
 
@@ -457,11 +483,15 @@ def _run_adaptive(
     results: dict[str, FileResult],
 ) -> list[str]:
     prepared: dict[str, tuple[CorpusItem, Any, float]] = {}
-    for item, (result, features) in _run(job, _task_prepare, [(it, ()) for it in todo], jobs, phase("preparing", len(todo))):
+    by_key = {it.key: it for it in todo}
+    advance = phase("preparing", len(todo))
+    for result, features in _run(job, _task_prepare, [(it, [it]) for it in todo], jobs,
+                                 lambda item, reason: (_died(item, reason), None)):
         if result.status == "ok":
-            prepared[item.key] = (item, features, result.audio_seconds)
+            prepared[result.key] = (by_key[result.key], features, result.audio_seconds)
         else:
-            results[item.key] = result
+            results[result.key] = result
+        advance()
     if not prepared:
         return []
     # the pooled adaptation: every prepared file of the corpus, in corpus order, in one call
@@ -474,10 +504,12 @@ def _run_adaptive(
             results[key] = FileResult(key, "failed", f"corpus adaptation failed: {type(exc).__name__}: {exc}", seconds)
         return []
     job.params = params
-    tasks = [(prepared[key][0], (prepared[key][1], prepared[key][2])) for key in order]
-    prepared.clear()  # the task list holds the features now; drop the second reference
-    for item, result in _run(job, _task_decode, tasks, jobs, phase("decoding", len(tasks))):
-        results[item.key] = result
+    chunks = _chunks([prepared[key] for key in order], jobs)
+    prepared.clear()  # the chunks hold the features now; drop the second reference
+    advance = phase("decoding", len(order))
+    for result in _run(job, _task_decode, [(chunk, [entry[0] for entry in chunk]) for chunk in chunks], jobs, _died):
+        results[result.key] = result
+        advance()
     return [f"Adapted on {len(order)} files pooled from the corpus."]
 
 

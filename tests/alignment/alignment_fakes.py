@@ -120,3 +120,12 @@ class BatchFakeAligner(EvenAligner):
             except AlignmentError as exc:
                 out[item.key] = exc
         return out
+
+
+class BatchDecodingAligner(PooledAligner):
+    """Adds ``decode_many``; one silent file makes the whole batch raise, as a real batch decoder may."""
+
+    name = "fake-batch-decode"
+
+    def decode_many(self, prepared: Sequence[FakePrepared], params: FakeParams) -> list[Alignment]:
+        return [self.decode(p, params).with_meta(decoded_in_batch=len(prepared)) for p in prepared]

@@ -11,7 +11,7 @@ import pytest
 from alignment.audio import load_audio
 from alignment.corpus import align_corpus, discover_corpus
 from alignment.transcripts import from_ipa
-from alignment_fakes import BatchFakeAligner, EvenAligner, PooledAligner, tone_file
+from alignment_fakes import BatchDecodingAligner, BatchFakeAligner, EvenAligner, PooledAligner, tone_file
 from visemes.errors import InputError
 from visemes.exports.textgrid import read_textgrid
 from visemes.timeline import Alignment
@@ -123,6 +123,23 @@ def test_pooling_changes_the_result_in_process(tmp_path):
     assert pooled.meta["adapted_on"] == 2 and pooled.meta["decode_pid"] == os.getpid()
     assert pooled.phones[0].start == pytest.approx(0.1, abs=0.011)
     assert pooled.phones[0].end == pytest.approx(0.8, abs=0.011)
+
+
+def test_batched_decoding_isolates_the_bad_file(tmp_path):
+    corpus, out = tmp_path / "c", tmp_path / "out"
+    corpus.mkdir()
+    for i in range(8):
+        tone_file(corpus / f"g{i}.wav", [(0.1, 0.5)])
+    tone_file(corpus / "silent.wav", [])
+    for path in corpus.glob("*.wav"):
+        path.with_suffix(".lab").write_text("a", encoding="utf-8")
+    report = align_corpus(corpus, out, BatchDecodingAligner(), ipa=True, formats="json")
+    assert len(report.ok) == 8 and [r.key for r in report.failed] == ["silent"]
+    sizes = sorted(str(Alignment.from_json(p.read_text(encoding="utf-8")).meta.get("decoded_in_batch"))
+                   for p in out.glob("*.json"))
+    # 9 files in chunks of 3: two chunks decoded as batches; the chunk holding the silent file failed
+    # as a batch, so its two good files were decoded one by one
+    assert sizes == ["3"] * 6 + ["None"] * 2
 
 
 def test_batch_backend(tmp_path):
