@@ -267,3 +267,34 @@ def test_speak_with_pack_returns_audio_and_the_packs_phones():
         speak_with_pack("", pack)
     with pytest.raises(InputError, match="no voice"):
         speak_with_pack("你好", pack, voice="zz-none")
+
+
+@pytest.mark.parametrize("lang", sorted(SENTENCES))
+def test_speak_times_the_packs_transcript(lang):
+    import lang_packs
+    from visemes.synthesis import speak
+
+    text = SENTENCES[lang]
+    spoken = speak(text, lang)
+    transcript = lang_packs.load(lang).phonemize(text)
+    _check_alignment(spoken.alignment, transcript, len(spoken.audio), spoken.sample_rate)
+    assert spoken.alignment.meta["lang"] == lang_packs.load(lang).code
+    assert spoken.alignment.duration == pytest.approx(spoken.duration)
+    # the phones cover the voiced speech: most of the audio energy lies inside phone intervals
+    audio, sr = spoken.audio, spoken.sample_rate
+    inside = np.zeros(len(audio), dtype=bool)
+    for p in spoken.alignment.phones:
+        inside[int(p.start * sr) : int(p.end * sr)] = True
+    energy = audio.astype(np.float64) ** 2
+    assert energy[inside].sum() > 0.97 * energy.sum()
+
+
+def test_speak_with_a_voice_variant():
+    from visemes.synthesis import speak
+
+    fast = speak("Good morning", "en-us", voice="en-us+f3", rate=220)
+    normal = speak("Good morning", "en-us")
+    assert fast.alignment.meta["voice"] == "en-us+f3" and normal.alignment.meta["voice"] == "en-us"
+    assert fast.alignment.words.labels == normal.alignment.words.labels == ["Good", "morning"]
+    assert fast.alignment.phones.labels == normal.alignment.phones.labels
+    assert fast.duration < 0.9 * normal.duration
