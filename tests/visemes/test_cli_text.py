@@ -67,6 +67,9 @@ def test_refusals(runner, tmp_path):
     bad = runner.invoke(cli, ["text2visemes", TEXT, "-l", LANG, "-o", str(tmp_path), "-f", "textgird"])
     assert isinstance(bad.exception, InputError) and "textgrid" in str(bad.exception)
     assert runner.invoke(cli, ["text2visemes", TEXT, "-l", LANG, "-o", str(tmp_path), "--rate", "5"]).exit_code == 2
+    odd = runner.invoke(cli, ["text2visemes", TEXT, "-l", LANG, "-o", str(tmp_path / "out.txt")])
+    assert isinstance(odd.exception, InputError) and ".labels.txt" in str(odd.exception)
+    assert not (tmp_path / "out.txt").exists()
 
 
 def test_main_turns_library_errors_into_one_line(tmp_path, capsys):

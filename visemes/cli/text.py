@@ -55,6 +55,11 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
     if text == "-":
         text = sys.stdin.read()
     file_format = exports.format_for_path(output) if not output.is_dir() else None
+    if file_format is None and not output.is_dir() and output.suffix:
+        suffixes = ", ".join(f.suffix for f in exports.FORMATS.values())
+        raise InputError(
+            f"{output.name} does not end with a known format suffix ({suffixes}); give one, or a folder name."
+        )
     if file_format is not None:
         chosen = exports.parse_formats(formats) if formats else [file_format]
         if len(chosen) != 1:
