@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -101,6 +102,18 @@ def _align_chars(src: str, tgt: str) -> tuple[np.ndarray, np.ndarray]:
     return src_to_tgt, tgt_to_src
 
 
+@dataclass(frozen=True)
+class TransferredTimes:
+    """``spans[i]`` is symbol i's ``(start, end)``; ``matched[i]`` is False where it shares a neighbour's time."""
+
+    spans: tuple[tuple[float, float], ...]
+    matched: tuple[bool, ...]
+
+    @property
+    def n_unmatched(self) -> int:
+        return sum(not m for m in self.matched)
+
+
 def transfer_times(
     timed: Sequence[tuple[str, float, float]],
     symbols: Sequence[str],
@@ -112,8 +125,17 @@ def transfer_times(
     word index of each symbol) decides which neighbour an untimed symbol borrows time from across a
     pause. Returns one ``(start, end)`` per symbol, ordered, each with ``end > start``.
     """
+    return list(transfer_times_detailed(timed, symbols, groups).spans)
+
+
+def transfer_times_detailed(
+    timed: Sequence[tuple[str, float, float]],
+    symbols: Sequence[str],
+    groups: Sequence[int] | None = None,
+) -> TransferredTimes:
+    """:func:`transfer_times`, also telling which symbols found a counterpart in ``timed``."""
     if not symbols:
-        return []
+        return TransferredTimes((), ())
     timed = [(s, float(a), float(b)) for s, a, b in timed if b > a]
     if not timed:
         raise AlignmentError("No timed phones to take times from (the synthesizer produced no phonemes).")
@@ -176,8 +198,9 @@ def transfer_times(
             "The synthesized phonemes share nothing with the transcript's phones; check that the voice "
             "speaks the transcript's language."
         )
+    matched = tuple(bool(x) for x in has_time)
     _fill_untimed(starts, ends, has_time, groups)
-    return [(float(a), float(b)) for a, b in zip(starts, ends)]
+    return TransferredTimes(tuple((float(a), float(b)) for a, b in zip(starts, ends)), matched)
 
 
 def _fill_untimed(starts: np.ndarray, ends: np.ndarray, has_time: np.ndarray, groups: list[int]) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from visemes.espeak_ctypes import EspeakEvent, engine
 from visemes.errors import AlignmentError, InputError
-from visemes.phone_mapping import transfer_times
+from visemes.phone_mapping import transfer_times_detailed
 from visemes.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
 
 
@@ -81,7 +81,10 @@ def alignment_from_events(
     timed = timed_phonemes(events, n_samples)
     tokens = transcript.phones
     word_of = [w for w, word in enumerate(transcript.words) for _ in word.phones]
-    spans = transfer_times([(name, float(a), float(b)) for name, a, b in timed], [t.symbol for t in tokens], word_of)
+    transferred = transfer_times_detailed(
+        [(name, float(a), float(b)) for name, a, b in timed], [t.symbol for t in tokens], word_of
+    )
+    spans = transferred.spans
     phones = [
         Interval(start / sample_rate, end / sample_rate, tok.symbol, tok.attrs)
         for tok, (start, end) in zip(tokens, spans)
@@ -91,7 +94,9 @@ def alignment_from_events(
         mine = phones[k : k + len(word.phones)]
         words.append(Interval(mine[0].start, mine[-1].end, word.text))
         k += len(word.phones)
-    info = {"source": "espeak-ng", **dict(meta or {})}
+    # untimed_phones: transcript phones with no counterpart among espeak's events (they share a
+    # neighbour's time); a high count means the pack's transcript and the synthesized speech differ
+    info = {"source": "espeak-ng", "untimed_phones": transferred.n_unmatched, **dict(meta or {})}
     if transcript.lang and "lang" not in info:
         info["lang"] = transcript.lang
     return Alignment((Tier(WORDS, tuple(words)), Tier(PHONES, tuple(phones))), n_samples / sample_rate, info)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from visemes.errors import InputError
-from visemes.phone_mapping import base_symbol, transfer_times
+from visemes.phone_mapping import base_symbol, transfer_times, transfer_times_detailed
 from visemes.synthesis import alignment_from_events, synthesize, timed_phonemes
 from visemes.timeline import PhoneToken, Transcript, WordPhones
 
@@ -129,6 +129,7 @@ def test_raw_transcript_timing_across_languages(voice):
     transcript = _raw_transcript(voice, text)
     alignment = alignment_from_events(transcript, events, sr, len(audio), {"voice": voice})
     _check_alignment(alignment, transcript, len(audio), sr)
+    assert alignment.meta["untimed_phones"] == 0 and alignment.meta["voice"] == voice
     # raw espeak IPA equals the event names up to tone digits, so each phone is exactly one event
     starts = [s / sr for _, s, _ in timed_phonemes(events, len(audio))]
     assert np.allclose(alignment.phones.intervals[0].start, starts[0])
@@ -202,6 +203,9 @@ def test_transfer_times_merges_splits_and_fills():
     assert spans[3] == (4.5, 6.0)
     # ʔ is across the pause from m, in p's word: it shares p's span (equal weights)
     assert spans[4] == (8.0, 8.5) and spans[5] == (8.5, 9.0)
+    detailed = transfer_times_detailed(timed, ["t͡s", "a", "ɪ", "m", "ʔ", "p"], groups=[0, 0, 0, 0, 1, 1])
+    assert detailed.matched == (True, True, True, True, False, True) and detailed.n_unmatched == 1
+    assert list(detailed.spans) == spans
 
 
 def test_transfer_times_inserted_phone_between_touching_neighbours():
