@@ -16,7 +16,7 @@ N_FEATURES = len(FEATURE_NAMES)
 _IDX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 # Symbols panphon does not know, mapped to ones it does (why: espeak and common IPA spellings).
-_ALIASES = {"g": "ɡ", "ɚ": "ə˞", "ɝ": "ɜ˞", "ʧ": "tʃ", "ʤ": "dʒ", "ʦ": "ts", "ʣ": "dz", "ɫ": "lˠ"}
+_ALIASES = {"g": "ɡ", "ⱱ": "v̆", "ʜ": "ħ", "ʢ": "ʕ", "ʡ": "ʔ", "ɚ": "ə˞", "ɝ": "ɜ˞", "ʧ": "tʃ", "ʤ": "dʒ", "ʦ": "ts", "ʣ": "dz", "ɫ": "lˠ"}
 _TIES = ("\u0361", "\u035c")
 
 

@@ -53,7 +53,7 @@ def test_fallback_targets_follow_articulation():
     assert mouth_target("sˤ")["lip_round"] > mouth_target("s")["lip_round"]
 
 
-IPA = "pbtdʈɖcɟkɡqɢʔmɱnɳɲŋɴʙrʀⱱɾɽɸβfvθðszʃʒʂʐçʝxɣχʁħʕhɦɬɮʋɹɻjɰlɭʎʟiyɨʉɯuɪʏʊeøɘɵɤoəɛœɜɞʌɔæɐaɶɑɒ"
+IPA = "pbtdʈɖcɟkɡqɢʔmɱnɳɲŋɴʙrʀⱱɾɽɸβfvθðszʃʒʂʐçʝxɣχʁħʕhɦɬɮʋɹɻjɰlɭʎʟiyɨʉɯuɪʏʊeøɘɵɤoəɛœɜɞʌɔæɐaɶɑɒʍɥʜʢʡɕʑɺɧɓɗʄɠʛ"
 MARKS = ["", "ʰ", "ː", "̃", "ʷ", "ˤ", "̪", "ʲ", "̩"]
 
 
