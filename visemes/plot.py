@@ -74,8 +74,8 @@ def _display_labels(alignment: Alignment, tier: Tier) -> list[str]:
 
 
 def default_width_px(duration: float) -> int:
-    """Wide enough that a 60-80 ms phone keeps a readable label, within sane bounds."""
-    return int(np.clip(duration * 320.0, 1000, 4800))
+    """Wide enough that a 60-80 ms phone keeps a readable label, within sane bounds (1000-8000 px)."""
+    return int(np.clip(duration * 320.0, 1000, 8000))
 
 
 def figure_height_in(n_tiers: int, audio: bool, curves: bool) -> float:
@@ -139,7 +139,10 @@ def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px
     if spectrogram:
         nfft = int(2 ** np.ceil(np.log2(0.025 * sr)))
         with np.errstate(divide="ignore"):
-            ax.specgram(audio, NFFT=nfft, Fs=sr, noverlap=nfft * 3 // 4, cmap="magma", scale="dB", mode="psd")
+            power, _, _, image = ax.specgram(audio, NFFT=nfft, Fs=sr, noverlap=nfft * 3 // 4, cmap="magma",
+                                             scale="dB", mode="psd")
+        top = 10.0 * np.log10(float(power.max()) + 1e-20)
+        image.set_clim(top - 70.0, top)  # 70 dB of range: speech stands out from the noise floor
         ax.set_ylim(0, min(sr / 2, 8000))
         ax.set_ylabel("Hz", fontsize=9)
     else:
@@ -234,6 +237,9 @@ def render_timeline(
             # Above bars and spectrogram, below the labels (text is drawn at zorder 3).
             ax.axvspan(start, end, color=LOW_CONFIDENCE_COLOR, alpha=0.2, linewidth=0, zorder=2)
         ax.set_xlim(0, duration)
+    from matplotlib.ticker import MaxNLocator
+
+    axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=max(4, int(plot_width_px // 90)), steps=[1, 2, 2.5, 5, 10]))
     axes[-1].set_xlabel("time (s)", fontsize=9)
     axes[-1].tick_params(axis="x", labelsize=8)
     heading = title or _default_title(alignment)
@@ -278,7 +284,7 @@ def plot_timeline(
     ``audio``/``sample_rate``: drawn on top as a waveform, or a spectrogram with ``spectrogram=True``.
     ``curves``: a MouthAnimation (its articulation curves are drawn) or any FrameCurves;
     ``channels`` picks some of them. Phones whose ``confidence`` attr is below ``confidence_threshold``
-    are shaded across every row. ``width_px`` defaults to ~320 px per second (1000..4800); the height
+    are shaded across every row. ``width_px`` defaults to ~320 px per second (1000..8000); the height
     follows from the rows (:func:`figure_height_in` inches at ``dpi``).
     """
     from visemes.atomic import check_writable
