@@ -6,6 +6,7 @@ import functools
 import re
 import sys
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from visemes.errors import PackError, UnknownLanguageError
@@ -94,7 +95,7 @@ def build(spec: PackSpec) -> LanguagePack:
 
 
 # Generic packs: espeak's IPA with tie bars removed and trailing tone digits kept as a tone attribute.
-_GENERIC_TONE = ToneSpec(ipa=re.compile(r"[0-9]+$"), ipa_values={})
+_GENERIC_TONE = ToneSpec(ipa=re.compile(r"[0-9]+$"), ipa_values=MappingProxyType({}))
 
 
 def generic(voice: str) -> LanguagePack:

@@ -119,3 +119,22 @@ def test_available_lists_builtin_packs():
         info = infos[code]
         assert info.backend in ("espeak", "epitran") and info.phone_count > 20 and info.origin == "builtin"
         assert info.coverage == 1.0
+
+
+def test_every_espeak_voice_loads():
+    from lang_packs.g2p import espeak_voices
+
+    voices = espeak_voices()
+    assert len(voices) > 100 and {"cmn", "ar", "hi", "sw", "yue"} <= voices
+    for voice in voices:
+        pack = lang_packs.load(voice)
+        assert pack.voice.lower() == voice.lower() or pack.code.lower() == voice.lower()
+
+
+def test_import_is_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, lang_packs; print(sorted(m for m in ('panphon', 'phonemizer', 'epitran', 'wordfreq', 'jax') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
