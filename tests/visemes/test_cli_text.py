@@ -50,6 +50,15 @@ def test_single_file_output_takes_the_format_from_the_suffix(runner, tmp_path):
     assert out.exit_code == 0, out.output
     assert json.loads(target.read_text(encoding="utf-8"))["mouthCues"][0]["start"] == 0.0
     assert [p.name for p in tmp_path.iterdir()] == ["hello.rhubarb.json"]
+    # "all" writes every format that fits (no Oculus weights for a Rhubarb-set result); aliases work.
+    every = runner.invoke(cli, ["text2visemes", TEXT, "-l", LANG, "--viseme-set", "rhubarb", "-o", str(tmp_path / "all"),
+                                "-f", "all"])
+    assert every.exit_code == 0, every.output
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == sorted(
+        f"visemes{f.suffix}" for f in FORMATS.values() if f.name != "oculus")
+    alias = runner.invoke(cli, ["text2visemes", TEXT, "-l", LANG, "-o", str(tmp_path / "a"), "-f", "rhubarb,praat"])
+    assert alias.exit_code == 0 and sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+        "visemes.TextGrid", "visemes.rhubarb.tsv"]
     # Default folder output is JSON; text from stdin.
     folder = runner.invoke(cli, ["text2visemes", "-", "-l", LANG, "-o", str(tmp_path / "d")], input=TEXT)
     assert folder.exit_code == 0 and (tmp_path / "d" / "visemes.json").exists()

@@ -26,7 +26,8 @@ _VISEME_SETS = ("oculus", "azure", "rhubarb", "mpeg4")  # visemes.visemesets.VIS
               help="A folder (files are named <stem><suffix>) or one file whose suffix names its format "
                    "(out.TextGrid, out.rhubarb.tsv, out.json ...).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
-              help="Comma-separated formats; default: json for a folder, the suffix's format for a file.")
+              help="Comma-separated formats (or 'all'; aliases as in `visemes animate`: rhubarb = rhubarb-tsv, "
+                   "praat = textgrid, arkit = livelink); default: json for a folder, the suffix's format for a file.")
 @click.option("--stem", default="visemes", show_default=True, help="File name stem inside an output folder.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (otherwise nothing is written).")
 def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, output: Path, formats: str | None,
@@ -51,6 +52,7 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
     from visemes import exports
     from visemes.api import text_to_visemes
     from visemes.atomic import check_writable
+    from visemes.cli.animate import expand_formats  # one format vocabulary (aliases, "all") for every command
 
     if text == "-":
         text = sys.stdin.read()
@@ -61,12 +63,12 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
             f"{output.name} does not end with a known format suffix ({suffixes}); give one, or a folder name."
         )
     if file_format is not None:
-        chosen = exports.parse_formats(formats) if formats else [file_format]
+        chosen = exports.parse_formats(expand_formats(formats, viseme_set=viseme_set)) if formats else [file_format]
         if len(chosen) != 1:
             raise InputError(f"{output} is one file but {len(chosen)} formats were asked for; give a folder for several.")
         check_writable(output, overwrite)  # fail before the work, not after it
     else:
-        chosen = exports.parse_formats(formats or "json")
+        chosen = exports.parse_formats(expand_formats(formats or "json", viseme_set=viseme_set))
         for fmt in chosen:
             check_writable(fmt.path_for(output, stem), overwrite)
     result = text_to_visemes(text, lang, fps=fps, viseme_set=viseme_set, rate=rate)
