@@ -222,3 +222,11 @@ def test_refuses_to_overwrite_and_leaves_no_temp_file(tmp_path):
     textgrid.write_textgrid(sample_alignment(), path, overwrite=True)
     assert textgrid.read_textgrid(path).words.labels == ["héllo", "wörld"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.TextGrid"]
+
+
+@pytest.mark.parametrize("text_format", ["long", "short"])
+def test_quotes_in_labels_survive(tmp_path, text_format):
+    a = Alignment((Tier("words", (Interval(0.1, 0.5, 'say "hi"'),)),), 1.0)
+    path = textgrid.write_textgrid(a, tmp_path / "q.TextGrid", text_format=text_format)
+    assert '"say ""hi"""' in path.read_text(encoding="utf-8")  # Praat doubles quotes inside strings
+    assert textgrid.read_textgrid(path).words.labels == ['say "hi"']
