@@ -160,13 +160,27 @@ def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px
     ax.set_xlim(0, t_end)
 
 
+#: Curves drawn when none are picked: beyond this the legend no longer fits beside the plot.
+MAX_DEFAULT_CURVES = 12
+
+
+def default_channels(curves: FrameCurves) -> list[str]:
+    """All channels, or the MAX_DEFAULT_CURVES that move most (largest std), in their own order."""
+    if len(curves.channels) <= MAX_DEFAULT_CURVES:
+        return list(curves.channels)
+    spread = curves.values.std(axis=0)
+    keep = set(np.argsort(-spread, kind="stable")[:MAX_DEFAULT_CURVES].tolist())
+    return [c for i, c in enumerate(curves.channels) if i in keep]
+
+
 def _draw_curves(ax: Any, curves: FrameCurves, channels: Sequence[str] | None) -> None:
-    names = list(channels) if channels else list(curves.channels)
+    names = list(channels) if channels else default_channels(curves)
     times = curves.times
     for name in names:
         ax.plot(times, curves.channel(name), linewidth=1.1, label=name)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("mouth", fontsize=9)
+    shown = "" if len(names) == len(curves.channels) else f" ({len(names)} of {len(curves.channels)})"
+    ax.set_ylabel("mouth" + shown, fontsize=9)
     ax.tick_params(labelsize=8)
     ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False, borderaxespad=0.0)
     ax.grid(axis="y", alpha=0.3)

@@ -93,3 +93,17 @@ def test_words_in_a_script_without_font_are_shown_as_ipa():
     assert renderable("nəmʌst̪eː ok") and not renderable(unknown)
     assert _display_labels(a, a.words) == ["/nə/", "ok"]
     assert _display_labels(a, a.phones) == ["n", "ə", "o"]
+
+
+def test_many_curves_are_thinned_to_the_moving_ones():
+    from visemes.curves import FrameCurves
+    from visemes.plot import MAX_DEFAULT_CURVES, default_channels
+
+    values = np.zeros((20, 30))
+    values[:, 3] = np.linspace(0, 1, 20)  # the one that moves most
+    values[:, 14:] = np.random.default_rng(1).random((20, 16)) * 0.1
+    curves = FrameCurves(30, tuple(f"c{i}" for i in range(30)), values)
+    picked = default_channels(curves)
+    assert len(picked) == MAX_DEFAULT_CURVES and picked[0] == "c3" and picked == sorted(picked, key=lambda c: int(c[1:]))
+    assert default_channels(curves.select(["c0", "c1"])) == ["c0", "c1"]
+    assert render_timeline(sample_alignment(), curves=curves, width_px=500)[:4] == b"\x89PNG"
