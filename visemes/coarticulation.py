@@ -20,8 +20,10 @@ Changes to the original, each for a stated reason:
   theory), while bilabial closure and labiodental tuck get very high magnitudes;
 * pauses are rest segments (``REST_TARGET``) whose magnitude grows with the pause length, so a short
   break barely moves the mouth and a long one returns it to rest;
-* ``taper`` is a smooth (C1) window that reaches 0 at ``window`` seconds, so each segment only touches
-  nearby frames: the sums are sparse and the whole model is a few vectorised numpy passes;
+* ``taper`` is a smooth (C1) window that reaches 0 at the segment's reach (``reach_nats`` divided by
+  its slowest rate, at most ``window`` seconds: where its dominance has decayed by ~1000x anyway), so
+  each segment only touches nearby frames: the sums are sparse and the whole model is a few
+  vectorised numpy passes;
 * after blending, every bilabial gets a smooth bump on ``lip_close`` that guarantees contact
   (>= ``closure_min``) at the frame nearest its centre, even for a 20 ms /p/ at 24 fps, because a
   missed closure is the most visible lip-sync error.
@@ -72,7 +74,7 @@ def _table(rows: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, A
 
 def _default_magnitude() -> dict[str, dict[str, float]]:
     return {
-        "vowel": {"jaw": 1.0, "shape": 1.0, "close": 0.5, "tuck": 0.5, "upper": 0.6, "tongue": 0.3},
+        "vowel": {"jaw": 1.0, "shape": 1.0, "close": 1.5, "tuck": 1.5, "upper": 0.6, "tongue": 0.3},
         "bilabial": {"jaw": 0.5, "shape": 0.15, "close": 60.0, "tuck": 5.0, "upper": 0.3, "tongue": 0.15},
         "labiodental": {"jaw": 0.7, "shape": 0.2, "close": 5.0, "tuck": 60.0, "upper": 1.0, "tongue": 0.15},
         "sibilant": {"jaw": 2.0, "shape": 0.6, "close": 1.5, "tuck": 1.0, "upper": 1.0, "tongue": 0.5},
@@ -86,14 +88,16 @@ def _default_rates() -> dict[str, dict[str, tuple[float, float]]]:
     # (anticipatory, carry-over) decay rates in 1/s; groups not listed use ``default_rate``
     return {
         "vowel": {"shape": (7.0, 14.0), "jaw": (20.0, 20.0)},
-        "bilabial": {"close": (60.0, 60.0)},
-        "labiodental": {"tuck": (60.0, 60.0)},
+        # closure and tuck: overwhelming inside the phone, gone within ~40 ms so the lips open for
+        # the vowel of "Bob" (lip_close < 0.05 mid-vowel)
+        "bilabial": {"close": (120.0, 120.0)},
+        "labiodental": {"tuck": (120.0, 120.0)},
         "rest": {g: (20.0, 20.0) for g in GROUPS},
     }
 
 
 def _default_visual() -> dict[str, float]:
-    return {"vowel": 1.0, "bilabial": 5.0, "labiodental": 4.0, "sibilant": 1.0, "dental": 1.5,
+    return {"vowel": 1.0, "bilabial": 2.0, "labiodental": 2.0, "sibilant": 1.0, "dental": 1.5,
             "consonant": 0.7, "rest": 1.0}
 
 
@@ -116,6 +120,8 @@ class CoarticulationParams:
     core_fraction: float = 0.5
     #: distance beyond which a segment no longer contributes (smoothly tapered to 0)
     window: float = 0.6
+    #: a segment reaches reach_nats / (its slowest decay rate) seconds beyond its core (capped by window)
+    reach_nats: float = 7.0
     #: a pause this long (or longer) has the full rest magnitude; shorter ones proportionally less
     rest_full_pause: float = 0.25
     #: pauses shorter than this are ignored (neighbouring phones touch)
@@ -124,7 +130,7 @@ class CoarticulationParams:
     closure_min: float = 0.95
     #: visual dominance magnitude per class for the viseme weights
     visual_magnitude: Mapping[str, float] = field(default_factory=_default_visual)
-    visual_rate: float = 30.0
+    visual_rate: float = 40.0
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
@@ -140,7 +146,7 @@ class CoarticulationParams:
         if set(self.visual_magnitude) != set(KINDS):
             raise InputError("CoarticulationParams.visual_magnitude needs every class.")
         object.__setattr__(self, "visual_magnitude", MappingProxyType(dict(self.visual_magnitude)))
-        positive = ("default_rate", "distance_power", "window", "rest_full_pause", "visual_rate")
+        positive = ("default_rate", "distance_power", "window", "reach_nats", "rest_full_pause", "visual_rate")
         for name in positive:
             if not float(getattr(self, name)) > 0:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
@@ -177,6 +183,7 @@ class _Segments:
     target: np.ndarray  # [S, P]
     alpha: np.ndarray  # [S, G]
     scale: np.ndarray  # [S] pause-length scaling of rest segments (1 for phones)
+    reach: np.ndarray  # [S] seconds beyond the core where the segment's dominance tapers to 0
     label: tuple[str, ...]  # viseme class in the chosen set
     bilabial: np.ndarray  # [S] bool
 
@@ -218,22 +225,26 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
     if duration - cursor >= prm.min_pause or not items:
         items.append((cursor, duration, min(1.0, (duration - cursor) / prm.rest_full_pause), rest_info))
     scale = np.array([it[2] for it in items])
+    kinds = np.array([it[3][0] for it in items], dtype=np.int64)
+    slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)  # per kind
+    reach = np.minimum(prm.window, prm.reach_nats / slowest)[kinds]
     return _Segments(
         np.array([it[0] for it in items], dtype=np.float64),
         np.array([it[1] for it in items], dtype=np.float64),
-        np.array([it[3][0] for it in items], dtype=np.int64),
+        kinds,
         np.stack([it[3][1] for it in items]),
         np.stack([it[3][2] for it in items]) * scale[:, None],
         scale,
+        reach,
         tuple(it[3][3] for it in items),
         np.array([it[3][4] for it in items], dtype=bool),
     )
 
 
-def _pairs(seg: _Segments, n_frames: int, fps: float, window: float) -> tuple[np.ndarray, np.ndarray]:
-    """(frame, segment) index pairs for every frame within ``window`` of each segment."""
-    lo = np.clip(np.ceil((seg.start - window) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
-    hi = np.clip(np.floor((seg.end + window) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
+def _pairs(seg: _Segments, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, segment) index pairs for every frame within each segment's reach of it."""
+    lo = np.clip(np.ceil((seg.start - seg.reach) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
+    hi = np.clip(np.floor((seg.end + seg.reach) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
     counts = hi - lo + 1
     seg_idx = np.repeat(np.arange(len(lo)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -251,8 +262,8 @@ def _distance(seg: _Segments, t: np.ndarray, seg_idx: np.ndarray, core_fraction:
     return np.maximum(0.0, np.abs(offset) - half), offset < 0
 
 
-def _taper(d: np.ndarray, window: float) -> np.ndarray:
-    x = np.clip(d / window, 0.0, 1.0)
+def _taper(d: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    x = np.clip(d / reach, 0.0, 1.0)
     return (1.0 - x * x) ** 2
 
 
@@ -272,9 +283,9 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     seg = _segments(phones, pack, duration, set_name, prm)
     n = frame_count(duration, fps)
     times = np.arange(n) / fps
-    frame_idx, seg_idx = _pairs(seg, n, fps, prm.window)
+    frame_idx, seg_idx = _pairs(seg, n, fps)
     d, before = _distance(seg, times[frame_idx], seg_idx, prm.core_fraction)
-    taper = _taper(d, prm.window)
+    taper = _taper(d, seg.reach[seg_idx])
     dist = d ** prm.distance_power
 
     # articulation: dominance-weighted mean of targets, per parameter
