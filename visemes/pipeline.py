@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,17 +22,12 @@ import numpy as np
 
 from visemes.atomic import atomic_write_text, check_writable
 from visemes.curves import MouthAnimation, check_fps
-from visemes.errors import InputError, ModelError, TimelineError, TranscriptError
-from visemes.timeline import PHONES, VISEMES, Alignment, Interval, Tier, Transcript
+from visemes.errors import InputError, TimelineError, TranscriptError
+from visemes.qa import LOW_CONFIDENCE, assess
+from visemes.timeline import PHONES, Alignment, Interval, Tier, Transcript
 
 SUMMARY_FORMAT_VERSION = 1
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
-#: Phone confidence below this counts as low; a share of low phones above the limit raises a QA flag.
-LOW_CONFIDENCE, LOW_CONFIDENCE_SHARE_LIMIT = 0.5, 0.25
-#: Share of samples at full scale above which the audio counts as clipped.
-CLIPPED_SHARE_LIMIT = 1e-3
-#: Phones per second of speech outside this range means the transcript cannot be this audio's.
-PLAUSIBLE_PHONE_RATE = (2.0, 30.0)
 
 
 # --- the result -----------------------------------------------------------------------------------
@@ -93,6 +87,7 @@ class AnimationResult:
             "confidence": self.qa.get("confidence"),
             "low_confidence_share": self.qa.get("low_confidence_share"),
             "clipped_share": self.qa.get("clipped_share"),
+            "voiced_seconds": self.qa.get("voiced_seconds"),
             "qa_flags": self.qa_flags,
             "qa_notes": list(self.qa.get("notes", ())),
             "outputs": [Path(p).name for p in outputs],
@@ -242,46 +237,6 @@ def _with_transcript_attrs(alignment: Alignment, transcript: Transcript) -> Alig
     return alignment.with_tier(Tier(PHONES, merged))
 
 
-def quality(alignment: Alignment, audio: np.ndarray | None, timing: str) -> dict[str, Any]:
-    """QA numbers and flags: transcript mismatch, low-confidence share, clipped audio, implausible speech rate."""
-    flags: list[str] = []
-    notes: list[str] = []
-    meta = alignment.meta
-    phones = list(alignment.phones)
-    conf = [float(p.attrs["confidence"]) for p in phones if "confidence" in p.attrs]
-    low_share = (sum(c < LOW_CONFIDENCE for c in conf) / len(conf)) if conf else None
-    if meta.get("mismatch"):
-        flags.append("transcript_mismatch")
-        notes.append("The aligner found the transcript unlikely to match the audio; check the text belongs to this file.")
-    if timing == "aligned" and phones:
-        speech = sum(p.duration for p in phones)
-        rate = len(phones) / max(speech, 1e-6)
-        lo, hi = PLAUSIBLE_PHONE_RATE
-        span = phones[-1].end - phones[0].start
-        if (rate > hi or len(phones) / max(span, 1e-6) < lo) and "transcript_mismatch" not in flags:
-            flags.append("transcript_mismatch")
-            notes.append(f"{len(phones)} phones in {span:.2f} s of speech is not a plausible speaking rate; the "
-                         "transcript probably does not match the audio.")
-    if low_share is not None and low_share > LOW_CONFIDENCE_SHARE_LIMIT:
-        flags.append("low_confidence")
-        notes.append(f"{low_share:.0%} of phones have confidence below {LOW_CONFIDENCE}; check the transcript, "
-                     "the language and the recording.")
-    clipped = None
-    if audio is not None and len(audio):
-        clipped = float(np.mean(np.abs(audio) >= 0.999))
-        if clipped > CLIPPED_SHARE_LIMIT:
-            flags.append("clipped_audio")
-            notes.append(f"{clipped:.2%} of samples are at full scale (clipped); record at a lower level if you can.")
-    confidence = meta.get("confidence")
-    return {
-        "flags": flags,
-        "notes": notes,
-        "confidence": None if confidence is None else round(float(confidence), 4),
-        "low_confidence_share": None if low_share is None else round(low_share, 4),
-        "clipped_share": None if clipped is None else round(clipped, 6),
-    }
-
-
 def curves_for(alignment: Alignment, pack: Any, fps: float, *, use_model: bool = True, model: str | None = None,
                adapter: str | None = None, viseme_set: str = "oculus", audio: np.ndarray | None = None,
                sample_rate: int | None = None) -> MouthAnimation:
@@ -399,7 +354,7 @@ def animate(
     if adapter is not None:
         meta["adapter"] = Path(str(adapter)).stem
     timed = timed.with_meta(**meta)
-    qa = quality(timed, samples, timing)
+    qa = assess(timed, samples, rate, timing)
     timed = timed.with_meta(qa_flags=",".join(qa["flags"]))
     return AnimationResult(timed, anim, samples, rate, pack, qa, timing, _safe_stem(stem or "visemes"))
 

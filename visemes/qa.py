@@ -1,0 +1,123 @@
+"""Quality checks of an animation result: numbers and flags a user should see before trusting it.
+
+Flags:
+
+* ``transcript_mismatch``: the aligner says the transcript is unlikely to match (``meta["mismatch"]``),
+  or the phones would need an impossible speaking rate for the speech in the audio;
+* ``no_speech``: the audio holds (almost) no voiced sound — noise, hum or an empty take;
+* ``low_confidence``: many phones have a low aligner confidence;
+* ``clipped_audio``: samples at full scale.
+
+The voicing detector is a normalized-autocorrelation pitch check on pre-emphasized 40 ms frames
+(hand-written: ~20 lines of numpy, where a pitch-tracking dependency would be heavy), processed in
+blocks so an hour of audio needs a few MB.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from visemes.timeline import Alignment
+
+#: Phone confidence below this counts as low; a share of low phones above the limit raises a flag.
+LOW_CONFIDENCE, LOW_CONFIDENCE_SHARE_LIMIT = 0.5, 0.25
+#: Share of samples at full scale above which the audio counts as clipped.
+CLIPPED_SHARE_LIMIT = 1e-3
+#: Phones per second of speech outside this range means the transcript cannot be this audio's.
+PLAUSIBLE_PHONE_RATE = (2.0, 30.0)
+#: Less voiced sound than this (seconds, and share of the non-silent frames) is "no speech".
+MIN_VOICED_SECONDS, MIN_VOICED_SHARE = 0.15, 0.05
+
+_RATE = 16_000
+_HOP, _WIN = 160, 640           # 10 ms hop, 40 ms window at 16 kHz
+_PITCH_HZ = (60.0, 400.0)
+_VOICED_R = 0.45                # normalized autocorrelation peak of a voiced frame
+_LOUD_DB = 40.0                 # frames within this many dB of the loudest count as non-silent
+_BLOCK = 4096                   # frames per block (bounded memory on long audio)
+
+
+def voicing(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(voiced, loud)``: per 10 ms frame, whether it is voiced and whether it is non-silent."""
+    x = np.asarray(audio, np.float32)
+    if sample_rate != _RATE:
+        import soxr
+
+        x = soxr.resample(x, sample_rate, _RATE).astype(np.float32)
+    # Pre-emphasis whitens low-frequency noise (rumble, brown noise), which would otherwise look periodic.
+    x = np.append(x[:1], x[1:] - 0.97 * x[:-1]).astype(np.float32)
+    n = max(0, (len(x) - _WIN) // _HOP + 1)
+    voiced = np.zeros(n, bool)
+    energy = np.zeros(n, np.float32)
+    if n == 0:
+        return voiced, voiced.copy()
+    window = np.hanning(_WIN).astype(np.float32)
+    nfft = 2 * _WIN
+    wac = np.fft.irfft(np.abs(np.fft.rfft(window, nfft)) ** 2, nfft)[:_WIN]
+    wac = np.maximum(wac / wac[0], 1e-3)  # unbias the lag-dependent shrinkage of a windowed autocorrelation
+    lo, hi = int(_RATE / _PITCH_HZ[1]), int(_RATE / _PITCH_HZ[0]) + 1
+    offsets = np.arange(_WIN)
+    for a in range(0, n, _BLOCK):
+        b = min(n, a + _BLOCK)
+        frames = x[(np.arange(a, b) * _HOP)[:, None] + offsets[None, :]]
+        frames = frames - frames.mean(axis=1, keepdims=True)
+        energy[a:b] = np.mean(frames**2, axis=1)
+        ac = np.fft.irfft(np.abs(np.fft.rfft(frames * window, nfft)) ** 2, nfft)[:, :_WIN]
+        r = ac[:, lo:hi] / np.maximum(ac[:, :1], 1e-12) / wac[lo:hi]
+        voiced[a:b] = r.max(axis=1) > _VOICED_R
+    db = 10.0 * np.log10(energy + 1e-12)
+    loud = db > db.max() - _LOUD_DB
+    return voiced & loud, loud
+
+
+def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | None, timing: str) -> dict[str, Any]:
+    """QA numbers, ``flags`` and human ``notes`` (each note says what to do)."""
+    flags: list[str] = []
+    notes: list[str] = []
+    meta = alignment.meta
+    phones = list(alignment.phones)
+    conf = [float(p.attrs["confidence"]) for p in phones if "confidence" in p.attrs]
+    low_share = (sum(c < LOW_CONFIDENCE for c in conf) / len(conf)) if conf else None
+
+    def flag(name: str, note: str) -> None:
+        if name not in flags:
+            flags.append(name)
+            notes.append(note)
+
+    if meta.get("mismatch"):
+        flag("transcript_mismatch", "The aligner found the transcript unlikely to match the audio; check the text "
+                                    "belongs to this file.")
+    if timing == "aligned" and phones:
+        span = phones[-1].end - phones[0].start
+        speech = sum(p.duration for p in phones)
+        lo, hi = PLAUSIBLE_PHONE_RATE
+        if len(phones) / max(speech, 1e-6) > hi or len(phones) / max(span, 1e-6) < lo:
+            flag("transcript_mismatch", f"{len(phones)} phones in {span:.2f} s of speech is not a plausible speaking "
+                                        "rate; the transcript probably does not match the audio.")
+    voiced_seconds = voiced_share = None
+    clipped = None
+    if audio is not None and sample_rate and len(audio):
+        voiced, loud = voicing(audio, sample_rate)
+        voiced_seconds = float(voiced.sum() * _HOP / _RATE)
+        voiced_share = float(voiced.sum() / max(loud.sum(), 1))
+        if timing != "synthesized" and (voiced_seconds < MIN_VOICED_SECONDS or voiced_share < MIN_VOICED_SHARE):
+            flag("no_speech", f"Only {voiced_seconds:.2f} s of voiced sound found: the audio seems to be noise or "
+                              "silence, so the timings are guesses. Check the file.")
+        clipped = float(np.mean(np.abs(audio) >= 0.999))
+        if clipped > CLIPPED_SHARE_LIMIT:
+            flag("clipped_audio", f"{clipped:.2%} of samples are at full scale (clipped); record at a lower level "
+                                  "if you can.")
+    if low_share is not None and low_share > LOW_CONFIDENCE_SHARE_LIMIT:
+        flag("low_confidence", f"{low_share:.0%} of phones have confidence below {LOW_CONFIDENCE}; check the "
+                               "transcript, the language and the recording.")
+    confidence = meta.get("confidence")
+    return {
+        "flags": flags,
+        "notes": notes,
+        "confidence": None if confidence is None else round(float(confidence), 4),
+        "low_confidence_share": None if low_share is None else round(low_share, 4),
+        "clipped_share": None if clipped is None else round(clipped, 6),
+        "voiced_seconds": None if voiced_seconds is None else round(voiced_seconds, 3),
+        "voiced_share": None if voiced_share is None else round(voiced_share, 4),
+    }
