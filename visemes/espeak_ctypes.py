@@ -137,13 +137,13 @@ class EspeakEngine:
         self.data_path = data_path
         self.sample_rate = int(sample_rate)
         self._lib = lib
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: voice lookup runs inside synthesis
         self._chunks: list[np.ndarray] = []
         self._events: list[EspeakEvent] = []
         # keep a reference: ctypes frees the trampoline when the Python object dies
         self._callback = _SynthCallback(self._on_synth)
         lib.espeak_SetSynthCallback(self._callback)
-        self._voices: tuple[str, ...] | None = None
+        self._voices: tuple[frozenset[str], dict[str, str]] | None = None
 
     # called by espeak-ng from inside espeak_Synth, on the calling thread (synchronous mode)
     def _on_synth(self, wav, n_samples, events) -> int:
@@ -165,16 +165,21 @@ class EspeakEngine:
         return 0  # 0 = continue synthesis
 
     def voices(self) -> tuple[str, ...]:
-        """Every voice identifier and language name espeak-ng knows (e.g. ``en-us``, ``gmw/en-US``)."""
+        """Every voice identifier, voice name and language name espeak-ng knows (``en-us``, ``roa/fr``...)."""
+        return tuple(sorted(self._voice_table()[0]))
+
+    def _voice_table(self) -> tuple[frozenset[str], dict[str, str]]:
+        """(all names, language name -> identifier of the voice that serves it best)."""
         with self._lock:
             if self._voices is None:
                 names: set[str] = set()
+                best: dict[str, tuple[int, str]] = {}
                 array = self._lib.espeak_ListVoices(None)
                 i = 0
                 while array and array[i]:
                     voice = array[i].contents
-                    if voice.identifier:
-                        names.add(voice.identifier.decode("utf-8", "replace"))
+                    ident = voice.identifier.decode("utf-8", "replace") if voice.identifier else ""
+                    names.add(ident)
                     if voice.name:
                         names.add(voice.name.decode("utf-8", "replace"))
                     if voice.languages:  # priority byte, then a NUL-terminated name; repeated; ends with 0
@@ -183,12 +188,26 @@ class EspeakEngine:
                             priority = ctypes.c_ubyte.from_address(voice.languages + offset).value
                             if priority == 0:
                                 break
-                            lang = ctypes.string_at(voice.languages + offset + 1)
-                            names.add(lang.decode("utf-8", "replace"))
+                            lang = ctypes.string_at(voice.languages + offset + 1).decode("utf-8", "replace")
+                            names.add(lang)
+                            if ident and (lang.lower() not in best or priority < best[lang.lower()][0]):
+                                best[lang.lower()] = (priority, ident)
                             offset += len(lang) + 2
                     i += 1
-                self._voices = tuple(sorted(names))
+                names.discard("")
+                self._voices = (frozenset(names), {lang: ident for lang, (_, ident) in best.items()})
             return self._voices
+
+    def _select_voice(self, voice: str) -> int:
+        """Set the voice by name, or else by language name (``fr-fr`` -> ``roa/fr``); variants kept."""
+        status = self._lib.espeak_SetVoiceByName(voice.encode("utf-8"))
+        if status == EE_OK:
+            return status
+        base, plus, variant = voice.partition("+")
+        ident = self._voice_table()[1].get(base.lower())
+        if ident is None:
+            return status
+        return self._lib.espeak_SetVoiceByName(f"{ident}{plus}{variant}".encode("utf-8"))
 
     def synthesize(self, text: str, voice: str, rate: int, pitch: int) -> tuple[np.ndarray, int, list[EspeakEvent]]:
         """Speak ``text`` with ``voice``; returns (int16 samples, sample rate, events)."""
@@ -197,7 +216,7 @@ class EspeakEngine:
         rate, pitch = _check_range("rate", rate, RATE_RANGE), _check_range("pitch", pitch, PITCH_RANGE)
         data = text.encode("utf-8") + b"\0"
         with self._lock:
-            voice_status = self._lib.espeak_SetVoiceByName(voice.encode("utf-8"))
+            voice_status = self._select_voice(voice)
             if voice_status == EE_OK:
                 self._lib.espeak_SetParameter(espeakRATE, rate, 0)
                 self._lib.espeak_SetParameter(espeakPITCH, pitch, 0)

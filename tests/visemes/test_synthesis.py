@@ -234,6 +234,13 @@ def test_errors_are_clear():
         synthesize("hello", "en-us", pitch=101)
 
 
+def test_voice_by_language_name():
+    # "fr-fr" is a language of the voice file "roa/fr", not a voice name: it is resolved to it
+    by_language, _, _ = synthesize("bonjour", "fr-fr+f3")
+    by_file, _, _ = synthesize("bonjour", "roa/fr+f3")
+    assert abs(len(by_language) - len(by_file)) < 200
+
+
 def test_variant_voice_and_phonemizer_coexist():
     audio_m, _, _ = synthesize("hello there", "en-us")
     audio_f, _, _ = synthesize("hello there", "en-us+f3")
