@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,14 @@ from pathlib import Path
 from typing import IO
 
 from visemes.errors import ExportError, OutputExistsError
+
+
+@functools.lru_cache(maxsize=1)  # os.umask can only be read by setting it: do it once, not per write
+def _umask_mode() -> int:
+    """Mode a plain ``open()`` would give a new file (mkstemp's 0600 would hide outputs from other users)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -37,6 +46,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", overwrite: bool = Fals
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -67,6 +77,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False, suffix: str = 
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _umask_mode())
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -14,20 +14,21 @@ import click
 from visemes import __version__
 from visemes.errors import VisemesError
 
-# command name -> "module:click command object"
-COMMANDS: dict[str, str] = {
-    "langs": "visemes.cli.packs:langs",
-    "phonemize": "visemes.cli.packs:phonemize",
-    "text2visemes": "visemes.cli.text:text2visemes",
-    "plot": "visemes.cli.plot:plot",
-    "align": "visemes.cli.align:align",
-    "align-corpus": "visemes.cli.align:align_corpus",
-    "eval-align": "visemes.cli.align:eval_align",
-    "train": "visemes.cli.model:train",
-    "finetune": "visemes.cli.model:finetune",
-    "animate": "visemes.cli.animate:animate",
-    "animate-corpus": "visemes.cli.animate:animate_corpus",
-    "demo": "visemes.cli.animate:demo",
+# command name -> ("module:click command object", one-line help shown by `visemes --help`).
+# The help lines live here so that listing commands imports none of them (some pull in JAX).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "langs": ("visemes.cli.packs:langs", "List the language packs (code, name, G2P backend, phones, coverage)."),
+    "phonemize": ("visemes.cli.packs:phonemize", "Turn text into IPA phones with a language pack."),
+    "text2visemes": ("visemes.cli.text:text2visemes", "Text only: time phones with espeak-ng and write visemes/curves."),
+    "plot": ("visemes.cli.plot:plot", "Draw a timeline PNG: tiers, waveform and mouth curves."),
+    "align": ("visemes.cli.align:align", "Align one audio file to its transcript (text or IPA phones)."),
+    "align-corpus": ("visemes.cli.align:align_corpus", "Align a folder of audio + .lab/.txt transcripts, in parallel."),
+    "eval-align": ("visemes.cli.align:eval_align", "Score predicted TextGrids against gold boundaries."),
+    "train": ("visemes.cli.model:train", "Train the viseme model (teacher data or motion capture)."),
+    "finetune": ("visemes.cli.model:finetune", "Train a LoRA dialect/speaker adapter on top of the base model."),
+    "animate": ("visemes.cli.animate:animate", "Audio + transcript -> aligned visemes and per-frame mouth curves."),
+    "animate-corpus": ("visemes.cli.animate:animate_corpus", "Animate a folder of audio files (local cores or a Dask cluster)."),
+    "demo": ("visemes.cli.animate:demo", "Run the whole pipeline offline on built-in examples (cmn, ar, hi, en-US)."),
 }
 
 
@@ -36,11 +37,16 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
+        entry = COMMANDS.get(name)
+        if entry is None:
             return None
-        module, attr = target.split(":")
+        module, attr = entry[0].split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
