@@ -7,9 +7,10 @@ espeak-ng comes only from the ``espeakng-loader`` wheel and is configured at fir
 from __future__ import annotations
 
 import ctypes
+import functools
 import re
 import threading
-from collections.abc import Sequence
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,7 @@ def configure_phonemizer() -> None:
     EspeakWrapper.set_data_path(data)
 
 
+@functools.lru_cache(maxsize=1)
 def espeak_voices() -> frozenset[str]:
     """Every espeak-ng language code (phonemizer's ``EspeakBackend.supported_languages()``)."""
     configure_phonemizer()
@@ -141,5 +143,3 @@ def make_g2p(backend: str, voice: str, code: str | None, mnemonics: bool) -> Any
     raise G2PError(f"Unknown G2P backend {backend!r}; use 'espeak' or 'epitran'.")
 
 
-def convert_many(g2p: Any, chunks: Sequence[str]) -> list[list[RawWord]]:
-    return [g2p.convert(c) for c in chunks]

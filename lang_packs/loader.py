@@ -107,6 +107,7 @@ def generic(voice: str) -> LanguagePack:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def aliases() -> dict[str, str]:
     """Lower-case alias -> pack code, from every pack's [pack].aliases (read without full validation)."""
     out = {}
@@ -134,6 +135,7 @@ def _load(key: str) -> LanguagePack:
 def clear_caches() -> None:
     """Forget discovered pack files and loaded packs (after installing a plug-in pack at run time)."""
     pack_files.cache_clear()
+    aliases.cache_clear()
     _load.cache_clear()
 
 

@@ -23,15 +23,17 @@ def test_wheel_ships_and_loads_every_pack(tmp_path):
                    check=True, cwd=tmp_path, capture_output=True, timeout=300)
     (wheel,) = wheels.glob("visemes-*.whl")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    # --without-pip: ensurepip costs ~20 s; this environment's pip installs into the venv (--python)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+                   check=True, timeout=120)
     py = venv / "bin" / "python"
     # the dependencies come from the environment running the tests (a path line in a .pth, which, unlike
     # a site dir, does not run that environment's own .pth files, so an editable checkout stays invisible)
     purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     Path(purelib, "_visemes_test_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
+                    "--force-reinstall", str(wheel)], check=True, capture_output=True, timeout=300)
     script = textwrap.dedent("""
         import json, lang_packs
         out = {}
