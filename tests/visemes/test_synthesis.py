@@ -309,3 +309,20 @@ def test_speak_with_a_voice_variant():
     assert fast.alignment.words.labels == normal.alignment.words.labels == ["Good", "morning"]
     assert fast.alignment.phones.labels == normal.alignment.phones.labels
     assert fast.duration < 0.9 * normal.duration
+
+
+def test_concurrent_synthesis_is_serialized():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = ["one two three", "sasasa", "hello world", "good morning"] * 2
+    expected = {t: [n for n, _, _ in timed_phonemes(*_events_of(t))] for t in set(texts)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda t: (t, synthesize(t, "en-us")), texts))
+    for text, (audio, _, events) in results:
+        assert [n for n, _, _ in timed_phonemes(events, len(audio))] == expected[text]
+        assert all(e.sample <= len(audio) for e in events)
+
+
+def _events_of(text):
+    audio, _, events = synthesize(text, "en-us")
+    return events, len(audio)
