@@ -1,6 +1,12 @@
 """G2P backends: espeak-ng through phonemizer's espeak API (IPA, plus phoneme mnemonics), and epitran.
 
 Both give, for one chunk of text, a list of words, each a list of raw tokens ``(ipa, mnemonic|None)``.
+
+Why phonemizer's ``EspeakAPI`` rather than ``EspeakBackend.phonemize``: the backend returns IPA only,
+and espeak's IPA output merges phonemes (Mandarin tones 1 and 4 both print "5"; Arabic ظ and ذ both
+print "ð"). The same espeak instance run in IPA mode and in mnemonic mode gives token lists that
+align one to one, so packs can read what the IPA loses. Words are phonemized one orthographic word
+at a time (so there is no word-count mismatch to ignore) and language-switch flags are removed.
 espeak-ng comes only from the ``espeakng-loader`` wheel and is configured at first use, never on import.
 """
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
-# Characters that belong to a word although they are not letters: apostrophes, ZWNJ/ZWJ (Persian, Indic).
-_JOINERS = frozenset("'’ʼ\u200c\u200d")
+# Characters that belong to a word although they are not letters: apostrophes, ZWNJ/ZWJ (Persian,
+# Indic), Hebrew geresh and gershayim (ג׳, צה״ל).
+_JOINERS = frozenset("'’ʼ\u200c\u200d\u05f3\u05f4")
 _INNER = frozenset("-‐")  # hyphens count only between word characters ("peut-être")
 
 

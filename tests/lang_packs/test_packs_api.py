@@ -138,3 +138,11 @@ def test_import_is_cheap():
     code = "import sys, lang_packs; print(sorted(m for m in ('panphon', 'phonemizer', 'epitran', 'wordfreq', 'jax') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_orthographic_words():
+    from lang_packs.text import orthographic_words
+
+    assert orthographic_words("l'homme, peut-être -- «oui» 😀 25%") == ["l'homme", "peut-être", "oui", "25"]
+    assert orthographic_words("नमस्ते।  دنیا‌ها צה״ל") == ["नमस्ते", "دنیا‌ها", "צה״ל"]
+    assert orthographic_words(" !! ") == []
