@@ -27,15 +27,15 @@ class Spec:
     target: dict = field(default_factory=dict)
 
 
-def _spec(symbol: str) -> Spec:
-    """The universal fallback's spec (what lang_packs gives phones it does not list)."""
-    from lang_packs.fallback import mouth_target, viseme_class
+def _spec(symbol: str):
+    """The universal fallback's PhoneSpec (what lang_packs gives phones a pack does not list)."""
+    from lang_packs import fallback_phone
 
-    return Spec(symbol, viseme_class(symbol), dict(mouth_target(symbol)))
+    return fallback_phone(symbol)
 
 
 class _Pack:
-    def phone(self, symbol: str) -> Spec:
+    def phone(self, symbol: str):
         return _spec(symbol)
 
 
@@ -160,3 +160,16 @@ def test_viseme_tier_merges_and_fills_gaps():
 def test_viseme_tier_of_empty_phones_is_silence():
     assert viseme_tier(Tier("phones", ()), _Pack(), "rhubarb", duration=0.5).labels == ["X"]
     assert len(viseme_tier(Tier("phones", ()), _Pack(), "rhubarb")) == 0
+
+
+def test_real_pack_phones_map_into_every_set():
+    import lang_packs
+
+    for code in ("cmn", "ar", "hi"):
+        pack = lang_packs.load(code)
+        for symbol, spec in pack.inventory.items():
+            for set_name in VISEME_SETS:
+                assert phone_to_viseme(symbol, spec, set_name) in classes(set_name), (code, symbol, set_name)
+    cmn = lang_packs.load("cmn")
+    alignment_phones = Tier("phones", (Interval(0.0, 0.1, "p"), Interval(0.1, 0.3, "a"), Interval(0.3, 0.4, "ʂ")))
+    assert viseme_tier(alignment_phones, cmn, "azure").labels == ["21", "2", "15"]
