@@ -204,7 +204,6 @@ class _Job:
     out_dir: Path
     formats: tuple[str, ...]
     overwrite: bool
-    params: Any = None
     pack: Any = None
 
     def transcript(self, item: CorpusItem) -> Transcript:
@@ -309,13 +308,14 @@ def _task_prepare(job: _Job, item: CorpusItem) -> list[tuple[FileResult, Any]]:
         return [(_failure(item, exc, seconds), None)]
 
 
-def _task_decode(job: _Job, chunk: Sequence[tuple[CorpusItem, Any, float]]) -> list[FileResult]:
-    """Decode a chunk of files: in one ``decode_many`` call when the backend has it (batched
-    decoding is much faster for JAX), else, or if the batch fails, file by file."""
+def _task_decode(job: _Job, work: tuple[Sequence[tuple[CorpusItem, Any, float]], Any]) -> list[FileResult]:
+    """Decode a chunk of files with the adapted ``params``: in one ``decode_many`` call when the
+    backend has it (batched decoding is much faster for JAX), else, or if the batch fails, one by one."""
+    chunk, params = work
     decode_many = getattr(job.aligner, "decode_many", None)
     if callable(decode_many) and len(chunk) > 1:
         try:
-            alignments = list(decode_many([prep for _, prep, _ in chunk], job.params))
+            alignments = list(decode_many([prep for _, prep, _ in chunk], params))
         except Exception:  # noqa: BLE001 - find the bad file by decoding one at a time below
             alignments = []
         if len(alignments) == len(chunk):
@@ -330,7 +330,7 @@ def _task_decode(job: _Job, chunk: Sequence[tuple[CorpusItem, Any, float]]) -> l
     out = []
     for item, prepared, seconds in chunk:
         try:
-            alignment = job.aligner.decode(prepared, job.params)  # type: ignore[attr-defined]
+            alignment = job.aligner.decode(prepared, params)  # type: ignore[attr-defined]
             job.write(item, alignment)
             out.append(_ok(item, alignment, seconds))
         except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
@@ -346,39 +346,59 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+@contextlib.contextmanager
+def _workers(job: _Job, jobs: int, n_tasks: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of ``jobs`` worker processes holding ``job``, or None to work in this process.
+
+    One pool serves every phase of a run, so each worker imports the backend (and JAX compiles) once.
+    """
+    if jobs <= 1 or n_tasks <= 1:
+        yield None
+        return
+    _allow_pickling_timelines()
+    from multiprocessing.reduction import ForkingPickler
+
+    try:
+        ForkingPickler.dumps(job)  # what the pool will send each worker: fail here, clearly, not per file
+    except Exception as exc:  # noqa: BLE001 - pickle raises several types
+        raise InputError(
+            f"The {job.aligner.name or type(job.aligner).__name__!r} aligner cannot be sent to worker processes "
+            f"({type(exc).__name__}: {exc}); run with jobs=1 (--jobs 1) or make the aligner picklable."
+        ) from None
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, n_tasks), mp_context=_mp_context(), initializer=_init_worker, initargs=(job,)
+    ) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
 def _run(
     job: _Job,
+    pool: ProcessPoolExecutor | None,
     fn: Callable[..., list[Any]],
     tasks: Sequence[tuple[Any, list[CorpusItem]]],
-    jobs: int,
     on_broken: Callable[[CorpusItem, str], Any],
 ) -> Iterator[Any]:
-    """Run ``fn(job, arg)`` for each (arg, items) task, here or in ``jobs`` worker processes.
+    """Run ``fn(job, arg)`` for each (arg, items) task, in ``pool`` or here when it is None.
 
     Each call returns one result per item of its task; results are yielded as tasks finish. If a worker
     dies, ``on_broken(item, reason)`` stands in for the results of the items it held.
     """
-    if jobs <= 1 or len(tasks) <= 1:
+    if pool is None:
         for arg, _ in tasks:
             yield from fn(job, arg)
         return
-    _allow_pickling_timelines()
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)), mp_context=_mp_context(), initializer=_init_worker, initargs=(job,)
-    ) as pool:
-        futures: dict[Future, list[CorpusItem]] = {pool.submit(_in_worker, fn, arg): items for arg, items in tasks}
+    futures: dict[Future, list[CorpusItem]] = {pool.submit(_in_worker, fn, arg): items for arg, items in tasks}
+    for future in as_completed(futures):
         try:
-            for future in as_completed(futures):
-                try:
-                    batch = future.result()
-                except BrokenProcessPool as exc:
-                    reason = (f"a worker process died ({exc or 'killed'}); it may have run out of memory - "
-                              "try fewer --jobs")
-                    batch = [on_broken(item, reason) for item in futures[future]]
-                yield from batch
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            batch = future.result()
+        except BrokenProcessPool as exc:
+            reason = f"a worker process died ({exc or 'killed'}); it may have run out of memory - try fewer --jobs"
+            batch = [on_broken(item, reason) for item in futures[future]]
+        yield from batch
 
 
 def _died(item: CorpusItem, reason: str) -> FileResult:
@@ -471,9 +491,10 @@ def align_corpus(
             _run_batch(job, todo, jobs, phase("aligning", len(todo)), results)
         elif todo:
             advance = phase("aligning", len(todo))
-            for result in _run(job, _task_align, [(it, [it]) for it in todo], jobs, _died):
-                results[result.key] = result
-                advance()
+            with _workers(job, jobs, len(todo)) as pool:
+                for result in _run(job, pool, _task_align, [(it, [it]) for it in todo], _died):
+                    results[result.key] = result
+                    advance()
     ordered = tuple(results[item.key] for item in items)
     return CorpusReport(ordered, time.perf_counter() - started, aligner.name, tuple(notes))
 
@@ -482,34 +503,36 @@ def _run_adaptive(
     job: _Job, todo: list[CorpusItem], jobs: int, phase: Callable[[str, int], Callable[[], None]],
     results: dict[str, FileResult],
 ) -> list[str]:
-    prepared: dict[str, tuple[CorpusItem, Any, float]] = {}
-    by_key = {it.key: it for it in todo}
-    advance = phase("preparing", len(todo))
-    for result, features in _run(job, _task_prepare, [(it, [it]) for it in todo], jobs,
-                                 lambda item, reason: (_died(item, reason), None)):
-        if result.status == "ok":
-            prepared[result.key] = (by_key[result.key], features, result.audio_seconds)
-        else:
+    with _workers(job, jobs, len(todo)) as pool:
+        prepared: dict[str, tuple[CorpusItem, Any, float]] = {}
+        by_key = {it.key: it for it in todo}
+        advance = phase("preparing", len(todo))
+        for result, features in _run(job, pool, _task_prepare, [(it, [it]) for it in todo],
+                                     lambda item, reason: (_died(item, reason), None)):
+            if result.status == "ok":
+                prepared[result.key] = (by_key[result.key], features, result.audio_seconds)
+            else:
+                results[result.key] = result
+            advance()
+        if not prepared:
+            return []
+        # the pooled adaptation: every prepared file of the corpus, in corpus order, in one call, here
+        order = [it.key for it in todo if it.key in prepared]
+        try:
+            params = job.aligner.adapt([prepared[key][1] for key in order])  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - reported against every file; the run still ends with a summary
+            for key in order:
+                results[key] = FileResult(key, "failed", f"corpus adaptation failed: {type(exc).__name__}: {exc}",
+                                          prepared[key][2])
+            return []
+        # a few chunks per worker, each sent with the adapted parameters (small next to the features)
+        chunks = _chunks([prepared[key] for key in order], jobs)
+        prepared.clear()  # the chunks hold the features now; drop the second reference
+        advance = phase("decoding", len(order))
+        tasks = [((chunk, params), [entry[0] for entry in chunk]) for chunk in chunks]
+        for result in _run(job, pool, _task_decode, tasks, _died):
             results[result.key] = result
-        advance()
-    if not prepared:
-        return []
-    # the pooled adaptation: every prepared file of the corpus, in corpus order, in one call
-    order = [it.key for it in todo if it.key in prepared]
-    try:
-        params = job.aligner.adapt([prepared[key][1] for key in order])  # type: ignore[attr-defined]
-    except Exception as exc:  # noqa: BLE001 - reported against every file, the run still ends with a summary
-        for key in order:
-            item, _, seconds = prepared[key]
-            results[key] = FileResult(key, "failed", f"corpus adaptation failed: {type(exc).__name__}: {exc}", seconds)
-        return []
-    job.params = params
-    chunks = _chunks([prepared[key] for key in order], jobs)
-    prepared.clear()  # the chunks hold the features now; drop the second reference
-    advance = phase("decoding", len(order))
-    for result in _run(job, _task_decode, [(chunk, [entry[0] for entry in chunk]) for chunk in chunks], jobs, _died):
-        results[result.key] = result
-        advance()
+            advance()
     return [f"Adapted on {len(order)} files pooled from the corpus."]
 
 

@@ -163,6 +163,8 @@ class EvalReport:
     by_class: Mapping[str, BoundaryStats]
     files: tuple[FileScore, ...]
     problems: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    #: Gold files with no prediction at the same relative path (``evaluate_dirs``).
+    missing: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def relabelled(self) -> list[FileScore]:
@@ -179,7 +181,8 @@ class EvalReport:
         lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
                  for r in rows]
         lines.insert(1, "-" * len(lines[0]))
-        lines.append(f"{len(self.files)} files scored, {len(self.problems)} not scored.")
+        lines.append(f"{len(self.files)} files scored, {len(self.problems)} not scored"
+                     + (f", {len(self.missing)} gold files without a prediction" if self.missing else "") + ".")
         if self.relabelled:
             lines.append(f"{len(self.relabelled)} scored files have phone labels that differ from gold "
                          "(same count, matched by order).")
@@ -187,6 +190,9 @@ class EvalReport:
             lines.append(f"  not scored: {name}: {reason}")
         if len(self.problems) > 20:
             lines.append(f"  ... and {len(self.problems) - 20} more")
+        if self.missing:
+            shown = ", ".join(self.missing[:5]) + (" ..." if len(self.missing) > 5 else "")
+            lines.append(f"  no prediction for: {shown}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +208,7 @@ class EvalReport:
                 for f in self.files
             ],
             "not_scored": [{"name": n, "reason": r} for n, r in self.problems],
+            "missing_predictions": list(self.missing),
         }
 
     def to_json(self) -> str:
@@ -230,12 +237,13 @@ def evaluate_pairs(
     *,
     strict_labels: bool = False,
     problems: Iterable[tuple[str, str]] = (),
+    missing: Iterable[str] = (),
 ) -> EvalReport:
     """Score predicted alignments against gold ones, pair by pair (same order).
 
     ``langs`` labels each pair's language (None or "" = "unknown"; defaults to the gold alignment's
-    ``meta["lang"]``); ``names`` labels files in the report. ``problems`` are carried into the report
-    (e.g. files the caller could not read).
+    ``meta["lang"]``); ``names`` labels files in the report. ``problems`` (files the caller could not
+    read) and ``missing`` (gold files without a prediction) are carried into the report.
     """
     if len(pred_alignments) != len(gold_alignments):
         raise InputError(
@@ -285,6 +293,7 @@ def evaluate_pairs(
         by_class={c: BoundaryStats.of(cat(by_class[c])) for c in PHONE_CLASSES if c in by_class},
         files=tuple(files),
         problems=tuple(unscored),
+        missing=tuple(missing),
     )
 
 
@@ -339,7 +348,8 @@ def evaluate_dirs(
     strict_labels: bool = False,
 ) -> EvalReport:
     """Score every gold ``*.TextGrid`` under ``gold_dir`` against the prediction at the same relative
-    path under ``pred_dir`` (``.TextGrid``, else ``.json``). Missing or unreadable files are reported."""
+    path under ``pred_dir`` (``.TextGrid``, else ``.json``). Unreadable files are reported in
+    ``problems``; gold files without a prediction in ``missing`` (so a partial run can be scored)."""
     pred_root, gold_root = Path(pred_dir), Path(gold_dir)
     for root, what in ((pred_root, "prediction"), (gold_root, "gold")):
         if not root.is_dir():
@@ -352,12 +362,13 @@ def evaluate_dirs(
     langs: list[str] = []
     names: list[str] = []
     problems: list[tuple[str, str]] = []
+    missing: list[str] = []
     for gold_path in gold_files:
         key = gold_path.relative_to(gold_root).with_suffix("").as_posix()
         candidates = [pred_root / (key + ext) for ext in (".TextGrid", ".textgrid", ".json")]
         pred_path = next((c for c in candidates if c.is_file()), None)
         if pred_path is None:
-            problems.append((key, "no prediction (.TextGrid or .json) at the same relative path"))
+            missing.append(key)
             continue
         try:
             gold = read_alignment(gold_path)
@@ -369,4 +380,4 @@ def evaluate_dirs(
         golds.append(gold)
         langs.append(lang_of(key, lang_from))
         names.append(key)
-    return evaluate_pairs(preds, golds, langs, names, strict_labels=strict_labels, problems=problems)
+    return evaluate_pairs(preds, golds, langs, names, strict_labels=strict_labels, problems=problems, missing=missing)

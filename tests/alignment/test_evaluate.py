@@ -125,8 +125,8 @@ def test_folders_with_textgrid_and_json_predictions(tmp_path):
     assert report.by_lang["aaa"].mean_ms == pytest.approx(22.0)
     assert report.by_lang["bbb"].mean_ms == pytest.approx(0.0)
     assert report.overall.n == 10
-    problems = dict(report.problems)
-    assert set(problems) == {"ccc/missing", "ccc/bad"} and "no prediction" in problems["ccc/missing"]
+    assert [name for name, _ in report.problems] == ["ccc/bad"] and report.missing == ("ccc/missing",)
+    assert "1 gold files without a prediction" in report.table()
     with pytest.raises(InputError, match="No .TextGrid"):
         evaluate_dirs(pred_dir, tmp_path / "pred" / "bbb")
 
