@@ -166,3 +166,12 @@ def test_refusals(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         align_corpus(tmp_path / "nothing", tmp_path / "o", EvenAligner(), ipa=True)
     assert not (tmp_path / "o").exists()
+
+
+def test_unpicklable_aligner_is_refused_before_any_work(tmp_path):
+    corpus = make_corpus(tmp_path)
+    aligner = EvenAligner()
+    aligner.hook = lambda: None  # a lambda cannot travel to a worker process
+    with pytest.raises(InputError, match="cannot be sent to worker processes.*--jobs 1"):
+        align_corpus(corpus, tmp_path / "o", aligner, ipa=True, jobs=2)
+    assert not (tmp_path / "o").exists()

@@ -92,7 +92,8 @@ def align(
 @click.option("--lang", default=None, metavar="CODE", help="Language of the .lab/.txt texts (G2P).")
 @click.option("--ipa", is_flag=True, help="Transcripts hold space-separated IPA phones (' | ' or new line between words).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes (one per core is a good start).")
+              help="Worker processes. Each loads the aligner (and JAX compiles) once, so more workers pay off "
+                   "on long corpora; up to one per core.")
 @click.option("--overwrite", is_flag=True, help="Re-align files whose outputs exist (default: skip them).")
 @click.option("--format", "formats", default="textgrid", show_default=True, metavar="LIST",
               help="Comma-separated outputs: textgrid, json (json keeps per-phone confidence).")
