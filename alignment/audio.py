@@ -31,6 +31,8 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
         raise AudioError(f"Audio file {path} does not exist; check the path.")
     if path.is_dir():
         raise AudioError(f"{path} is a folder, not an audio file; give a .wav, .flac or .ogg file.")
+    if not os.access(path, os.R_OK):
+        raise AudioError(f"Audio file {path} is not readable (permission denied); check its permissions.")
     size = path.stat().st_size
     if size == 0:
         raise AudioError(f"Audio file {path} is empty (0 bytes); re-export or re-record it.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -124,3 +126,12 @@ def test_unsupported_file_rate(tmp_path):
     sf.write(str(tmp_path / "low.wav"), _sine(4000), 4000, subtype="PCM_16")
     with pytest.raises(AudioError, match="4000 Hz is not supported"):
         load_audio(tmp_path / "low.wav")
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    path = tmp_path / "locked.wav"
+    sf.write(str(path), _sine(16000), 16000)
+    # simulate a file without read permission (tests may run as root, who can read anything)
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(path) else True)
+    with pytest.raises(AudioError, match="locked.wav is not readable"):
+        load_audio(path)
