@@ -45,6 +45,10 @@ class AlignerConfig:
     weights: MapWeights = MapWeights()
     use_prior: bool = True
     use_calibration: bool = True
+    #: first path: "prior" (the prior's Gaussians), "flat" (energy VAD + proportional split), or "auto":
+    #: flat once the data are plenty (flat-start EM then fits the corpus better), else the prior
+    init: str = "auto"
+    auto_flat_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -177,9 +181,16 @@ class BuiltinAligner(Aligner):
             raise AlignmentError("adapt() needs at least one prepared file.")
         chains = [self.chain_for(p) for p in prepared]
         stats = Stats(prepared[0].feats.shape[1])
-        for p, c in zip(prepared, chains):
-            path = initial_path(p, c)
-            _accumulate(stats, p, c, path, rows=None, table=None)
+        init = self.config.init
+        if init == "auto":
+            seconds = sum(len(p.feats) for p in prepared) * F.FRAME_SECONDS
+            init = "flat" if seconds >= self.config.auto_flat_seconds else "prior"
+        if init == "prior" and self.prior.means:
+            pass  # no statistics: the emissions are the prior itself (phones back off to their class)
+        else:
+            for p, c in zip(prepared, chains):
+                path = initial_path(p, c)
+                _accumulate(stats, p, c, path, rows=None, table=None)
         em = map_emissions(stats, self.prior, self.config.weights)
         for _ in range(iterations):
             table = GaussTable.from_emissions(em)

@@ -170,9 +170,9 @@ class Prior:
 class MapWeights:
     """Prior weights (in frames) of each back-off level."""
 
-    phone: float = 30.0
-    base: float = 30.0
-    cls: float = 30.0
+    phone: float = 200.0  # strong back-off: data per phone is the main limit (tuned on the tuning languages)
+    base: float = 200.0
+    cls: float = 200.0
     sil: float = 10.0
 
 
