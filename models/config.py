@@ -7,33 +7,15 @@ checkpoint is only ever loaded with the config it was saved with.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
+from visemes.arkit import ARKIT_MOUTH
 from visemes.articulation import ARTICULATION_PARAMS
 from visemes.errors import ModelError
 from visemes.visemesets import OCULUS_15
 
 CONFIG_FORMAT_VERSION = 1
-
-#: Apple ARKit mouth-related blendshape names, used when ``visemes.arkit`` is not importable.
-#: (They are Apple's fixed public names, so a shipped model that records them stays valid.)
-ARKIT_MOUTH_FALLBACK: tuple[str, ...] = (
-    "jawOpen", "jawForward", "jawLeft", "jawRight", "mouthClose", "mouthFunnel", "mouthPucker",
-    "mouthLeft", "mouthRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight", "mouthRollLower",
-    "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft", "mouthPressRight",
-    "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight", "tongueOut",
-)
-
-
-def default_blendshape_names() -> tuple[str, ...]:
-    try:
-        from visemes.arkit import ARKIT_MOUTH  # written by another area; optional until it lands
-    except ImportError:
-        return ARKIT_MOUTH_FALLBACK
-    return tuple(ARKIT_MOUTH)
-
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -66,7 +48,7 @@ class ModelConfig:
     n_audio: int = 2               # loudness, pitch (plus a presence flag added internally)
     dropout: float = 0.1
     articulation: tuple[str, ...] = ARTICULATION_PARAMS
-    blendshapes: tuple[str, ...] = field(default_factory=default_blendshape_names)
+    blendshapes: tuple[str, ...] = ARKIT_MOUTH
     viseme_sets: tuple[tuple[str, tuple[str, ...]], ...] = (("oculus", OCULUS_15),)
 
     def __post_init__(self) -> None:
@@ -139,7 +121,7 @@ class ModelConfig:
     @classmethod
     def base(cls, **changes: Any) -> "ModelConfig":
         """The shipped model: small enough to train in ~15 min on 2 CPU cores and run 10 s in < 10 ms."""
-        return cls(**{"name": "base", **changes})
+        return cls(**{"name": "base", "n_layers": 3, "left_context_s": 0.5, **changes})
 
     @classmethod
     def preset(cls, name: str, **changes: Any) -> "ModelConfig":

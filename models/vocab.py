@@ -137,7 +137,7 @@ def pack_inventories() -> tuple[list[str], list[str]]:
         codes.append(info.code)
         try:
             pack = lang_packs.load(info.code)
-            phones.extend(str(p) for p in pack.inventory)
+            phones.extend(unicodedata.normalize("NFD", str(p)) for p in pack.inventory)
         except Exception:  # a broken pack must not block the vocabulary; its phones fall back to UNK
             continue
     return phones, codes

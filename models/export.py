@@ -1,0 +1,84 @@
+"""Compiled inference: AOT compilation per bucket and ``jax.export`` (StableHLO) serialization.
+
+``export_inference(model, batch_size, n_frames, n_phones)`` exports the *weights-as-argument* inference
+function for one bucket; ``serialize``/``deserialize`` give portable bytes that another process (with JAX
+but without this package's Python model code) can call: ``exported.call(weights, batch)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+from flax import nnx
+
+from visemes.atomic import atomic_write_bytes, atomic_write_text
+from visemes.errors import ModelError
+
+from models.api import VisemeModel
+from models.features import N_FEATURES
+from models.inputs import N_AUDIO, N_POS
+
+EXPORT_FORMAT_VERSION = 1
+
+
+def batch_spec(batch_size: int, n_frames: int, n_phones: int) -> dict[str, jax.ShapeDtypeStruct]:
+    B, T, P = batch_size, n_frames, n_phones
+    shapes = {
+        "phone_ids": ((B, P), np.int32), "phone_feats": ((B, P, N_FEATURES), np.float32),
+        "tones": ((B, P), np.int32), "stress": ((B, P), np.int32), "frame_phone": ((B, T), np.int32),
+        "frame_pos": ((B, T, N_POS), np.float32), "frame_time": ((B, T), np.float32),
+        "audio": ((B, T, N_AUDIO), np.float32), "frame_mask": ((B, T), np.bool_),
+        "lang": ((B,), np.int32), "dialect": ((B,), np.int32),
+    }
+    return {k: jax.ShapeDtypeStruct(s, d) for k, (s, d) in shapes.items()}
+
+
+def _inference(graphdef, rest, params, batch):
+    out = nnx.merge(graphdef, params, rest)(batch)
+    return {"articulation": out["articulation"], "blendshapes": out["blendshapes"], "latent": out["latent"],
+            **{f"visemes_{k}": v for k, v in out["visemes"].items()}}
+
+
+def inference_function(model: VisemeModel):
+    """(pure function ``f(params, batch)``, params pytree) with the weights as an argument."""
+    graphdef, params, rest = nnx.split(nnx.merge(model.graphdef, model.state_for(None)), nnx.Param, ...)
+    return partial(_inference, graphdef, rest), params
+
+
+def export_inference(model: VisemeModel, batch_size: int = 1, n_frames: int = 320, n_phones: int = 128):
+    """``jax.export.Exported`` of the inference function for one bucket (CPU)."""
+    fn, params = inference_function(model)
+    spec_params = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), params)
+    return jax.export.export(jax.jit(fn))(spec_params, batch_spec(batch_size, n_frames, n_phones))
+
+
+def serialize(exported) -> bytes:
+    return bytes(exported.serialize())
+
+
+def deserialize(blob: bytes):
+    try:
+        return jax.export.deserialize(bytearray(blob))
+    except Exception as exc:  # jax raises several types for corrupt input; report one clear error
+        raise ModelError(f"Not a serialized visemes inference function ({type(exc).__name__}: {exc}).") from None
+
+
+def save_export(model: VisemeModel, path: str | os.PathLike, batch_size: int = 1, n_frames: int = 320,
+                n_phones: int = 128, overwrite: bool = False) -> Path:
+    """Write ``path`` (.stablehlo bytes) and a JSON sidecar describing inputs, outputs and the weights."""
+    exported = export_inference(model, batch_size, n_frames, n_phones)
+    path = Path(path)
+    meta = {
+        "format": "visemes.exported_inference", "format_version": EXPORT_FORMAT_VERSION,
+        "fingerprint": model.fingerprint, "batch_size": batch_size, "n_frames": n_frames, "n_phones": n_phones,
+        "inputs": {k: [list(v.shape), str(v.dtype)] for k, v in batch_spec(batch_size, n_frames, n_phones).items()},
+        "config": model.cfg.to_dict(),
+    }
+    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=1), overwrite=overwrite)
+    return atomic_write_bytes(path, serialize(exported), overwrite=overwrite)

@@ -1,0 +1,121 @@
+"""Teacher data: espeak-ng synthesis of real words, animated by the coarticulation model. Offline.
+
+For each language: pseudo-sentences drawn from the pack's sample sentences when it has them, else from
+wordfreq's frequency list; spoken at varied rates (``visemes.synthesis.speak``); animated at a frame
+rate drawn from 24/25/30/50/60 (``visemes.coarticulation.animate_phones``) with the pack's phone targets.
+A ``pack_transform`` changes the pack's targets to make synthetic dialects (tests, demos).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from visemes.curves import SUPPORTED_FPS, frame_count
+from visemes.errors import VisemesError
+
+from models.data import Example, example_from_animation
+from models.vocab import Vocab
+
+#: wordfreq's code where it differs from the pack's base code
+WORDFREQ_CODES = {"cmn": "zh", "yue": "zh", "nb": "nb", "no": "nb", "fil": "fil", "tl": "fil"}
+RATES: tuple[int, ...] = (120, 150, 175, 200, 240)
+
+
+def word_list(lang: str, n: int = 1500) -> list[str]:
+    """Frequent words of ``lang`` (wordfreq), or [] if wordfreq has no list for it."""
+    import wordfreq
+
+    base = lang.split("-")[0].lower()
+    code = WORDFREQ_CODES.get(base, base)
+    if code not in wordfreq.available_languages():
+        return []
+    return [w for w in wordfreq.top_n_list(code, n) if any(ch.isalpha() for ch in w)]
+
+
+def pack_sentences(pack: Any) -> list[str]:
+    """The pack's shipped sample sentences (``lang_packs/data/sentences/<code>.txt``), if any."""
+    from importlib import resources
+
+    path = resources.files("lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
+    if not path.is_file():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def texts_for(lang: str, pack: Any, n: int, rng: np.random.Generator) -> list[str]:
+    sentences = pack_sentences(pack)
+    words = word_list(lang)
+    out: list[str] = []
+    for i in range(n):
+        if sentences and (not words or i % 2 == 0):
+            out.append(sentences[int(rng.integers(len(sentences)))])
+        elif words:
+            k = int(rng.integers(3, 10))
+            # Zipf-ish draw: frequent words more often, but the tail shows up too
+            idx = np.minimum((rng.pareto(0.7, k) * 40).astype(int), len(words) - 1)
+            out.append(" ".join(words[j] for j in idx))
+    return out
+
+
+@dataclass(frozen=True)
+class TargetPack:
+    """A pack whose phone targets/visemes are changed by ``transform(spec) -> spec`` (synthetic dialects)."""
+
+    pack: Any
+    transform: Callable[[Any], Any]
+
+    @property
+    def code(self) -> str:
+        return self.pack.code
+
+    def phone(self, symbol: str) -> Any:
+        return self.transform(self.pack.phone(symbol))
+
+
+def teacher_examples(
+    langs: Sequence[str],
+    per_lang: int,
+    vocab: Vocab,
+    *,
+    seed: int = 0,
+    rates: Sequence[int] = RATES,
+    fps_choices: Sequence[float] = SUPPORTED_FPS,
+    pack_transform: Callable[[Any], Any] | None = None,
+    tag: str | None = None,
+    with_audio: bool = True,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> list[Example]:
+    """``per_lang`` teacher examples per language (deterministic for a seed). ``tag`` overrides the
+    language code stored with the examples (e.g. a dialect name)."""
+    import lang_packs
+    from visemes.coarticulation import animate_phones
+    from visemes.synthesis import speak
+
+    from models.audio_features import audio_features
+
+    rng = np.random.default_rng(seed)
+    examples: list[Example] = []
+    jobs = []
+    for lang in langs:
+        pack = lang_packs.load(lang)
+        for text in texts_for(lang, pack, per_lang, rng):
+            jobs.append((lang, pack, text, int(rng.choice(rates)), float(rng.choice(fps_choices))))
+    for lang, pack, text, rate, fps in (progress(jobs) if progress else jobs):
+        try:
+            spoken = speak(text, lang, rate=rate)
+        except VisemesError:
+            continue  # a word espeak cannot say: skip the sentence, keep the run going
+        timed = spoken.alignment
+        if not len(timed.phones):
+            continue
+        teacher_pack = TargetPack(pack, pack_transform) if pack_transform else pack
+        anim = animate_phones(timed.phones, teacher_pack, fps, timed.duration)
+        feats = None
+        if with_audio:
+            times = np.arange(frame_count(timed.duration, fps)) / fps
+            feats = audio_features(spoken.audio, spoken.sample_rate, times)[: anim.n_frames]
+        examples.append(example_from_animation(timed, anim, vocab, lang=tag or lang, audio_features=feats))
+    return examples
