@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import numpy as np
+from visemes.errors import BackendUnavailableError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: panphon's 24 features, in its order; `phone_features` vectors follow it.
 FEATURE_NAMES: tuple[str, ...] = (
@@ -20,18 +29,63 @@ _ALIASES = {"g": "ɡ", "ⱱ": "v̆", "ʜ": "ħ", "ʢ": "ʕ", "ʡ": "ʔ", "ɚ": "
 _TIES = ("\u0361", "\u035c")
 
 
+_SPEC = {"+": 1, "0": 0, "-": -1}
+
+
+@dataclass(frozen=True)
+class _SegTable:
+    """panphon's segment table (its own data file), read without pandas.
+
+    Hand-written because ``panphon.FeatureTable()`` takes 1-8 s to build (pandas ``iterrows`` over 6,000
+    rows plus a 6,000-way regex); reading the same CSV with the csv module takes ~30 ms. Segmentation
+    is panphon's own rule (longest known prefix, unknown characters skipped); a test checks that the
+    vectors equal panphon's for every segment the packs use.
+    """
+
+    segments: Mapping[str, list[str]]  # segment -> its "+"/"-"/"0" values (converted when used)
+    longest: int
+
+    def vectors(self, word: str) -> list[tuple[int, ...]]:
+        word = unicodedata.normalize("NFD", word)
+        out, i = [], 0
+        while i < len(word):
+            for n in range(min(self.longest, len(word) - i), 0, -1):
+                vec = self.segments.get(word[i:i + n])
+                if vec is not None:
+                    out.append(tuple(_SPEC[v] for v in vec))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+
 @functools.lru_cache(maxsize=1)
-def _table():  # panphon takes ~1 s to load, so load once per process and only when needed
-    import panphon
+def _table() -> _SegTable:  # read once per process, only when a feature is first needed
+    import importlib.util
 
-    return panphon.FeatureTable()
+    # locate panphon's data without importing panphon (its __init__ imports pandas: ~1 s)
+    found = importlib.util.find_spec("panphon")
+    if found is None or not found.submodule_search_locations:
+        raise BackendUnavailableError("panphon is not installed: pip install panphon.")
+    path = Path(next(iter(found.submodule_search_locations))) / "data" / "ipa_all.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = csv.reader(f)
+        header = next(rows)
+        if tuple(header[1:]) != FEATURE_NAMES:
+            raise BackendUnavailableError(
+                f"panphon's ipa_all.csv has features {header[1:]}, expected {list(FEATURE_NAMES)}; "
+                "install a panphon release with the 24 spe+ features (pip install 'panphon>=0.20')."
+            )
+        segments = {unicodedata.normalize("NFD", r[0]): r[1:] for r in rows if r}
+    return _SegTable(MappingProxyType(segments), max(map(len, segments)))
 
 
-def _segments(symbol: str) -> list[list[int]]:
-    return _table().word_to_vector_list(symbol, numeric=True)
+def _segments(symbol: str) -> list[tuple[int, ...]]:
+    return _table().vectors(symbol)
 
 
-def _merge_affricate(stop: list[int], fric: list[int]) -> list[int] | None:
+def _merge_affricate(stop: tuple[int, ...], fric: tuple[int, ...]) -> list[int] | None:
     """panphon splits `tʃ` into t + ʃ; an affricate is the fricative's place with -cont +delrel."""
     if stop[_IDX["cont"]] == -1 and stop[_IDX["son"]] == -1 and fric[_IDX["cont"]] == 1 and fric[_IDX["son"]] == -1:
         merged = list(fric)
@@ -67,6 +121,8 @@ def _features(symbol: str) -> tuple[float, ...]:
 
 def phone_features(symbol: str) -> np.ndarray:
     """float32 vector of length N_FEATURES (+1/-1/0 per panphon feature); zeros for unknown symbols."""
+    import numpy as np  # imported here: loading and phonemizing need no numpy (~0.3 s to import)
+
     return np.asarray(_features(symbol), dtype=np.float32)
 
 

@@ -60,6 +60,36 @@ def espeak_voices() -> frozenset[str]:
     return frozenset(EspeakBackend.supported_languages())
 
 
+class _VoiceStruct(ctypes.Structure):
+    # espeak_VOICE of speak_lib.h; `languages` as a raw pointer: it holds several NUL-terminated names
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p)]
+
+
+def voice_identifiers(api: Any) -> dict[str, str]:
+    """Lower-case language name -> identifier of the voice that serves it best (lowest priority number).
+
+    espeak_SetVoiceByName takes voice names and identifiers (``French``, ``roa/fr``), not the language
+    codes that ``espeak_voices()`` lists (``fr-fr``); this is the lookup espeak itself does by language.
+    """
+    best: dict[str, tuple[int, str]] = {}
+    array = api.list_voices(None)
+    i = 0
+    while array and array[i]:
+        voice = ctypes.cast(array[i], ctypes.POINTER(_VoiceStruct)).contents
+        ident = voice.identifier.decode("utf-8", "replace") if voice.identifier else ""
+        offset = 0
+        while voice.languages and ident:  # priority byte, NUL-terminated name; repeated; ends with a 0 byte
+            priority = ctypes.c_ubyte.from_address(voice.languages + offset).value
+            if priority == 0:
+                break
+            lang = ctypes.string_at(voice.languages + offset + 1).decode("utf-8", "replace").lower()
+            if lang not in best or priority < best[lang][0]:
+                best[lang] = (priority, ident)
+            offset += len(lang.encode("utf-8")) + 2
+        i += 1
+    return {lang: ident for lang, (_, ident) in best.items()}
+
+
 def _split_clause(out: str) -> list[list[str]]:
     words = []
     for chunk in out.split():
@@ -85,7 +115,12 @@ class EspeakG2P:
             library, data = espeak_paths()
             api = EspeakAPI(library, data)
             if api.set_voice_by_name(self.voice.encode()) != 0:
-                raise G2PError(f"espeak-ng has no voice {self.voice!r}; check the pack's [g2p] voice.")
+                # a language code rather than a voice name (fr-fr -> roa/fr), as visemes.espeak_ctypes does
+                base, plus, variant = self.voice.partition("+")
+                ident = voice_identifiers(api).get(base.lower())
+                if ident is None or api.set_voice_by_name(f"{ident}{plus}{variant}".encode()) != 0:
+                    raise G2PError(f"espeak-ng has no voice or language {self.voice!r}; check the pack's [g2p] "
+                                   "voice (see `espeak-ng --voices`).")
             self._api = api
         return self._api
 

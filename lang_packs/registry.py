@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -38,7 +38,9 @@ def builtin_folder() -> Traversable:
     return resources.files("lang_packs") / "data"
 
 
-def _entry_points() -> list[metadata.EntryPoint]:
+def _entry_points() -> list:
+    from importlib import metadata  # imported on first discovery, not with the package
+
     return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 

@@ -131,6 +131,22 @@ def test_every_espeak_voice_loads():
         assert pack.voice.lower() == voice.lower() or pack.code.lower() == voice.lower()
 
 
+def test_generic_pack_for_a_language_code_that_is_no_voice_name(packs):
+    pack = packs("fr-fr")  # espeak's voice is roa/fr ("French"); fr-fr is only its language code
+    assert pack.generic and pack.voice == "fr-fr"
+    assert [p.symbol for p in pack.phonemize("bonjour").phones][:3] == ["b", "ɔ̃", "ʒ"]
+
+
+def test_first_load_needs_neither_pandas_nor_phonemizer():
+    import subprocess
+    import sys
+
+    code = ("import sys, lang_packs; lang_packs.load('ar').phone('sˤ'); "
+            "print(sorted(m for m in ('pandas', 'panphon', 'phonemizer', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_import_is_cheap():
     import subprocess
     import sys

@@ -65,3 +65,15 @@ def test_fallback_is_total_and_bounded(base, m1, m2):
     assert viseme_class(symbol) in OCULUS_15 and viseme_class(symbol) != "sil"
     target = mouth_target(symbol)
     assert tuple(target) == ARTICULATION_PARAMS and all(0.0 <= v <= 1.0 for v in target.values())
+
+
+def test_segment_table_equals_panphon():
+    """features reads panphon's CSV itself (fast); its vectors must equal panphon.FeatureTable's."""
+    import panphon
+
+    from lang_packs.features import _segments
+
+    table = panphon.FeatureTable()
+    symbols = [b + m for b in IPA for m in MARKS + ["˞", "☃"]] + ["tʃ", "t͡ʃ", "dʒʰ", "ʈʂʰ", "ɻ̩", "ə˞", "aɪ", "ẽː"]
+    for symbol in symbols:
+        assert [list(v) for v in _segments(symbol)] == table.word_to_vector_list(symbol, numeric=True), symbol
