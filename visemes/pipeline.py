@@ -298,6 +298,15 @@ def animate(
     if isinstance(text, str) and not text.strip():
         raise TranscriptError("The text is empty (or only whitespace); give the words spoken in the audio.")
 
+    # Cheap checks first, then the model: a bad language or weights file fails before the slow work.
+    early_pack = load_pack(lang) if lang else None
+    if use_model:
+        curves_model = _model(None if model is None else str(model))
+        if adapter is not None and str(adapter) not in getattr(curves_model, "adapters", {}):
+            _adapter(None if model is None else str(model), str(adapter))
+    elif adapter is not None:
+        raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
+
     samples: np.ndarray | None = None
     rate: int | None = None
     stem = name
@@ -310,7 +319,7 @@ def animate(
         if not isinstance(alignment, Alignment):
             stem = stem or Path(alignment).stem
         lang = lang or timed.lang
-        pack = load_pack(lang or "")
+        pack = early_pack or load_pack(lang or "")
         if samples is not None and timed.duration > len(samples) / rate + 0.05:
             raise TimelineError(
                 f"The timings run to {timed.duration:.2f} s but the audio lasts {len(samples) / rate:.2f} s; "
@@ -321,7 +330,10 @@ def animate(
         import alignment as alignment_pkg
         from alignment.transcripts import make_transcript
 
-        pack = load_pack(lang or "") if (text is not None or lang) else None
+        pack = early_pack
+        if pack is None:
+            raise InputError("Give the language (lang=... / --lang CODE): the language pack turns text into phones "
+                             "and maps phones to visemes and mouth shapes.")
         if text is not None:
             from alignment.transcripts import from_text
 
@@ -330,15 +342,13 @@ def animate(
             transcript = make_transcript(phones=phones, lang=lang)
         timed = alignment_pkg.align(samples, rate, phones=transcript, lang=lang, backend=aligner)
         timed = _with_transcript_attrs(timed, transcript)
-        if pack is None:
-            raise InputError("IPA phones need --lang too: the language pack maps phones to visemes and mouth shapes.")
         timing = "aligned"
     else:
         if phones is not None:
             raise InputError("IPA phones need audio to be timed; give the audio, or give text (espeak-ng times text).")
         from visemes.synthesis import speak_with_pack
 
-        pack = load_pack(lang or "")
+        pack = early_pack or load_pack(lang or "")
         spoken = speak_with_pack(text, pack)
         samples, rate, timed = spoken.audio, spoken.sample_rate, spoken.alignment
         timing = "synthesized"

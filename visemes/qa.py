@@ -5,6 +5,8 @@ Flags:
 * ``transcript_mismatch``: the aligner says the transcript is unlikely to match (``meta["mismatch"]``),
   or the phones would need an impossible speaking rate for the speech in the audio;
 * ``no_speech``: the audio holds (almost) no voiced sound — noise, hum or an empty take;
+* ``unaligned_speech``: voiced speech outside every aligned phone — words missing from the transcript,
+  or an alignment that went wrong there;
 * ``low_confidence``: many phones have a low aligner confidence;
 * ``clipped_audio``: samples at full scale.
 
@@ -29,6 +31,9 @@ CLIPPED_SHARE_LIMIT = 1e-3
 PLAUSIBLE_PHONE_RATE = (2.0, 30.0)
 #: Less voiced sound than this (seconds, and share of the non-silent frames) is "no speech".
 MIN_VOICED_SECONDS, MIN_VOICED_SHARE = 0.15, 0.05
+#: Voiced sound outside every aligned phone beyond this (seconds and share of all voiced sound) means
+#: the transcript leaves speech out.
+MAX_UNEXPLAINED_SECONDS, MAX_UNEXPLAINED_SHARE = 0.3, 0.25
 
 _RATE = 16_000
 _HOP, _WIN = 160, 640           # 10 ms hop, 40 ms window at 16 kHz
@@ -71,6 +76,17 @@ def voicing(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray
     return voiced & loud, loud
 
 
+def _unexplained_voicing(voiced: np.ndarray, phones: list) -> float:
+    """Seconds of voiced frames that no aligned phone covers (with 50 ms of slack at each phone edge)."""
+    covered = np.zeros(len(voiced), bool)
+    hop = _HOP / _RATE
+    for p in phones:
+        a = max(0, int((p.start - 0.05) / hop))
+        b = min(len(voiced), int(np.ceil((p.end + 0.05) / hop)))
+        covered[a:b] = True
+    return float(np.sum(voiced & ~covered) * hop)
+
+
 def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | None, timing: str) -> dict[str, Any]:
     """QA numbers, ``flags`` and human ``notes`` (each note says what to do)."""
     flags: list[str] = []
@@ -104,6 +120,12 @@ def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | No
         if timing != "synthesized" and (voiced_seconds < MIN_VOICED_SECONDS or voiced_share < MIN_VOICED_SHARE):
             flag("no_speech", f"Only {voiced_seconds:.2f} s of voiced sound found: the audio seems to be noise or "
                               "silence, so the timings are guesses. Check the file.")
+        elif timing == "aligned" and phones:
+            unexplained = _unexplained_voicing(voiced, phones)
+            if unexplained > MAX_UNEXPLAINED_SECONDS and unexplained > MAX_UNEXPLAINED_SHARE * voiced_seconds:
+                flag("unaligned_speech", f"{unexplained:.2f} s of voiced speech lies outside every aligned word: the "
+                                         "transcript leaves words out, or the alignment failed there. Check the "
+                                         "transcript and the timeline plot.")
         clipped = float(np.mean(np.abs(audio) >= 0.999))
         if clipped > CLIPPED_SHARE_LIMIT:
             flag("clipped_audio", f"{clipped:.2%} of samples are at full scale (clipped); record at a lower level "

@@ -10,6 +10,12 @@ import click
 
 from visemes.errors import InputError
 
+class _BatchFailed(click.ClickException):
+    """Exit code 1 (2 means bad usage or input) when some files of a batch failed."""
+
+    exit_code = 1
+
+
 #: Short names users type for groups of export formats.
 FORMAT_ALIASES = {"rhubarb": ("rhubarb-tsv",), "tsv": ("rhubarb-tsv",), "praat": ("textgrid",),
                   "arkit": ("livelink",), "live-link": ("livelink",)}
@@ -145,7 +151,8 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: s
         first_line = (outcome.message or "").splitlines()[0] if outcome.message else ""
         click.secho(f"  FAILED {outcome.rel}: {outcome.error_type}: {first_line}", fg="red", err=True)
     if not report.ok:
-        raise click.exceptions.Exit(1)
+        raise _BatchFailed(f"{len(report.failed)} file(s) failed; the others are done. Fix them and run the same "
+                           "command again: finished files are skipped.")
 
 
 @click.command("demo")
