@@ -81,8 +81,8 @@ def align(
     else:
         aligner = get_aligner(backend, **dict(backend_options or {}))
     result = aligner.align(samples, rate, transcript)
-    extra = {key: value for key, value in (("aligner", aligner.name), ("lang", transcript.lang or lang)) if value}
-    return result.with_meta(**{k: v for k, v in extra.items() if k not in result.meta})
+    facts = {"aligner": aligner.name, "lang": transcript.lang or lang}
+    return result.with_meta(**{k: v for k, v in facts.items() if v and k not in result.meta})
 
 
 def available_aligners() -> dict[str, bool]:

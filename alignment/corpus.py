@@ -20,6 +20,7 @@ because JAX's threads do not survive ``fork``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -125,7 +126,7 @@ class CorpusReport:
             "audio_seconds": self.audio_seconds,
             "wall_seconds": self.wall_seconds,
             "realtime_factor": self.realtime_factor,
-            "results": [r.__dict__ for r in self.results],
+            "results": [dataclasses.asdict(r) for r in self.results],
         }
 
 
@@ -205,6 +206,10 @@ class _Job:
     formats: tuple[str, ...]
     overwrite: bool
     pack: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # each process loads its own language pack (it may hold native G2P handles)
+        return {**self.__dict__, "pack": None}
 
     def transcript(self, item: CorpusItem) -> Transcript:
         if item.transcript_path is None:
