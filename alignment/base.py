@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from visemes.errors import AudioError, BackendUnavailableError, InputError
+from visemes.errors import AlignmentError, AudioError, BackendUnavailableError, InputError
 from visemes.timeline import Alignment, Transcript
 
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 96_000
@@ -61,11 +61,31 @@ class Aligner(abc.ABC):
             from alignment.audio import resample  # audio imports this module
 
             audio, rate = resample(audio, rate, self.sample_rate), int(self.sample_rate)
-        return self.align_transcript(audio, rate, transcript)
+        return check_result(self.align_transcript(audio, rate, transcript), transcript, self.name)
 
     @abc.abstractmethod
     def align_transcript(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Alignment:
         """Backend work on validated mono float32 audio."""
+
+
+def check_result(alignment: Alignment, transcript: Transcript, backend: str = "") -> Alignment:
+    """Hold a backend to the contract: ``phones`` repeats the transcript's symbols exactly, in order, and
+    ``words`` (when present) has one interval per transcript word. Raises :class:`AlignmentError`."""
+    who = f"The {backend!r} aligner" if backend else "The aligner"
+    if not isinstance(alignment, Alignment) or not alignment.has_tier("phones"):
+        raise AlignmentError(f"{who} returned no phones tier; this is a bug in the backend.")
+    got, want = alignment.phones.labels, transcript.symbols
+    if got != want:
+        raise AlignmentError(
+            f"{who} returned phones {' '.join(got)!r} for the transcript {' '.join(want)!r}; a backend must "
+            "repeat the transcript's phones exactly (this is a bug in the backend)."
+        )
+    if alignment.has_tier("words") and len(alignment.words) != len(transcript.words):
+        raise AlignmentError(
+            f"{who} returned {len(alignment.words)} words for a transcript of {len(transcript.words)}; this is "
+            "a bug in the backend."
+        )
+    return alignment
 
 
 def validate_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:

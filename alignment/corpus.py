@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from alignment.audio import AUDIO_EXTENSIONS, audio_duration, load_audio
-from alignment.base import Aligner, BatchAligner, BatchItem, CorpusAdaptive
+from alignment.base import Aligner, BatchAligner, BatchItem, CorpusAdaptive, check_result
 from alignment.transcripts import TRANSCRIPT_EXTENSIONS, read_transcript_file
 from visemes.atomic import atomic_write_text
 from visemes.errors import BackendUnavailableError, InputError, VisemesError
@@ -308,34 +308,36 @@ def _task_prepare(job: _Job, item: CorpusItem) -> list[tuple[FileResult, Any]]:
     try:
         audio, rate, transcript, seconds = job.load(item)
         prepared = job.aligner.prepare(audio, rate, transcript)  # type: ignore[attr-defined]
-        return [(FileResult(item.key, "ok", audio_seconds=seconds), prepared)]
+        return [(FileResult(item.key, "ok", audio_seconds=seconds), (prepared, transcript))]
     except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
         return [(_failure(item, exc, seconds), None)]
 
 
-def _task_decode(job: _Job, work: tuple[Sequence[tuple[CorpusItem, Any, float]], Any]) -> list[FileResult]:
+def _task_decode(
+    job: _Job, work: tuple[Sequence[tuple[CorpusItem, tuple[Any, Transcript], float]], Any]
+) -> list[FileResult]:
     """Decode a chunk of files with the adapted ``params``: in one ``decode_many`` call when the
     backend has it (batched decoding is much faster for JAX), else, or if the batch fails, one by one."""
     chunk, params = work
     decode_many = getattr(job.aligner, "decode_many", None)
     if callable(decode_many) and len(chunk) > 1:
         try:
-            alignments = list(decode_many([prep for _, prep, _ in chunk], params))
+            alignments = list(decode_many([prep for _, (prep, _), _ in chunk], params))
         except Exception:  # noqa: BLE001 - find the bad file by decoding one at a time below
             alignments = []
         if len(alignments) == len(chunk):
             out = []
-            for (item, _, seconds), alignment in zip(chunk, alignments):
+            for (item, (_, transcript), seconds), alignment in zip(chunk, alignments):
                 try:
-                    job.write(item, alignment)
+                    job.write(item, check_result(alignment, transcript, job.aligner.name))
                     out.append(_ok(item, alignment, seconds))
                 except Exception as exc:  # noqa: BLE001
                     out.append(_failure(item, exc, seconds))
             return out
     out = []
-    for item, prepared, seconds in chunk:
+    for item, (prepared, transcript), seconds in chunk:
         try:
-            alignment = job.aligner.decode(prepared, params)  # type: ignore[attr-defined]
+            alignment = check_result(job.aligner.decode(prepared, params), transcript, job.aligner.name)  # type: ignore[attr-defined]
             job.write(item, alignment)
             out.append(_ok(item, alignment, seconds))
         except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
@@ -524,7 +526,7 @@ def _run_adaptive(
         # the pooled adaptation: every prepared file of the corpus, in corpus order, in one call, here
         order = [it.key for it in todo if it.key in prepared]
         try:
-            params = job.aligner.adapt([prepared[key][1] for key in order])  # type: ignore[attr-defined]
+            params = job.aligner.adapt([prepared[key][1][0] for key in order])  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - reported against every file; the run still ends with a summary
             for key in order:
                 results[key] = FileResult(key, "failed", f"corpus adaptation failed: {type(exc).__name__}: {exc}",
@@ -566,7 +568,7 @@ def _run_batch(
         outcome = aligned.get(entry.key) or KeyError("the backend returned nothing for this file")
         if isinstance(outcome, Alignment):
             try:
-                job.write(item, outcome)
+                job.write(item, check_result(outcome, entry.transcript, job.aligner.name))
                 results[entry.key] = _ok(item, outcome, seconds)
             except Exception as exc:  # noqa: BLE001
                 results[entry.key] = _failure(item, exc, seconds)

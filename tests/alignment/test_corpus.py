@@ -144,7 +144,7 @@ def test_batched_decoding_isolates_the_bad_file(tmp_path):
 
 def test_batch_backend(tmp_path):
     corpus, out = make_corpus(tmp_path), tmp_path / "out"
-    report = align_corpus(corpus, out, BatchFakeAligner(), ipa=True, formats="json")
+    report = align_corpus(corpus, out, BatchFakeAligner(), ipa=True, formats="json", progress=True)
     assert {r.key for r in report.ok} == GOOD and {r.key for r in report.failed} == BAD
     meta = json.loads((out / "one.json").read_text(encoding="utf-8"))["meta"]
     assert meta["batch_size"] == len(GOOD) + 1  # corrupt and orphan never reach the backend

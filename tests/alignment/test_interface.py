@@ -153,3 +153,19 @@ def test_sample_rate_bounds_for_files(tmp_path, fake_backend):
     sf.write(str(tmp_path / "hi.wav"), _tone(96000).astype(np.float32), 96000, subtype="PCM_16")
     result = alignment.align(tmp_path / "hi.wav", phones=["a"], backend=fake_backend)
     assert result.phones[0].start == pytest.approx(0.2, abs=0.011)
+
+
+def test_backends_are_held_to_the_transcript():
+    from visemes.errors import AlignmentError
+
+    class Sloppy(EvenAligner):
+        name = "sloppy"
+
+        def align_transcript(self, audio, sample_rate, transcript):
+            result = super().align_transcript(audio, sample_rate, transcript)
+            phones = result.phones
+            relabelled = phones.__class__(phones.name, tuple(iv.with_label(iv.label.upper()) for iv in phones))
+            return result.with_tier(relabelled)
+
+    with pytest.raises(AlignmentError, match="'sloppy' aligner returned phones 'A B'.*'a b'.*bug in the backend"):
+        alignment.align(_tone(), RATE, phones=["a", "b"], backend=Sloppy())

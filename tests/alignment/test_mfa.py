@@ -237,10 +237,11 @@ def test_real_mfa_if_installed(tmp_path):
     listed = subprocess.run(["mfa", "model", "list", "acoustic"], capture_output=True, text=True)
     if "english_mfa" not in listed.stdout:
         pytest.skip("the english_mfa acoustic model is not installed (mfa model download acoustic english_mfa)")
+    import lang_packs
     from visemes.synthesis import speak
 
-    spoken = speak("hello world", "en")
-    pack_transcript = __import__("lang_packs").load("en").phonemize("hello world")
+    spoken = speak("hello world", "en-US")
+    pack_transcript = lang_packs.load("en-US").phonemize("hello world")
     result = MFAAligner("english_mfa").align(spoken.audio, spoken.sample_rate, pack_transcript)
     assert result.phones.labels == pack_transcript.symbols
     assert result.words.labels == ["hello", "world"]
