@@ -10,7 +10,7 @@ import numpy as np
 from alignment.base import Aligner
 from alignment.builtin import features as F
 from alignment.builtin.calibration import Calibration, load_calibration
-from alignment.builtin.confidence import score_alignment
+from alignment.builtin.confidence import MISMATCH_GAP, score_alignment
 from alignment.builtin.decode import GaussTable, decode_paths
 from alignment.builtin.model import (
     NOISE,
@@ -45,6 +45,7 @@ class AlignerConfig:
     weights: MapWeights = MapWeights()
     use_prior: bool = True
     use_calibration: bool = True
+    convention: str = "phonetic"  # boundary convention the calibration targets (calibration.CONVENTIONS)
     #: first path: "prior" (the prior's Gaussians), "flat" (energy VAD + proportional split), or "auto":
     #: flat once the data are plenty (flat-start EM then fits the corpus better), else the prior
     init: str = "auto"
@@ -141,7 +142,7 @@ class BuiltinAligner(Aligner):
     @property
     def calibration(self) -> Calibration:
         if self._calibration is None:
-            self._calibration = load_calibration() if self.config.use_calibration else Calibration({})
+            self._calibration = load_calibration(self.config.convention) if self.config.use_calibration else Calibration({})
         return self._calibration
 
     # -- protocol ---------------------------------------------------------------------------------
@@ -261,7 +262,8 @@ class BuiltinAligner(Aligner):
         t_start = np.array([frame_time(int(s)) for s in starts])
         t_end = np.array([frame_time(int(e)) for e in ends])
         t_start, t_end = self.calibration.apply(chain.symbols, starts, ends, t_start, t_end, prep.duration)
-        conf, utt_conf, mismatch = score_alignment(prep.feats, chain, path, rows, table, starts, ends)
+        conf, utt_conf, gap = score_alignment(prep.feats, chain, path, rows, table, starts, ends)
+        mismatch = gap > MISMATCH_GAP
         phones = []
         for i, sym in enumerate(chain.symbols):
             phones.append(Interval(t_start[i], t_end[i], sym, {"confidence": float(conf[i])}))
@@ -269,7 +271,7 @@ class BuiltinAligner(Aligner):
         for wi, word in enumerate(_words_of(prep.transcript, chain)):
             idx = np.nonzero(chain.word_of_phone == wi)[0]
             words.append(Interval(t_start[idx[0]], t_end[idx[-1]], word))
-        meta = {"aligner": "builtin", "confidence": float(utt_conf), "mismatch": bool(mismatch)}
+        meta = {"aligner": "builtin", "confidence": float(utt_conf), "mismatch": bool(mismatch), "fit_gap": float(gap)}
         if prep.transcript.lang:
             meta["lang"] = prep.transcript.lang
         return Alignment((Tier("words", tuple(words)), Tier("phones", tuple(phones))), prep.duration, meta)

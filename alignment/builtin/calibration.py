@@ -73,17 +73,33 @@ class Calibration:
                     t_end[i - 1] = min(t_end[i - 1], t_start[i])
         return t_start, t_end
 
-    def to_json(self) -> str:
-        return json.dumps({"format": "visemes.aligner_calibration", "format_version": FORMAT_VERSION,
-                           "offsets": dict(sorted(self.offsets.items()))}, indent=1)
 
 
-def load_calibration() -> Calibration:
+#: Boundary conventions: "phonetic" = human phoneticians' placement (measured on the tuning languages
+#: of a manually corrected corpus); "espeak" = espeak-ng's phoneme-event times (measured on synthetic
+#: speech of the prior's languages), e.g. espeak starts a stop after part of its closure.
+CONVENTIONS = ("phonetic", "espeak", "none")
+
+
+def calibration_json(by_convention: Mapping[str, Mapping[str, float]], sources: Mapping[str, str]) -> str:
+    return json.dumps({"format": "visemes.aligner_calibration", "format_version": FORMAT_VERSION,
+                       "offsets": {c: dict(sorted(o.items())) for c, o in sorted(by_convention.items())},
+                       "sources": dict(sources)}, indent=1, ensure_ascii=False)
+
+
+def read_calibration_file() -> dict:
     try:
         text = resources.files("alignment.builtin").joinpath("data/calibration.json").read_text("utf-8")
     except FileNotFoundError:
-        return Calibration({})
+        return {"offsets": {}, "sources": {}}
     data = json.loads(text)
     if data.get("format_version") != FORMAT_VERSION:
         raise ModelError("alignment/builtin/data/calibration.json has an unsupported format_version; reinstall visemes.")
-    return Calibration({str(k): float(v) for k, v in data["offsets"].items()})
+    return data
+
+
+def load_calibration(convention: str = "phonetic") -> Calibration:
+    if convention not in CONVENTIONS:
+        raise ModelError(f"Unknown boundary convention {convention!r}; use one of {', '.join(CONVENTIONS)}.")
+    offsets = read_calibration_file()["offsets"].get(convention, {})
+    return Calibration({str(k): float(v) for k, v in offsets.items()})

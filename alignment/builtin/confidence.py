@@ -11,7 +11,7 @@ import numpy as np
 
 #: Gap (nats/dim) at which confidence falls to 1/e; and the utterance gap above which we flag a mismatch.
 GAP_SCALE = 0.5
-MISMATCH_GAP = 0.30
+MISMATCH_GAP = 0.08
 
 
 def _loglik(x: np.ndarray, m: np.ndarray, iv: np.ndarray, ln: np.ndarray) -> np.ndarray:
@@ -30,7 +30,7 @@ def frame_gaps(feats: np.ndarray, rows: np.ndarray, table) -> np.ndarray:
 
 
 def score_alignment(feats, chain, path, rows, table, starts, ends):
-    """(per-phone confidence [n], utterance confidence, mismatch flag)."""
+    """(per-phone confidence [n], utterance confidence, utterance gap in nats/dim)."""
     gaps = frame_gaps(feats, rows, table)
     n = len(chain.symbols)
     conf = np.zeros(n)
@@ -42,4 +42,4 @@ def score_alignment(feats, chain, path, rows, table, starts, ends):
     speech = chain.phone_of_state[path] >= 0
     utt_gap = float(gaps[speech].mean()) if speech.any() else 1.0
     utt_conf = float(np.exp(-utt_gap / GAP_SCALE))
-    return np.clip(conf, 0.0, 1.0), utt_conf, utt_gap > MISMATCH_GAP
+    return np.clip(conf, 0.0, 1.0), utt_conf, utt_gap
