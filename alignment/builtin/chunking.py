@@ -14,7 +14,8 @@ from visemes.timeline import Alignment, Interval, Tier, Transcript
 
 WINDOW = 3000  # frames (15 s) per decoding window
 MIN_COMMIT = 1000  # commit at least this many frames before looking for a pause
-PHONE_FRAMES = 30  # generous upper estimate of frames per phone when choosing words for a window
+MARGIN = 400  # frames (2 s) at a window's end where a free end may still bend the path: never cut there
+MIN_PHONE_FRAMES = 6  # fast speech: a window holds at most WINDOW / 6 phones (more words are harmless)
 
 
 def _windows(aligner, prep, em, table):
@@ -28,13 +29,13 @@ def _windows(aligner, prep, em, table):
     while w0 < len(words):
         t1 = min(total, t0 + WINDOW)
         last_window = t1 == total
-        # words that could fit in the window (upper bound by phone count)
+        # every word that could fit in the window (a generous upper bound by phone count)
         budget, w1 = 0, w0
         while w1 < len(words) and budget < (t1 - t0):
-            budget += len(words[w1].phones) * PHONE_FRAMES // 3
+            budget += len(words[w1].phones) * MIN_PHONE_FRAMES
             w1 += 1
         w1 = len(words) if last_window else max(w1, w0 + 1)
-        free_end = not (last_window or w1 == len(words))
+        free_end = not last_window
         sub_t = Transcript(words[w0:w1], prep.transcript.lang)
         sub = Prepared(prep.feats[t0:t1], prep.energy[t0:t1], (t1 - t0) * 0.005 if not last_window else
                        prep.duration - t0 * 0.005, sub_t)
@@ -46,7 +47,7 @@ def _windows(aligner, prep, em, table):
                             closure_tie=cfg.closure_tie, closure_key=cfg.closure_key, free_end=free_end)
         paths, rows, _ = decode_paths([sub.feats], [chain], em, table)
         path, row = paths[0], rows[0]
-        if last_window or not free_end and w1 == len(words):
+        if last_window:
             yield sub, chain, path, row, t0, w0
             return
         # commit up to the last inter-word silence after MIN_COMMIT frames (else: last finished word)
@@ -54,7 +55,7 @@ def _windows(aligner, prep, em, table):
         word_of_frame = np.where(ph >= 0, chain.word_of_phone[np.maximum(ph, 0)], -1)
         done_words = int(word_of_frame.max())  # the last word reached may be unfinished
         cut, cut_word = None, None
-        for t in range(len(path) - 2, MIN_COMMIT, -1):
+        for t in range(len(path) - MARGIN, MIN_COMMIT, -1):
             if ph[t] < 0 and ph[t - 1] >= 0 and word_of_frame[t - 1] < done_words:
                 cut, cut_word = t, int(word_of_frame[t - 1]) + 1
                 break
@@ -90,10 +91,12 @@ def align_long(aligner, prep, em, table) -> Alignment:
     phones: list[Interval] = []
     confs: list[float] = []
     mism = []
+    starts: list[float] = []
     for sub, chain, path, row, t0, _ in _windows(aligner, prep, em, table):
         full = Prepared(prep.feats, prep.energy, prep.duration, sub.transcript)
         part = aligner.to_alignment(sub, chain, path, row, table, frame_offset=0)
         off = t0 * 0.005
+        starts.append(round(off, 4))
         for iv in part.words:
             words.append(Interval(min(iv.start + off, prep.duration), min(iv.end + off, prep.duration), iv.label, iv.attrs))
         for iv in part.phones:
@@ -102,7 +105,7 @@ def align_long(aligner, prep, em, table) -> Alignment:
         mism.append(part.meta["mismatch"])
         del full
     meta = {"aligner": "builtin", "confidence": float(np.mean(confs)), "mismatch": bool(np.mean(mism) > 0.5),
-            "chunks": len(confs)}
+            "chunks": len(confs), "chunk_starts": starts}
     if prep.transcript.lang:
         meta["lang"] = prep.transcript.lang
     return Alignment((Tier("words", tuple(words)), Tier("phones", tuple(phones))), prep.duration, meta)

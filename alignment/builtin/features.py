@@ -73,10 +73,10 @@ def _mel_dct(fmin: float, fmax: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @partial(__import__("jax").jit, static_argnames=("t_pad",))
-def _mfcc_padded(audio, fb, dct, preemph, t_pad: int):
+def _mfcc_padded(x, fb, dct, t_pad: int):
+    """MFCC + deltas of pre-emphasised samples ``x`` (frames from sample 0, ``t_pad`` of them)."""
     import jax.numpy as jnp
 
-    x = jnp.concatenate([audio[:1], audio[1:] - preemph * audio[:-1]])
     idx = jnp.arange(t_pad)[:, None] * HOP + jnp.arange(WIN)[None, :]
     frames = x[idx] * jnp.hamming(WIN)[None, :].astype(x.dtype)
     spec = jnp.abs(jnp.fft.rfft(frames, n=N_FFT)) ** 2
@@ -92,6 +92,9 @@ def raw_features(audio16k: np.ndarray, config: FeatureConfig = FeatureConfig()) 
     import jax.numpy as jnp
 
     fb, dct = _mel_dct(config.fmin, config.fmax)
+    audio16k = np.asarray(audio16k, np.float32)
+    # pre-emphasis once over the whole signal, so chunk joins see the true previous sample
+    audio16k = np.concatenate([audio16k[:1], audio16k[1:] - config.preemph * audio16k[:-1]])
     total = n_frames(len(audio16k))
     chunk = FEATURE_CHUNK - 2  # one fixed shape: a single compile serves every file
     out = np.empty((total, N_DIMS), np.float32)
@@ -104,7 +107,7 @@ def raw_features(audio16k: np.ndarray, config: FeatureConfig = FeatureConfig()) 
         seg = audio16k[a0 * HOP : (a1 - 1) * HOP + WIN]
         need = (t_pad - 1) * HOP + WIN
         seg = np.pad(seg, (0, max(0, need - len(seg))))
-        feats = np.asarray(_mfcc_padded(jnp.asarray(seg), fb, dct, config.preemph, t_pad=t_pad))
+        feats = np.asarray(_mfcc_padded(jnp.asarray(seg), fb, dct, t_pad=t_pad))
         # fix deltas at the true end of the valid region (padding is zeros, not a repeat)
         valid = feats[: a1 - a0].copy()
         if a1 == total and a1 - a0 >= 2:
