@@ -479,6 +479,14 @@ def align_corpus(
             f"No audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {in_path}; the corpus needs "
             "<name>.wav beside <name>.lab or <name>.txt."
         )
+    src = in_path.resolve()
+    for item in items:  # only possible when IN_DIR lies inside OUT_DIR, under a folder a key starts with
+        for path in output_paths(out_path, item.key, formats).values():
+            if src in path.resolve().parents:
+                raise InputError(
+                    f"The output {path} would be written inside the input folder {in_path}; choose an output "
+                    "folder that does not contain the corpus."
+                )
     results: dict[str, FileResult] = {}
     todo: list[CorpusItem] = []
     for item in items:

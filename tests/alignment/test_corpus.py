@@ -158,6 +158,11 @@ def test_refusals(tmp_path):
         align_corpus(corpus, corpus / "aligned", EvenAligner(), ipa=True)
     with pytest.raises(InputError, match="--lang CODE"):
         align_corpus(corpus, tmp_path / "o", EvenAligner())
+    nested = tmp_path / "corpus" / "corpus"  # IN inside OUT, where keys "corpus/..." would land in IN
+    nested.mkdir()
+    tone_file(nested / "x.wav", [(0.1, 0.2)])
+    with pytest.raises(InputError, match="would be written inside the input folder"):
+        align_corpus(tmp_path / "corpus", tmp_path, EvenAligner(), ipa=True)
     with pytest.raises(InputError, match="Unknown output format"):
         align_corpus(corpus, tmp_path / "o", EvenAligner(), ipa=True, formats="textgrid,mp4")
     (tmp_path / "empty").mkdir()
