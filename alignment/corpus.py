@@ -533,8 +533,10 @@ def _run_adaptive(
             return []
         # the pooled adaptation: every prepared file of the corpus, in corpus order, in one call, here
         order = [it.key for it in todo if it.key in prepared]
+        adapted = phase(f"adapting on {len(order)} files", 1)
         try:
             params = job.aligner.adapt([prepared[key][1][0] for key in order])  # type: ignore[attr-defined]
+            adapted()
         except Exception as exc:  # noqa: BLE001 - reported against every file; the run still ends with a summary
             for key in order:
                 results[key] = FileResult(key, "failed", f"corpus adaptation failed: {type(exc).__name__}: {exc}",
