@@ -290,9 +290,25 @@ class MFAAligner(Aligner):
         return results
 
 
+#: Formats every MFA version reads; anything else is converted to a WAV copy first.
+MFA_NATIVE_AUDIO = (".wav", ".flac")
+
+
 def _place_audio(item: BatchItem, corpus: Path) -> None:
-    """Link (or copy) the audio into the temporary corpus under its key's folders (MFA's speakers)."""
-    target = corpus / (item.key + item.audio_path.suffix.lower())
+    """Put the audio into the temporary corpus under its key's folders (MFA's speakers): a link (or
+    copy) of WAV/FLAC files, a 16-bit WAV conversion of other formats."""
+    suffix = item.audio_path.suffix.lower()
+    if suffix not in MFA_NATIVE_AUDIO:
+        import soundfile as sf
+
+        from alignment.audio import load_audio
+
+        target = corpus / (item.key + ".wav")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        audio, rate = load_audio(item.audio_path)
+        sf.write(str(target), audio, rate, subtype="PCM_16")
+        return
+    target = corpus / (item.key + suffix)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.symlink(item.audio_path.resolve(), target)

@@ -190,8 +190,9 @@ def test_full_run_against_stand_in(tmp_path, fake_mfa):
     for name in ("a", "spk/b", "c"):
         (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
         tone_file(tmp_path / "in" / f"{name}.wav", [(0.1, 0.5)])
+    tone_file(tmp_path / "in" / "a.ogg", [(0.1, 0.5)], subtype="VORBIS")  # converted to WAV for MFA
     items = [
-        BatchItem("a", tmp_path / "in" / "a.wav", from_ipa("h a | l o")),
+        BatchItem("a", tmp_path / "in" / "a.ogg", from_ipa("h a | l o")),
         BatchItem("spk/b", tmp_path / "in" / "spk" / "b.wav", _words(("Hal-lo", "h a l o"))),
         BatchItem("c", tmp_path / "in" / "c.wav", _words(("fail", "f"))),
     ]
