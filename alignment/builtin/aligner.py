@@ -181,7 +181,7 @@ class BuiltinAligner(Aligner):
         if not prepared:
             raise AlignmentError("adapt() needs at least one prepared file.")
         chains = [self.chain_for(p) for p in prepared]
-        stats = Stats(prepared[0].feats.shape[1])
+        stats = _Collector(prepared[0].feats.shape[1])
         init = self.config.init
         if init == "auto":
             seconds = sum(len(p.feats) for p in prepared) * F.FRAME_SECONDS
@@ -192,11 +192,11 @@ class BuiltinAligner(Aligner):
             for p, c in zip(prepared, chains):
                 path = initial_path(p, c)
                 _accumulate(stats, p, c, path, rows=None, table=None)
-        em = map_emissions(stats, self.prior, self.config.weights)
+        em = map_emissions(stats.stats(), self.prior, self.config.weights)
         for _ in range(iterations):
             table = GaussTable.from_emissions(em)
             short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
-            stats = Stats(prepared[0].feats.shape[1])
+            stats = _Collector(prepared[0].feats.shape[1])
             if short:
                 paths, rows, _ = decode_paths([prepared[i].feats for i in short], [chains[i] for i in short], em, table)
                 for i, path, row in zip(short, paths, rows):
@@ -205,7 +205,7 @@ class BuiltinAligner(Aligner):
                 if len(p.feats) > MAX_CHUNK_FRAMES:
                     for sub_prep, sub_chain, path, row in decode_long(self, p, em, table):
                         _accumulate(stats, sub_prep, sub_chain, path, row, table)
-            em = map_emissions(stats, self.prior, self.config.weights)
+            em = map_emissions(stats.stats(), self.prior, self.config.weights)
         return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config)
 
     def decode(self, prepared: Prepared, params: AdaptedParams) -> Alignment:
@@ -281,7 +281,29 @@ def _words_of(transcript: Transcript, chain: Chain) -> list[str]:
     return [w.text for w in transcript.words]
 
 
-def _accumulate(stats: Stats, prep: Prepared, chain: Chain, path: np.ndarray, rows, table) -> None:
+class _Collector:
+    """Gathers (key, frames) of many files, then adds them to the statistics in one vectorised pass."""
+
+    def __init__(self, dims: int) -> None:
+        self.index: dict[str, int] = {}
+        self.labels: list[np.ndarray] = []
+        self.frames: list[np.ndarray] = []
+        self.dims = dims
+
+    def add_grouped(self, keys, labels, frames) -> None:
+        ids = np.array([self.index.setdefault(k, len(self.index)) for k in keys] + [-1])
+        self.labels.append(ids[labels])  # -1 stays -1 through the appended sentinel
+        self.frames.append(frames)
+
+    def stats(self) -> Stats:
+        stats = Stats(self.dims)
+        if self.labels:
+            keys = sorted(self.index, key=self.index.get)
+            stats.add_grouped(keys, np.concatenate(self.labels), np.concatenate(self.frames))
+        return stats
+
+
+def _accumulate(stats, prep: Prepared, chain: Chain, path: np.ndarray, rows, table) -> None:
     """Add frames to the statistics of their state's phone-level key (silence: the winning slot)."""
     first_key = [slots[0] for slots in chain.keys]
     key_list = sorted(set(first_key) | {SIL, NOISE})  # closure states carry their own key

@@ -11,7 +11,7 @@ from alignment.builtin.features import bucket
 from alignment.builtin.model import Chain, Emissions
 from alignment.builtin.viterbi import NEG, gaussian_loglik, viterbi_batch
 
-STATE_BUCKETS = (32, 64, 128, 256, 512, 1024, 2048)
+STATE_BUCKETS = (64, 128, 256, 512, 1024, 2048)  # few buckets: each is a compile (~1 s on CPU)
 GAUSS_BUCKETS = (128, 256, 512, 1024, 2048, 4096)
 BATCH_BUCKETS = (1, 32)
 K_SLOTS = 2
@@ -83,7 +83,8 @@ def decode_paths(
         bmax = BATCH_BUCKETS[-1]
         for b0 in range(0, len(idx), bmax):
             part = idx[b0 : b0 + bmax]
-            bp = _batch_size(len(part))
+            # many files: always the full batch, so that stragglers reuse the compiled program
+            bp = BATCH_BUCKETS[-1] if n > 1 else _batch_size(len(part))
             d = feats[part[0]].shape[1]
             x = np.zeros((bp, tp, d), np.float32)
             sg = np.full((bp, sp, K_SLOTS), -1, np.int32)

@@ -136,10 +136,10 @@ class Stats:
             return
         g = len(keys)
         cnt = np.bincount(labels, minlength=g)
-        s1 = np.zeros((g, self.dims))
-        s2 = np.zeros((g, self.dims))
-        np.add.at(s1, labels, frames)
-        np.add.at(s2, labels, frames**2)
+        # one bincount per dimension: much faster than np.add.at on large frame sets
+        s1 = np.stack([np.bincount(labels, frames[:, d], minlength=g) for d in range(self.dims)], axis=1)
+        sq = frames**2
+        s2 = np.stack([np.bincount(labels, sq[:, d], minlength=g) for d in range(self.dims)], axis=1)
         for i in np.nonzero(cnt)[0]:
             key = keys[i]
             self.n[key] = self.n.get(key, 0.0) + float(cnt[i])
