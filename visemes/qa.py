@@ -40,37 +40,50 @@ _HOP, _WIN = 160, 640           # 10 ms hop, 40 ms window at 16 kHz
 _PITCH_HZ = (60.0, 400.0)
 _VOICED_R = 0.45                # normalized autocorrelation peak of a voiced frame
 _LOUD_DB = 40.0                 # frames within this many dB of the loudest count as non-silent
-_BLOCK = 4096                   # frames per block (bounded memory on long audio)
 
 
 def voicing(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(voiced, loud)``: per 10 ms frame, whether it is voiced and whether it is non-silent."""
-    x = np.asarray(audio, np.float32)
-    if sample_rate != _RATE:
-        import soxr
+    """``(voiced, loud)``: per 10 ms frame, whether it is voiced and whether it is non-silent.
 
-        x = soxr.resample(x, sample_rate, _RATE).astype(np.float32)
-    # Pre-emphasis whitens low-frequency noise (rumble, brown noise), which would otherwise look periodic.
-    x = np.append(x[:1], x[1:] - 0.97 * x[:-1]).astype(np.float32)
-    n = max(0, (len(x) - _WIN) // _HOP + 1)
-    voiced = np.zeros(n, bool)
-    energy = np.zeros(n, np.float32)
-    if n == 0:
-        return voiced, voiced.copy()
+    Works through the audio a minute at a time (resampled to 16 kHz per block), so memory stays small
+    on hour-long files."""
+    x = np.asarray(audio, np.float32)
+    n_out = max(0, (int(round(len(x) * _RATE / sample_rate)) - _WIN) // _HOP + 1)
+    voiced = np.zeros(n_out, bool)
+    energy = np.zeros(n_out, np.float32)
     window = np.hanning(_WIN).astype(np.float32)
     nfft = 2 * _WIN
     wac = np.fft.irfft(np.abs(np.fft.rfft(window, nfft)) ** 2, nfft)[:_WIN]
     wac = np.maximum(wac / wac[0], 1e-3)  # unbias the lag-dependent shrinkage of a windowed autocorrelation
     lo, hi = int(_RATE / _PITCH_HZ[1]), int(_RATE / _PITCH_HZ[0]) + 1
     offsets = np.arange(_WIN)
-    for a in range(0, n, _BLOCK):
-        b = min(n, a + _BLOCK)
-        frames = x[(np.arange(a, b) * _HOP)[:, None] + offsets[None, :]]
+    block_frames = 6000  # one minute of 10 ms frames
+    for f0 in range(0, n_out, block_frames):
+        f1 = min(n_out, f0 + block_frames)
+        # input samples covering output frames f0..f1 (plus a margin for the resampler's edges)
+        s0 = max(0, int((f0 * _HOP - _WIN) * sample_rate / _RATE))
+        s1 = min(len(x), int(((f1 - 1) * _HOP + 2 * _WIN) * sample_rate / _RATE) + 1)
+        seg = x[s0:s1]
+        if sample_rate != _RATE:
+            import soxr
+
+            seg = soxr.resample(seg, sample_rate, _RATE).astype(np.float32)
+        # Pre-emphasis whitens low-frequency noise (rumble, brown noise), which would otherwise look periodic.
+        seg = np.append(seg[:1], seg[1:] - 0.97 * seg[:-1]).astype(np.float32)
+        shift = int(round(s0 * _RATE / sample_rate))
+        starts = np.arange(f0, f1) * _HOP - shift
+        ok = (starts >= 0) & (starts + _WIN <= len(seg))
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            continue
+        frames = seg[starts[idx][:, None] + offsets[None, :]]
         frames = frames - frames.mean(axis=1, keepdims=True)
-        energy[a:b] = np.mean(frames**2, axis=1)
+        energy[f0 + idx] = np.mean(frames**2, axis=1)
         ac = np.fft.irfft(np.abs(np.fft.rfft(frames * window, nfft)) ** 2, nfft)[:, :_WIN]
         r = ac[:, lo:hi] / np.maximum(ac[:, :1], 1e-12) / wac[lo:hi]
-        voiced[a:b] = r.max(axis=1) > _VOICED_R
+        voiced[f0 + idx] = r.max(axis=1) > _VOICED_R
+    if n_out == 0:
+        return voiced, voiced.copy()
     db = 10.0 * np.log10(energy + 1e-12)
     loud = db > db.max() - _LOUD_DB
     return voiced & loud, loud
