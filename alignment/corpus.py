@@ -29,7 +29,6 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal
 
 from alignment.audio import AUDIO_EXTENSIONS, audio_duration, load_audio
@@ -248,27 +247,7 @@ _WORKER: dict[str, _Job] = {}
 
 
 def _init_worker(job: _Job) -> None:
-    _allow_pickling_timelines()
     _WORKER["job"] = job
-
-
-def _allow_pickling_timelines() -> None:
-    """Let worker pipes carry timeline objects (transcripts in prepared features, alignments).
-
-    They keep attrs/meta in read-only MappingProxyType views, which pickle refuses; multiprocessing's
-    own pickler (only it, not pickle at large) is taught to send them as plain dicts. Idempotent.
-    """
-    from multiprocessing.reduction import ForkingPickler
-
-    ForkingPickler.register(MappingProxyType, _reduce_mapping_proxy)
-
-
-def _reduce_mapping_proxy(view: MappingProxyType) -> tuple[Any, tuple[dict]]:
-    return _mapping_proxy, (dict(view),)
-
-
-def _mapping_proxy(data: dict) -> MappingProxyType:
-    return MappingProxyType(data)  # by name: pickle cannot refer to the builtin type itself
 
 
 def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
@@ -362,7 +341,6 @@ def _workers(job: _Job, jobs: int, n_tasks: int) -> Iterator[ProcessPoolExecutor
     if jobs <= 1 or n_tasks <= 1:
         yield None
         return
-    _allow_pickling_timelines()
     from multiprocessing.reduction import ForkingPickler
 
     try:

@@ -58,6 +58,9 @@ class FrameCurves:
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta or {})))
 
+    def __reduce__(self):  # mappingproxy meta cannot be pickled; worker pipes need these objects
+        return (FrameCurves, (self.fps, self.channels, self.values, self.start, dict(self.meta)))
+
     @property
     def n_frames(self) -> int:
         return int(self.values.shape[0])

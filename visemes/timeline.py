@@ -114,6 +114,9 @@ class Interval:
     def __hash__(self) -> int:
         return hash((self.start, self.end, self.label, tuple(sorted(self.attrs.items()))))
 
+    def __reduce__(self):  # mappingproxy cannot be pickled; worker pipes need these objects
+        return (Interval, (self.start, self.end, self.label, dict(self.attrs)))
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -219,6 +222,9 @@ class Alignment:
         object.__setattr__(self, "tiers", tiers)
         object.__setattr__(self, "duration", duration)
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta or {})))
+
+    def __reduce__(self):
+        return (Alignment, (self.tiers, self.duration, dict(self.meta)))
 
     # --- access -------------------------------------------------------------------------------
     @property
@@ -344,6 +350,9 @@ class PhoneToken:
 
     def __hash__(self) -> int:
         return hash((self.symbol, tuple(sorted(self.attrs.items()))))
+
+    def __reduce__(self):
+        return (PhoneToken, (self.symbol, dict(self.attrs)))
 
     def __repr__(self) -> str:
         extra = "".join(f" {k}={v}" for k, v in self.attrs.items())

@@ -245,3 +245,21 @@ def test_atomic_write_leaves_nothing_on_exception(tmp_path):
 def test_atomic_write_to_a_directory_path_fails_clearly(tmp_path):
     with pytest.raises(ExportError, match="is a directory"):
         atomic_write_text(tmp_path, "x", overwrite=True)
+
+
+def test_timeline_objects_survive_pickling_for_worker_pipes():
+    # multiprocessing sends these between processes; mappingproxy attrs must not break that
+    import pickle
+
+    import numpy as np
+
+    from visemes.curves import FrameCurves
+
+    phone = Interval(0.1, 0.2, "a", {"tone": "3", "confidence": 0.5})
+    ali = Alignment((Tier("words", (Interval(0.1, 0.2, "word"),)), Tier("phones", (phone,))), 1.0, {"lang": "cmn"})
+    token = PhoneToken("ɑ", {"tone": "1"})
+    curves = FrameCurves(30.0, ("jaw_open",), np.zeros((4, 1)), meta={"source": "test"})
+    assert pickle.loads(pickle.dumps(ali)).to_dict() == ali.to_dict()
+    assert pickle.loads(pickle.dumps(token)) == token
+    back = pickle.loads(pickle.dumps(curves))
+    assert back.allclose(curves) and dict(back.meta) == {"source": "test"}

@@ -58,7 +58,8 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; library errors become one clear line on stderr and exit code 2."""
     try:
-        cli.main(args=argv, prog_name="visemes", standalone_mode=False)
+        # with standalone_mode=False click returns ctx.exit()'s code (or the command's return value)
+        rc = cli.main(args=argv, prog_name="visemes", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except VisemesError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
