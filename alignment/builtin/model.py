@@ -57,6 +57,7 @@ def build_chain(
     closure_tie: bool = True,
     word_range: tuple[int, int] | None = None,
     closure_key: str = CLOSURE,
+    group: str | None = None,
 ) -> Chain:
     """Chain: [sil] w1 [sil] w2 ... wn [sil]; optional silences; ``free_end`` lets it stop after any word."""
     words = transcript.words if word_range is None else transcript.words[word_range[0] : word_range[1]]
@@ -77,7 +78,8 @@ def build_chain(
                 if k == 0 and closure_tie and not first_phone and cls in CLOSURE_CLASSES and states_per_phone > 1:
                     keys.append((closure_key,))
                 else:
-                    keys.append((phone_key(sym, k),))
+                    key = phone_key(sym, k)
+                    keys.append((f"g:{group}/{key}",) if group else (key,))
                 phone_of_state.append(len(symbols))
                 # the first state of the first phone of each word may be entered past an optional silence
                 skip_in.append(k == 0 and pi == 0 and wi > 0)
@@ -174,6 +176,7 @@ class MapWeights:
     base: float = 200.0
     cls: float = 200.0
     sil: float = 10.0
+    group: float = 200.0  # a group's (language's) phone model backs off to the pooled phone model
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,13 @@ class Emissions:
     variances: Mapping[str, np.ndarray]
 
     def resolve(self, key: str) -> str:
-        """The most specific key with a model: phone -> base -> class."""
+        """The most specific key with a model: group's phone -> phone -> base -> class."""
         if key in self.means:
             return key
+        if key.startswith("g:"):
+            key = key.split("/", 1)[1]
+            if key in self.means:
+                return key
         if key.startswith("p:"):
             sym, state = key[2:].rsplit("|", 1)
             base = f"b:{base_symbol(sym)}|{state}"
@@ -215,6 +222,17 @@ def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()
         cur[1] = cur[1] + s1
         cur[2] = cur[2] + s2
 
+    group_keys = [k for k in stats.n if k.startswith("g:")]
+    pooled: dict[str, list] = {}
+    for key in list(stats.n) :
+        target = key.split("/", 1)[1] if key.startswith("g:") else key
+        cur = pooled.setdefault(target, [0.0, zero.copy(), zero.copy()])
+        cur[0] += stats.n[key]
+        cur[1] = cur[1] + stats.s1[key]
+        cur[2] = cur[2] + stats.s2[key]
+    group_stats = stats
+    stats = Stats(d, {k: v[0] for k, v in pooled.items()}, {k: v[1] for k, v in pooled.items()},
+                  {k: v[2] for k, v in pooled.items()})
     phone_keys = [k for k in stats.n if k.startswith("p:")]
     for key in phone_keys:
         sym, state = key[2:].rsplit("|", 1)
@@ -245,6 +263,10 @@ def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()
         m0, v0 = prior.get(key, d)
         n, s1, s2 = stats.n.get(key, 0.0), stats.s1.get(key, zero), stats.s2.get(key, zero)
         means[key], variances[key] = _map(n, s1, s2, m0, v0, weights.sil)
+    for key in group_keys:
+        parent = key.split("/", 1)[1]
+        means[key], variances[key] = _map(group_stats.n[key], group_stats.s1[key], group_stats.s2[key],
+                                          means[parent], variances[parent], weights.group)
     # stop closures back off to silence: quiet, but often with a voice bar or room noise
     n, s1, s2 = stats.n.get(CLOSURE, 0.0), stats.s1.get(CLOSURE, zero), stats.s2.get(CLOSURE, zero)
     means[CLOSURE], variances[CLOSURE] = _map(n, s1, s2, means[SIL], variances[SIL], weights.sil)
