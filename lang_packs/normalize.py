@@ -41,6 +41,7 @@ class ToneSpec:
     ipa_values: Mapping[str, str]        # IPA marker -> tone label
     mnemonic: re.Pattern | None = None   # the tone name at the end of an espeak mnemonic
     values: Mapping[str, str] = field(default_factory=dict)  # mnemonic tone name -> tone label
+    default: str | None = None           # label of syllabic tokens with no marker (Vietnamese tone 1)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Normalizer:
             if not ipa:
                 pending_stress = attrs.get("stress", pending_stress)
                 continue
+            if tone is None and self.tone is not None and self.tone.default is not None and is_syllabic(ipa):
+                attrs["tone"] = self.tone.default
             if pending_stress and "stress" not in attrs:
                 attrs["stress"] = pending_stress
             pending_stress = None

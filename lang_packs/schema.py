@@ -21,7 +21,7 @@ SCHEMA: dict[str, frozenset[str]] = {
     "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones"}),
     "pack": frozenset({"code", "name", "parent", "scripts", "aliases", "wordfreq", "notes", "sources"}),
     "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words"}),
-    "tone": frozenset({"ipa", "ipa_values", "mnemonic", "values"}),
+    "tone": frozenset({"ipa", "ipa_values", "mnemonic", "values", "default"}),
     "normalize": frozenset({"geminate"}),
     "rules": frozenset({"match", "replace", "prev", "next", "note"}),
     "phone": frozenset({"viseme", "target", "note"}),
@@ -152,6 +152,7 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
             ipa_values=v.strmap(v.table(tone_t, "ipa_values", "tone."), "tone.ipa_values."),
             mnemonic=v.regex(tone_t, "mnemonic", "tone."),
             values=v.strmap(v.table(tone_t, "values", "tone."), "tone.values."),
+            default=v.str_(tone_t, "default", "tone."),
         )
     norm = v.table(doc, "normalize", "")
     v.keys(norm, SCHEMA["normalize"], "normalize.")
