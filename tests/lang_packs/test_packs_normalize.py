@@ -45,3 +45,12 @@ def test_hi_normalizer_output_uses_the_pack_conventions(raw):
         if base[0] in "td":
             assert base[1:2] in ("\u032a", "ʃ", "ʒ"), p  # dental t̪ d̪ or an affricate
         assert pack.phone(base).explicit, p
+
+
+def test_tone_default_for_unmarked_syllables():
+    vi = lang_packs.load("vi")  # espeak leaves Vietnamese tone 1 (ngang) unmarked
+    out = vi.normalize(["m", "ˈaː"])
+    assert "tone" not in out[0].attrs and out[1].attrs["tone"] == "1"
+    assert vi.normalize(["m", "ˈaːɜ"])[1].attrs["tone"] == "3"
+    assert [(p.symbol, p.attrs.get("tone")) for p in vi.normalize(["ŋ", "ˈyə2", "j"])] == [
+        ("ŋ", None), ("ɯ", "2"), ("ə", "2"), ("j", None)]
