@@ -97,7 +97,15 @@ class FileOutcome:
         out = {"file": self.rel, "audio": self.audio, "status": self.status, "seconds": round(self.seconds, 3)}
         if self.status == "failed":
             out.update(error_type=self.error_type, message=self.message)
+        elif self.qa_flags:
+            out["qa_flags"] = list(self.qa_flags)
         return out
+
+    @property
+    def qa_flags(self) -> list[str]:
+        """QA flags the per-file summary raised (finished files only)."""
+        flags = self.summary.get("qa_flags") if self.summary else None
+        return list(flags) if isinstance(flags, (list, tuple)) else []
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,11 @@ class CorpusReport:
         return [o for o in self.outcomes if o.status == "skipped"]
 
     @property
+    def flagged(self) -> list[FileOutcome]:
+        """Finished files whose QA raised flags (e.g. transcript_mismatch): done, but worth a look."""
+        return [o for o in self.outcomes if o.status != "failed" and o.qa_flags]
+
+    @property
     def ok(self) -> bool:
         return not self.failed
 
@@ -133,8 +146,9 @@ class CorpusReport:
             "backend": self.backend,
             "seconds": round(self.seconds, 3),
             "counts": {"files": len(self.outcomes), "done": len(self.done), "skipped": len(self.skipped),
-                       "failed": len(self.failed)},
+                       "failed": len(self.failed), "flagged": len(self.flagged)},
             "failed": [o.to_dict() for o in self.failed],
+            "flagged": [o.to_dict() for o in self.flagged],
             "files": [o.to_dict() for o in self.outcomes],
         }
 

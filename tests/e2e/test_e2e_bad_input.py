@@ -158,7 +158,7 @@ def test_wrong_language_and_wrong_transcript_are_flagged(en_speech):
                 **NO_MODEL)
     assert "transcript_mismatch" in r.qa_flags
     short = animate(en_speech.audio, en_speech.sample_rate, text="Hi.", lang="en-US", **NO_MODEL)
-    assert "unaligned_speech" in short.qa_flags  # voiced speech that no aligned word covers
+    assert {"unaligned_speech", "transcript_mismatch"} & set(short.qa_flags)  # speech no aligned word covers
 
 
 def test_very_long_text_for_short_audio(en_speech):
@@ -291,6 +291,8 @@ def test_batch_with_bad_files_reports_each_and_keeps_the_rest(en_speech, tmp_pat
     _wav(src / "notext.wav", en_speech.audio, en_speech.sample_rate)
     _wav(src / "emoji.wav", en_speech.audio, en_speech.sample_rate)
     (src / "emoji.txt").write_text("🙈🙉🙊", encoding="utf-8")
+    _wav(src / "wrong.wav", en_speech.audio, en_speech.sample_rate)
+    (src / "wrong.txt").write_text("Hi.", encoding="utf-8")  # finishes, but flagged
     inputs = _digest(src)
     out = src / "out"  # inside the input folder: allowed, skipped when scanning, inputs untouched
     args = ["animate-corpus", str(src), str(out), "--lang", "en-US", "--no-model", "--quiet", "--format", "json,csv"]
@@ -298,7 +300,10 @@ def test_batch_with_bad_files_reports_each_and_keeps_the_rest(en_speech, tmp_pat
     err = capsys.readouterr().err
     report = json.loads((out / "corpus_report.json").read_text())
     failed = {f["file"]: f for f in report["failed"]}
-    assert set(failed) == {"empty", "cut", "notext", "emoji"} and report["counts"]["done"] == 1
+    assert set(failed) == {"empty", "cut", "notext", "emoji"} and report["counts"]["done"] == 2
+    assert [f["file"] for f in report["flagged"]] == ["wrong"]
+    assert {"unaligned_speech", "transcript_mismatch"} & set(report["flagged"][0]["qa_flags"])
+    assert "QA wrong: " in err
     assert failed["empty"]["error_type"] == "AudioError" and failed["cut"]["error_type"] == "AudioError"
     assert failed["notext"]["error_type"] == "TranscriptError" and ".txt" in failed["notext"]["message"]
     assert failed["emoji"]["error_type"] == "TranscriptError"

@@ -72,7 +72,7 @@ def test_run_resume_error_report_and_overwrite(tmp_path):
     assert failed["notext"][0] == "TranscriptError" and "add a .txt" in failed["notext"][1]
     assert failed["bug"][0] == "ZeroDivisionError" and "internal error" in failed["bug"][1]
     saved = json.loads((out / REPORT_NAME).read_text())
-    assert saved["counts"] == {"files": 7, "done": 3, "skipped": 0, "failed": 4}
+    assert saved["counts"] == {"files": 7, "done": 3, "skipped": 0, "failed": 4, "flagged": 0}
     assert {f["file"] for f in saved["failed"]} == set(failed)
     # Failed files leave no output folder and no staging debris; finished ones are complete.
     assert not (out / "broken").exists() and not (out / STAGING_NAME).exists()

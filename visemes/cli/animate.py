@@ -147,6 +147,9 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: s
     report = run_corpus(in_dir, out_dir, options, jobs=jobs, cluster=cluster, overwrite=overwrite, progress=not quiet)
     click.echo(f"{len(report.done)} animated, {len(report.skipped)} already done, {len(report.failed)} failed "
                f"in {report.seconds:.1f} s; report: {Path(report.out_dir) / REPORT_NAME}")
+    for outcome in report.flagged:
+        click.secho(f"  QA {outcome.rel}: {', '.join(outcome.qa_flags)} (see {outcome.rel}/summary.json)", fg="yellow",
+                    err=True)
     for outcome in report.failed:
         first_line = (outcome.message or "").splitlines()[0] if outcome.message else ""
         click.secho(f"  FAILED {outcome.rel}: {outcome.error_type}: {first_line}", fg="red", err=True)
