@@ -171,8 +171,16 @@ class EpitranG2P:
                 import epitran
             except ImportError as exc:  # pragma: no cover - a declared dependency
                 raise BackendUnavailableError("epitran is not installed: pip install epitran.") from exc
-            self._epi = epitran.Epitran(self.code)
-        segs = [s for s in self._epi.trans_list(chunk) if s.strip()]
+            if self.code in epitran.Epitran.special:
+                self._epi = epitran.Epitran(self.code).trans_list
+            else:
+                # what Epitran.trans_list does, without the two extra panphon FeatureTables (~3 s each)
+                # that Epitran() builds for features/X-SAMPA we never use
+                from epitran.simple import SimpleEpitran
+
+                simple = SimpleEpitran(self.code)
+                self._epi = lambda word: simple.ft.segs_safe(simple.transliterate(word))
+        segs = [s for s in self._epi(chunk) if s.strip()]
         return [[(s, None) for s in segs]] if segs else []
 
 
