@@ -66,7 +66,7 @@ def run_demo(
 ) -> DemoReport:
     """Run the demo into ``out_dir/<lang>/``; returns what was made (and echoes progress)."""
     from visemes.cli.animate import expand_formats
-    from visemes.pipeline import animate
+    from visemes.pipeline import animate, timing_only
     from visemes.synthesis import speak
 
     start = time.perf_counter()
@@ -88,7 +88,7 @@ def run_demo(
         written = result.save(folder, formats, stem="visemes", overwrite=overwrite, plot=plot, preview=preview)
         if preview and use_model:
             # Side by side on the same audio and timings: the neural model vs the coarticulation model.
-            plain = animate(spoken.audio, spoken.sample_rate, alignment=_timing_only(result.alignment), lang=lang,
+            plain = animate(spoken.audio, spoken.sample_rate, alignment=timing_only(result.alignment), lang=lang,
                             use_model=False)
             written.append(result.preview(folder / "compare.mp4", overwrite=overwrite, title=f"{lang} model",
                                           others=[(f"{lang} coarticulation", plain)]))
@@ -106,11 +106,3 @@ def run_demo(
         names = sorted(p.name for p in files if p.parent == out / lang)
         echo(f"  {out / lang}/: {', '.join(names)}")
     return DemoReport(out, tuple(rows), tuple(files), time.perf_counter() - start)
-
-
-def _timing_only(alignment):
-    """Words and phones of ``alignment`` (the pipeline adds visemes again)."""
-    from visemes.timeline import Alignment
-
-    tiers = tuple(t for t in alignment.tiers if t.name in ("words", "phones"))
-    return Alignment(tiers, alignment.duration, {"lang": alignment.meta.get("lang")})

@@ -63,6 +63,10 @@ class AnimationResult:
         return self.alignment.duration
 
     @property
+    def lang(self) -> str | None:
+        return self.alignment.meta.get("lang")
+
+    @property
     def qa_flags(self) -> list[str]:
         return list(self.qa.get("flags", ()))
 
@@ -367,6 +371,13 @@ def animate(
     qa = assess(timed, samples, rate, timing)
     timed = timed.with_meta(qa_flags=",".join(qa["flags"]))
     return AnimationResult(timed, anim, samples, rate, pack, qa, timing, _safe_stem(stem or "visemes"))
+
+
+def timing_only(alignment: Alignment) -> Alignment:
+    """The words and phones of ``alignment`` with its language: timings to animate again (another adapter,
+    another viseme set) without aligning again."""
+    tiers = tuple(t for t in alignment.tiers if t.name in ("words", PHONES))
+    return Alignment(tiers, alignment.duration, {"lang": alignment.meta.get("lang")})
 
 
 def _safe_stem(stem: str) -> str:

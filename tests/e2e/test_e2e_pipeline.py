@@ -134,3 +134,21 @@ def test_cli_text_only_with_plot_and_preview(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     names = {p.name for p in tmp_path.iterdir()}
     assert {"ty.png", "ty.mp4", "ty.wav", "ty.oculus.csv", "ty.TextGrid", "ty.summary.json"} <= names
+
+
+def test_cli_side_by_side_comparison(en_speech, tmp_path, capsys):
+    from visemes.preview import DEFAULT_SIZE, find_ffmpeg
+
+    rc = main(["animate", str(en_speech.path), "--text", en_speech.text, "--lang", "en-US", "-o", str(tmp_path),
+               "--no-model", "--format", "json", "--compare-lang", "en-GB"])
+    assert rc == 0, capsys.readouterr().err
+    out = tmp_path / ("hello.compare.mp4" if find_ffmpeg() else "hello.compare.gif")
+    assert out.is_file()
+    if find_ffmpeg():
+        import subprocess
+
+        probe = subprocess.run([find_ffmpeg(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+        assert f"{2 * DEFAULT_SIZE[0] + 2}x{DEFAULT_SIZE[1]}" in probe  # two panels and a separator
+    rc = main(["animate", str(en_speech.path), "--text", en_speech.text, "--lang", "en-US", "-o", str(tmp_path),
+               "--no-model", "--compare-lang", "en-GB", "--compare-adapter", "x"])
+    assert rc == 2 and "one thing at a time" in capsys.readouterr().err

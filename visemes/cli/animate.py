@@ -95,18 +95,25 @@ def _with(options: list) -> Any:
 @click.option("--stem", default=None, help="Output file name stem (default: the audio's name).")
 @click.option("--plot", "plot", is_flag=True, help="Also write a timeline plot (<stem>.png).")
 @click.option("--preview", is_flag=True, help="Also write a 2D mouth preview video (<stem>.mp4).")
+@click.option("--compare-lang", default=None, metavar="CODE",
+              help="Also write <stem>.compare.mp4: this result beside the same speech animated as language CODE.")
+@click.option("--compare-adapter", default=None, metavar="NAME|PATH",
+              help="Also write <stem>.compare.mp4: this result beside the same timings with another adapter.")
 @_with(_model_options)
 def animate(audio: Path | None, text: str | None, text_file: Path | None, phones: str | None, timings: Path | None,
-            lang: str | None, out_dir: Path, stem: str | None, plot: bool, preview: bool, fps: float, viseme_set: str,
-            adapter: str | None, model_path: str | None, no_model: bool, formats: str, overwrite: bool) -> None:
+            lang: str | None, out_dir: Path, stem: str | None, plot: bool, preview: bool, compare_lang: str | None,
+            compare_adapter: str | None, fps: float, viseme_set: str, adapter: str | None, model_path: str | None,
+            no_model: bool, formats: str, overwrite: bool) -> None:
     """Animate AUDIO: align it to --text/--text-file/--phones (or take --alignment timings), map to visemes,
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
     Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
-    from visemes.pipeline import _read_text, animate as run
+    from visemes.pipeline import _read_text, animate as run, timing_only
 
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
+    if compare_lang and compare_adapter:
+        raise InputError("Compare with one thing at a time: --compare-lang or --compare-adapter.")
     if text_file is not None:
         text = _read_text(text_file)
     if text is None and phones is None and timings is None:
@@ -119,7 +126,22 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     if result.audio is None:
         names = [n for n in names if n != "wav"]
     protect = [p for p in (audio, text_file, timings) if p is not None]
+    compare_path = Path(out_dir) / f"{stem or result.name}.compare.mp4"
+    if compare_lang or compare_adapter:
+        from visemes.atomic import check_writable
+
+        check_writable(compare_path, overwrite)  # before the second animation, not after
     written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect)
+    if compare_lang or compare_adapter:
+        if compare_lang:
+            # The same speech as another language: its pack's transcript, aligned to the same audio.
+            other = run(result.audio, result.sample_rate, text=text, phones=phones,
+                        alignment=None if (text or phones) else timings, lang=compare_lang, fps=fps,
+                        viseme_set=viseme_set, use_model=not no_model, model=model_path, adapter=adapter)
+        else:
+            other = run(result.audio, result.sample_rate, alignment=timing_only(result.alignment), lang=lang or result.lang,
+                        fps=fps, viseme_set=viseme_set, use_model=True, model=model_path, adapter=compare_adapter)
+        written.append(result.preview(compare_path, overwrite=overwrite, others=[(other.panel_title(), other)]))
     print_summary(result.summary(written), written)
 
 
