@@ -300,6 +300,7 @@ def run_corpus(
     process: ProcessFn | None = None,
     progress: bool = True,
     on_outcome: Callable[[FileOutcome], None] | None = None,
+    connect_timeout: float = 30.0,
 ) -> CorpusReport:
     """Process every file of ``in_dir`` into ``out_dir``; write ``out_dir/corpus_report.json``.
 
@@ -323,24 +324,27 @@ def run_corpus(
     bar = _Progress(len(items), enabled=progress)
     try:
         with bar:
-            for outcome in _execute(items, options, str(out_path), overwrite, process, jobs, cluster):
+            for outcome in _execute(items, options, str(out_path), overwrite, process, jobs, cluster, connect_timeout):
                 outcomes[outcome.rel] = outcome
                 bar.advance(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
     finally:
+        # Written even when interrupted (Ctrl-C, a lost cluster) once files have run: it lists what finished.
         ordered = tuple(outcomes[i.rel] for i in items if i.rel in outcomes)
         report = CorpusReport(str(Path(in_dir).resolve()), str(out_path), ordered, time.perf_counter() - start, backend)
-        atomic_write_text(out_path / REPORT_NAME, json.dumps(report.to_dict(), ensure_ascii=False, indent=2), overwrite=True)
+        if ordered or len(items) == 0:
+            atomic_write_text(out_path / REPORT_NAME, json.dumps(report.to_dict(), ensure_ascii=False, indent=2),
+                              overwrite=True)
         with contextlib.suppress(OSError):
             (out_path / STAGING_NAME).rmdir()  # only when empty: another run may be staging into it
     return report
 
 
 def _execute(items: Sequence[CorpusItem], options: CorpusOptions, out_dir: str, overwrite: bool,
-             process: ProcessFn, jobs: int, cluster: Any) -> Iterable[FileOutcome]:
+             process: ProcessFn, jobs: int, cluster: Any, connect_timeout: float) -> Iterable[FileOutcome]:
     if cluster is not None:
-        yield from _execute_dask(items, options, out_dir, overwrite, process, cluster)
+        yield from _execute_dask(items, options, out_dir, overwrite, process, cluster, connect_timeout)
     elif jobs == 1:
         for item in items:
             yield run_one(item, options, out_dir, overwrite, process)
@@ -362,7 +366,7 @@ def _execute(items: Sequence[CorpusItem], options: CorpusOptions, out_dir: str, 
 
 
 def _execute_dask(items: Sequence[CorpusItem], options: CorpusOptions, out_dir: str, overwrite: bool,
-                  process: ProcessFn, cluster: Any) -> Iterable[FileOutcome]:
+                  process: ProcessFn, cluster: Any, connect_timeout: float) -> Iterable[FileOutcome]:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -372,7 +376,7 @@ def _execute_dask(items: Sequence[CorpusItem], options: CorpusOptions, out_dir: 
     own_client = not isinstance(cluster, Client)
     if own_client:
         try:
-            client = Client(cluster, timeout=30)
+            client = Client(cluster, timeout=connect_timeout)
         except (OSError, TimeoutError, ValueError) as exc:
             raise BackendUnavailableError(
                 f"Cannot reach the Dask scheduler at {cluster!r} ({exc}); start one with `dask scheduler` "

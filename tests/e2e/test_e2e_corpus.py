@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from visemes.corpus import REPORT_NAME, STAGING_NAME, CorpusOptions, discover, run_corpus
-from visemes.errors import InputError
+from visemes.errors import BackendUnavailableError, InputError
 
 from corpus_fakes import fake_process
 
@@ -152,3 +152,12 @@ def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_spee
     assert [k for k in here if here[k] != there[k]] == []
     summary = json.loads((tmp_path / "dask" / "hello" / "summary.json").read_text())
     assert summary["phones"] > 10 and summary["qa_flags"] == []
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed", reason="dask[distributed] (the `cluster` extra) is not installed")
+    src = _make_corpus(tmp_path, 1)
+    with pytest.raises(BackendUnavailableError, match="dask scheduler"):
+        run_corpus(src, tmp_path / "o", OPTS, cluster="tcp://127.0.0.1:9", connect_timeout=1, process=fake_process,
+                   progress=False)
+    assert not (tmp_path / "o" / REPORT_NAME).exists()
