@@ -24,7 +24,7 @@ from visemes.timeline import Alignment
 from models import checkpoint, lora
 from models.config import ModelConfig
 from models.inputs import FRAME_BUCKETS, UtteranceInputs, bucket, collate, encode, window
-from models.network import VisemeTransformer
+from models.network import VisemeTransformer, abstract_model
 from models.vocab import Vocab
 
 MODEL_FORMAT = "visemes.model"
@@ -59,6 +59,7 @@ class VisemeModel:
         self._merged: str | None = None
         self._apply = jax.jit(partial(_apply, self.graphdef))
         self._compiled: dict[tuple, Any] = {}
+        self.max_window_frames = MAX_WINDOW_FRAMES
 
     # --- construction / persistence ------------------------------------------------------------
     @classmethod
@@ -79,7 +80,7 @@ class VisemeModel:
         arrays, meta = checkpoint.load_tensors(path, MODEL_FORMAT)
         cfg = ModelConfig.from_dict(meta["config"])
         vocab = Vocab.from_dict(meta["vocab"])
-        module = VisemeTransformer(cfg, rngs=nnx.Rngs(0))
+        module = abstract_model(cfg)
         checkpoint.assign(module, arrays)
         model = cls(module, vocab, meta.get("meta"))
         if meta.get("fingerprint") not in (None, model.fingerprint):
@@ -189,7 +190,7 @@ class VisemeModel:
 
     def predict_inputs(self, u: UtteranceInputs, adapter: str | None = None) -> dict[str, np.ndarray]:
         """Unpadded outputs for one utterance; long ones run in overlapping windows."""
-        if u.n_frames <= MAX_WINDOW_FRAMES:
+        if u.n_frames <= self.max_window_frames:
             out = self.run([u], adapter)
             return jax.tree.map(lambda a: a[0, : u.n_frames], out)
         return self._run_long(u, adapter)
@@ -201,12 +202,14 @@ class VisemeModel:
     def _run_long(self, u: UtteranceInputs, adapter: str | None) -> dict[str, np.ndarray]:
         fps = 1.0 / float(u.frame_time[1] - u.frame_time[0])
         hist, look = self.context_frames(fps)
-        chunk = MAX_WINDOW_FRAMES - hist - look
+        chunk = self.max_window_frames - hist - look
+        if chunk < 1:
+            raise ModelError(f"max_window_frames={self.max_window_frames} is smaller than the model's context.")
         pieces = []
         for a in range(0, u.n_frames, chunk):
             b = min(a + chunk, u.n_frames)
             w0, w1 = max(0, a - hist), min(u.n_frames, b + look)
-            out = self.run([window(u, w0, w1)], adapter, n_frames=MAX_WINDOW_FRAMES)
+            out = self.run([window(u, w0, w1)], adapter, n_frames=self.max_window_frames)
             pieces.append(jax.tree.map(lambda x: x[0, a - w0 : b - w0], out))
         return jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *pieces)
 
@@ -239,7 +242,7 @@ class VisemeModel:
     def predict_batch(self, alignments: Sequence[Alignment], fps: float = 30.0, adapter: str | None = None,
                       viseme_set: str = "oculus") -> list[MouthAnimation]:
         items = [self.encode(a, fps) for a in alignments]
-        if max(u.n_frames for u in items) > MAX_WINDOW_FRAMES:
+        if max(u.n_frames for u in items) > self.max_window_frames:
             return [self.to_animation(self.predict_inputs(u, adapter), fps, viseme_set, adapter) for u in items]
         out = self.run(items, adapter)
         return [

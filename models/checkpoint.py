@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
@@ -27,7 +28,7 @@ def path_name(path: tuple) -> str:
 
 def flatten(state: nnx.State) -> dict[str, np.ndarray]:
     """State -> {dotted name: numpy array} (copies)."""
-    return {path_name(k): np.array(v.get_value() if hasattr(v, "get_value") else v.value) for k, v in nnx.to_flat_state(state)}
+    return {path_name(k): np.array(v.get_value()) for k, v in nnx.to_flat_state(state)}
 
 
 def flat_params(model: nnx.Module, wrt=nnx.Param) -> dict[str, np.ndarray]:
@@ -51,9 +52,10 @@ def assign(model: nnx.Module, arrays: Mapping[str, np.ndarray], wrt=nnx.Param, *
         if name not in arrays:
             continue
         value = np.asarray(arrays[name])
-        if value.shape != var.value.shape:
-            raise ModelError(f"Weight {name} has shape {value.shape}, the model expects {var.value.shape}.")
-        var.value = value.astype(var.value.dtype)
+        current = var.get_value()
+        if value.shape != current.shape:
+            raise ModelError(f"Weight {name} has shape {value.shape}, the model expects {current.shape}.")
+        var.set_value(jnp.asarray(value, dtype=current.dtype))
     nnx.update(model, nnx.from_flat_state(flat))
 
 

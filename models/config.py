@@ -138,7 +138,11 @@ class LoRAConfig:
 
     rank: int = 4
     alpha: float = 8.0
-    targets: tuple[str, ...] = (r"layers\.\d+\.attn\.(q|k|v|o)", r"layers\.\d+\.mlp\.(up|down)")
+    targets: tuple[str, ...] = (
+        r"layers\.\d+\.attn\.(q|k|v|o)", r"layers\.\d+\.mlp\.(up|down)",
+        # the latent projection and the curve decoders: a dialect's mouth targets live there too
+        r"to_latent", r"(articulation|blendshapes)\.(hidden|out)",
+    )
 
     def __post_init__(self) -> None:
         if self.rank < 1:

@@ -23,7 +23,7 @@ from models.vocab import Vocab, stress_id, tone_id
 N_POS = 6          # per-frame position features, see ``frame_positions``
 N_AUDIO = 3        # loudness, pitch, presence flag
 FRAME_BUCKETS: tuple[int, ...] = (64, 128, 192, 256, 320, 384, 512, 768, 1024)
-PHONE_BUCKETS: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
+PHONE_BUCKETS: tuple[int, ...] = (32, 128, 512)  # coarse: fewer compiled shapes
 #: Gaps and durations are clipped here (seconds): longer ones look the same to the model.
 MAX_SPAN_S = 1.0
 

@@ -64,7 +64,7 @@ def adapter_arrays(model: nnx.Module) -> dict[str, np.ndarray]:
     """{``<layer>.lora_a``/``<layer>.lora_b``: array} from a model with injected adapters."""
     out = {}
     for key, var in nnx.to_flat_state(nnx.state(model, nnx.LoRAParam)):
-        out[path_name(key)] = np.array(var.value)
+        out[path_name(key)] = np.array(var.get_value())
     return out
 
 

@@ -178,3 +178,14 @@ class VisemeTransformer(nnx.Module):
             "blendshapes": jax.nn.sigmoid(self.blendshapes(latent)),
             "visemes": {name: head(latent) for (name, _), head in zip(self.cfg.viseme_sets, self.viseme_heads)},
         }
+
+
+def abstract_model(cfg: ModelConfig) -> VisemeTransformer:
+    """The model's structure with shape-only variables (no random init, no compilation): fill it with
+    ``models.checkpoint.assign``. Loading through this takes milliseconds instead of compiling ~50 initialisers."""
+    return nnx.eval_shape(lambda: VisemeTransformer(cfg, rngs=nnx.Rngs(0)))
+
+
+def init_model(cfg: ModelConfig, rngs: nnx.Rngs) -> VisemeTransformer:
+    """A randomly initialised model, initialisers compiled as one program."""
+    return nnx.jit(lambda r: VisemeTransformer(cfg, rngs=r))(rngs)

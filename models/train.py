@@ -11,6 +11,7 @@ Batches are drawn from ``np.random.default_rng([seed, step])``: a resumed run se
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -33,7 +34,7 @@ from models.api import VisemeModel
 from models.config import LoRAConfig, ModelConfig
 from models.data import Example
 from models.inputs import N_AUDIO, bucket, collate, PHONE_BUCKETS
-from models.network import VisemeTransformer
+from models.network import VisemeTransformer, abstract_model, init_model
 from models.vocab import Vocab
 
 TRAIN_FORMAT = "visemes.train_state"
@@ -72,9 +73,26 @@ def schedule(cfg: TrainConfig) -> optax.Schedule:
                                               end_value=cfg.lr * 0.05)
 
 
+def scale_by_given_lr() -> optax.GradientTransformationExtraArgs:
+    """The learning-rate step of AdamW, with the rate passed per step (``lr=``) instead of baked in, so one
+    compiled step serves every schedule and run length."""
+
+    def update(updates, state, params=None, *, lr, **extra):
+        return jax.tree.map(lambda u: -lr * u, updates), state
+
+    return optax.GradientTransformationExtraArgs(lambda params: optax.EmptyState(), update)
+
+
+@functools.lru_cache(maxsize=8)
+def _tx(clip_norm: float, weight_decay: float) -> optax.GradientTransformation:
+    # AdamW = scale_by_adam -> add_decayed_weights -> scale by -lr (optax.adamw's own composition)
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.scale_by_adam(),
+                       optax.add_decayed_weights(weight_decay), scale_by_given_lr())
+
+
 def make_tx(cfg: TrainConfig) -> optax.GradientTransformation:
-    return optax.chain(optax.clip_by_global_norm(cfg.clip_norm),
-                       optax.adamw(schedule(cfg), weight_decay=cfg.weight_decay))
+    """AdamW with global-norm clipping; the warmup + cosine rate from :func:`schedule` is given per step."""
+    return _tx(float(cfg.clip_norm), float(cfg.weight_decay))
 
 
 # --- batches ---------------------------------------------------------------------------------------
@@ -141,18 +159,28 @@ def losses(out: Mapping[str, Any], batch: Mapping[str, jax.Array], cfg: TrainCon
     return terms
 
 
+LOSS_FIELDS = ("w_articulation", "w_blendshapes", "w_velocity", "w_visemes")
+
+
 def make_step(cfg: TrainConfig, wrt, viseme_set: str = "oculus") -> Callable:
-    """The jitted train step; gradients only for variables matching ``wrt`` (nnx.DiffState)."""
+    """The jitted train step; gradients only for variables matching ``wrt`` (nnx.DiffState).
+    Cached on what it depends on, so runs that differ in length or rate reuse one compilation."""
+    return _make_step(tuple(getattr(cfg, f) for f in LOSS_FIELDS), wrt, viseme_set)
+
+
+@functools.lru_cache(maxsize=8)
+def _make_step(weights: tuple[float, ...], wrt, viseme_set: str) -> Callable:
+    cfg = TrainConfig(**dict(zip(LOSS_FIELDS, weights)))
 
     @nnx.jit
-    def step(model, optimizer, batch):
+    def step(model, optimizer, batch, lr):
         def loss_fn(model):
             terms = losses(model(batch), batch, cfg, viseme_set)
             return terms["loss"], terms
 
         grad_fn = nnx.value_and_grad(loss_fn, argnums=nnx.DiffState(0, wrt), has_aux=True)
         (_, terms), grads = grad_fn(model)
-        optimizer.update(model, grads)
+        optimizer.update(model, grads, lr=lr)
         return terms
 
     return step
@@ -225,7 +253,7 @@ def load_train_state(path: Path, model: VisemeTransformer, optimizer: nnx.Optimi
         name = checkpoint.path_name(key)
         if name not in opt:
             raise ModelError(f"{path}: optimizer state lacks {name}; start a fresh run (drop --resume).")
-        flat.append((key, var.replace(jnp.asarray(opt[name], dtype=var.value.dtype))))
+        flat.append((key, var.replace(jnp.asarray(opt[name], dtype=var.get_value().dtype))))
     nnx.update(optimizer, nnx.from_flat_state(flat))
     return meta
 
@@ -241,8 +269,10 @@ def _progress(total: int, initial: int, enabled: bool):
 
 def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Example], cfg: TrainConfig, *,
         wrt=nnx.Param, out_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool = True,
-        meta: Mapping[str, Any] | None = None, log: Callable[[dict], None] | None = None) -> list[dict[str, Any]]:
-    """Train ``model`` in place on ``train`` (only variables matching ``wrt``); returns the metric records."""
+        meta: Mapping[str, Any] | None = None, log: Callable[[dict], None] | None = None,
+        stop_after: int | None = None) -> list[dict[str, Any]]:
+    """Train ``model`` in place on ``train`` (only variables matching ``wrt``); returns the metric records.
+    ``stop_after`` ends this call early at that step (as if interrupted; ``resume`` continues)."""
     if not train:
         raise InputError("No training examples.")
     viseme_set = model.cfg.viseme_sets[0][0]
@@ -253,6 +283,7 @@ def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Exam
     if resume and ckpt is not None and ckpt.is_file():
         start = int(load_train_state(ckpt, model, optimizer, wrt)["step"])
     step_fn = make_step(cfg, wrt, viseme_set)
+    lr_at = schedule(cfg)
     records: list[dict[str, Any]] = []
     metrics_path = out / "metrics.jsonl" if out else None
     if out:
@@ -271,11 +302,11 @@ def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Exam
     bar = _progress(cfg.steps, start, progress)
     t0 = time.perf_counter()
     window: list[dict[str, float]] = []
-    for step in range(start, cfg.steps):
+    for step in range(start, cfg.steps if stop_after is None else min(cfg.steps, stop_after)):
         rng = np.random.default_rng([cfg.seed, step])
         idx = rng.integers(0, len(train), cfg.batch_size)
         batch = make_batch([train[int(i)] for i in idx], cfg, rng)
-        terms = step_fn(model, optimizer, batch)
+        terms = step_fn(model, optimizer, batch, jnp.float32(lr_at(step)))
         window.append({k: float(v) for k, v in terms.items()})
         bar.update(1)
         done = step + 1
@@ -286,7 +317,7 @@ def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Exam
             window = []
         if evals and (done % cfg.eval_every == 0 or done == cfg.steps):
             emit({"step": done, "split": "eval", **evaluate(model, evals, cfg, viseme_set)})
-        if ckpt is not None and (done % cfg.checkpoint_every == 0 or done == cfg.steps):
+        if ckpt is not None and (done % cfg.checkpoint_every == 0 or done == cfg.steps or done == stop_after):
             save_train_state(ckpt, model, optimizer, done, wrt, doc_meta)
     bar.close()
     model.eval()
@@ -296,7 +327,7 @@ def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Exam
 def train_base(model_cfg: ModelConfig, vocab: Vocab, train: Sequence[Example], evals: Sequence[Example],
                cfg: TrainConfig, **kwargs: Any) -> tuple[VisemeModel, list[dict[str, Any]]]:
     """A new base model trained from scratch (params initialised from ``cfg.seed``)."""
-    module = VisemeTransformer(model_cfg, rngs=nnx.Rngs(params=cfg.seed, dropout=cfg.seed + 1))
+    module = init_model(model_cfg, nnx.Rngs(params=cfg.seed, dropout=cfg.seed + 1))
     records = fit(module, train, evals, cfg, wrt=nnx.Param, **kwargs)
     return VisemeModel(module, vocab, {"train_config": cfg.to_dict()}), records
 
@@ -306,7 +337,7 @@ def finetune_adapter(base: VisemeModel, name: str, train: Sequence[Example], eva
                      **kwargs: Any) -> tuple[lora.Adapter, list[dict[str, Any]]]:
     """Train a LoRA adapter on top of ``base`` (its weights stay untouched): only ``nnx.LoRAParam``
     variables get gradients and optimizer state."""
-    module = VisemeTransformer(base.cfg, rngs=nnx.Rngs(0))
+    module = abstract_model(base.cfg)
     checkpoint.assign(module, base.base_arrays)
     lora.inject(module, lora_cfg, nnx.Rngs(params=cfg.seed))
     records = fit(module, train, evals, cfg, wrt=nnx.LoRAParam, **kwargs)

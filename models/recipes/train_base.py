@@ -12,7 +12,6 @@ Deterministic for a seed (up to thread scheduling in XLA reductions).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def stage_install(work: Path, overwrite: bool) -> None:
     dest = Path(__file__).resolve().parents[1] / "weights"
     model = VisemeModel.load(work / "base.safetensors")
     model.save(dest / "base.safetensors", overwrite=overwrite)
-    (dest / "phone_vocab.json").write_text(json.dumps(model.vocab.to_dict(), ensure_ascii=False, indent=1), "utf-8")
+    model.vocab.save(dest / "phone_vocab.json", overwrite=True)
     print(f"installed into {dest}")
 
 
