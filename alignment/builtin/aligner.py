@@ -46,8 +46,8 @@ class AlignerConfig:
     use_prior: bool = True
     use_calibration: bool = True
     convention: str = "phonetic"  # boundary convention the calibration targets (calibration.CONVENTIONS)
-    #: first path: "prior" (the prior's Gaussians), "flat" (energy VAD + proportional split), or "auto":
-    #: flat once the data are plenty (flat-start EM then fits the corpus better), else the prior
+    #: first path: "prior" (the prior's Gaussians), "flat" (energy VAD + proportional split), "best" (both,
+    #: keep the likelier result) or "auto": flat once the data are plenty, else best
     init: str = "auto"
     #: adapt per-language phone models on top of the pooled ones (files grouped by transcript.lang)
     group_by_lang: bool = False  # measured: no gain on the tuning languages (0.830 vs 0.842)
@@ -177,18 +177,29 @@ class BuiltinAligner(Aligner):
         )
 
     def adapt(self, prepared: Sequence[Prepared], *, iterations: int | None = None) -> AdaptedParams:
-        from alignment.builtin.chunking import decode_long
-
         iterations = self.config.iterations if iterations is None else iterations
         prepared = list(prepared)
         if not prepared:
             raise AlignmentError("adapt() needs at least one prepared file.")
         chains = [self.chain_for(p) for p in prepared]
-        stats = _Collector(prepared[0].feats.shape[1])
         init = self.config.init
         if init == "auto":
             seconds = sum(len(p.feats) for p in prepared) * F.FRAME_SECONDS
-            init = "flat" if seconds >= self.config.auto_flat_seconds else "prior"
+            init = "flat" if seconds >= self.config.auto_flat_seconds or not self.prior.means else "best"
+        if init == "best":
+            # little data: EM from either start can land in a poor optimum (the synthetic prior suits
+            # clean speech, the flat start suits most human recordings); keep the likelier model
+            candidates = [self._em(prepared, chains, start, iterations) for start in ("flat", "prior")]
+            em = max(candidates, key=lambda c: c[1])[0]
+        else:
+            em = self._em(prepared, chains, init, iterations)[0]
+        return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config)
+
+    def _em(self, prepared, chains, init: str, iterations: int) -> tuple[Emissions, float]:
+        """Viterbi EM from ``init``; returns the emissions and the final total path log-likelihood."""
+        from alignment.builtin.chunking import decode_long
+
+        stats = _Collector(prepared[0].feats.shape[1])
         if init == "prior" and self.prior.means:
             pass  # no statistics: the emissions are the prior itself (phones back off to their class)
         else:
@@ -196,20 +207,29 @@ class BuiltinAligner(Aligner):
                 path = initial_path(p, c)
                 _accumulate(stats, p, c, path, rows=None, table=None)
         em = map_emissions(stats.stats(), self.prior, self.config.weights)
-        for _ in range(iterations):
+        total = 0.0
+        short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
+        for it in range(iterations + 1):
             table = GaussTable.from_emissions(em)
-            short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
             stats = _Collector(prepared[0].feats.shape[1])
             if short:
-                paths, rows, _ = decode_paths([prepared[i].feats for i in short], [chains[i] for i in short], em, table)
+                paths, rows, scores = decode_paths(
+                    [prepared[i].feats for i in short], [chains[i] for i in short], em, table
+                )
+                total = float(np.sum(scores))
+                if it == iterations:
+                    break  # the last pass only scores the final model
                 for i, path, row in zip(short, paths, rows):
                     _accumulate(stats, prepared[i], chains[i], path, row, table)
+            elif it == iterations:
+                break
             for i, p in enumerate(prepared):
                 if len(p.feats) > MAX_CHUNK_FRAMES:
                     for sub_prep, sub_chain, path, row in decode_long(self, p, em, table):
                         _accumulate(stats, sub_prep, sub_chain, path, row, table)
             em = map_emissions(stats.stats(), self.prior, self.config.weights)
-        return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config)
+        return em, total
+
 
     def decode(self, prepared: Prepared, params: AdaptedParams) -> Alignment:
         return self.decode_many([prepared], params)[0]
