@@ -85,6 +85,7 @@ class AnimationResult:
             "aligner": meta.get("aligner"),
             "curves": self.animation.source,
             "viseme_set": meta.get("viseme_set"),
+            "curve_viseme_set": _set_of(self.animation.visemes.channels),
             "words": len(self.alignment.words) if self.alignment.has_tier("words") else 0,
             "phones": len(self.phones),
             "visemes": len(self.visemes),
@@ -251,8 +252,11 @@ def curves_for(alignment: Alignment, pack: Any, fps: float, *, use_model: bool =
         name = None
         if adapter is not None:
             name = adapter if adapter in getattr(m, "adapters", {}) else _adapter(model, adapter)
+        # A model without a head for this viseme set still gives Oculus weights (the tier is in the chosen set).
+        heads = [n for n, _ in getattr(getattr(m, "cfg", None), "viseme_sets", ())] or [viseme_set]
+        curve_set = viseme_set if viseme_set in heads else "oculus"
         return m.predict(alignment, fps=fps, adapter=name, pack=pack, audio=audio, sample_rate=sample_rate,
-                         viseme_set=viseme_set)
+                         viseme_set=curve_set)
     if adapter is not None:
         raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
     from visemes.coarticulation import animate_phones
@@ -371,6 +375,13 @@ def animate(
     qa = assess(timed, samples, rate, timing)
     timed = timed.with_meta(qa_flags=",".join(qa["flags"]))
     return AnimationResult(timed, anim, samples, rate, pack, qa, timing, _safe_stem(stem or "visemes"))
+
+
+def _set_of(channels: Sequence[str]) -> str | None:
+    """Name of the viseme set whose classes are ``channels`` (in any order), or None."""
+    from visemes.visemesets import VISEME_SETS, classes
+
+    return next((n for n in VISEME_SETS if set(classes(n)) == set(channels)), None)
 
 
 def timing_only(alignment: Alignment) -> Alignment:
