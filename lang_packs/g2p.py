@@ -90,6 +90,15 @@ def voice_identifiers(api: Any) -> dict[str, str]:
     return {lang: ident for lang, (_, ident) in best.items()}
 
 
+@functools.lru_cache(maxsize=1)
+def espeak_languages() -> frozenset[str]:
+    """Every language name espeak-ng's voices declare (lower case): the codes of ``espeak_voices()`` plus
+    secondary ones such as ``en``, ``fr``, ``no``, ``pt-pt`` that only appear in a voice's language list."""
+    from phonemizer.backend.espeak.api import EspeakAPI
+
+    return frozenset(voice_identifiers(EspeakAPI(*espeak_paths())))
+
+
 def _split_clause(out: str) -> list[list[str]]:
     words = []
     for chunk in out.split():

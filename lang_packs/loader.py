@@ -11,7 +11,7 @@ from typing import Any
 
 from visemes.errors import PackError, UnknownLanguageError
 
-from lang_packs.g2p import espeak_voices, make_g2p
+from lang_packs.g2p import espeak_languages, espeak_voices, make_g2p
 from lang_packs.normalize import Normalizer, ToneSpec
 from lang_packs.pack import LanguagePack, inventory_from
 from lang_packs.registry import PackFile, pack_files
@@ -129,6 +129,8 @@ def _load(key: str) -> LanguagePack:
     voices = {v.lower(): v for v in espeak_voices()}
     if key in voices:
         return generic(voices[key])
+    if key in espeak_languages():  # a language a voice declares besides its main one (en, fr, no, pt-pt)
+        return generic(key)
     raise UnknownLanguageError(key, [pf.code for pf in files.values()] + sorted(voices.values()))
 
 

@@ -140,6 +140,18 @@ def test_generic_pack_for_a_language_code_that_is_no_voice_name():
     assert [p.symbol for p in pack.phonemize("bonjour").phones][:3] == ["b", "ɔ̃", "ʒ"]
 
 
+@pytest.mark.parametrize("code,first", [("no", "h"), ("hbs", "d")])
+def test_generic_pack_for_a_secondary_espeak_language(packs, code, first):
+    # listed only as a further language of an espeak voice (no -> nb, hbs -> bs), not by espeak_voices()
+    from lang_packs.g2p import espeak_voices
+
+    assert code not in espeak_voices()
+    pack = packs(code)
+    assert pack.generic and pack.voice == code
+    word = {"no": "hei", "hbs": "dobar"}[code]
+    assert pack.phonemize(word).phones[0].symbol == first
+
+
 def test_first_load_needs_neither_pandas_nor_phonemizer():
     import subprocess
     import sys
