@@ -161,3 +161,17 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
         run_corpus(src, tmp_path / "o", OPTS, cluster="tcp://127.0.0.1:9", connect_timeout=1, process=fake_process,
                    progress=False)
     assert not (tmp_path / "o" / REPORT_NAME).exists()
+
+
+def test_corpus_takes_timings_beside_the_audio(tmp_path, en_speech, en_result):
+    """NAME.TextGrid beside NAME.wav (no transcript): the runner animates the given timings, no alignment."""
+    src = tmp_path / "in"
+    src.mkdir()
+    sf.write(src / "take.wav", en_speech.audio, en_speech.sample_rate)
+    en_result.save(src, ["textgrid"], stem="take", summary=False)
+    report = run_corpus(src, tmp_path / "out", CorpusOptions(lang="en-US", use_model=False, formats=("json",)),
+                        progress=False)
+    assert report.ok and [o.rel for o in report.done] == ["take"]
+    summary = json.loads((tmp_path / "out" / "take" / "summary.json").read_text())
+    assert summary["timing"] == "given" and summary["phones"] == len(en_result.phones)
+    assert summary["input"]["timings"]["path"] == "take.TextGrid"
