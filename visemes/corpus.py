@@ -187,6 +187,8 @@ def discover(in_dir: str | Path, out_dir: str | Path) -> list[CorpusItem]:
         audio.extend(root_path / f for f in sorted(files) if Path(f).suffix.lower() in AUDIO_SUFFIXES and not f.startswith("."))
     if not audio:
         raise InputError(f"No audio files ({', '.join(AUDIO_SUFFIXES)}) found under {in_dir}.")
+    inputs = set(audio)
+    input_folders = {parent for path in audio for parent in path.parents}  # an output folder must not be one
     stems: dict[str, int] = {}
     for path in audio:
         stem = path.relative_to(in_dir).with_suffix("").as_posix()
@@ -199,7 +201,7 @@ def discover(in_dir: str | Path, out_dir: str | Path) -> list[CorpusItem]:
         transcript = next((str(path.with_suffix(s)) for s in TEXT_SUFFIXES if path.with_suffix(s).is_file()), None)
         timings = next((str(path.with_name(path.stem + s)) for s in TIMING_SUFFIXES if path.with_name(path.stem + s).is_file()), None)
         target = out_dir / rel
-        if target.exists() and any(_is_within(p, target) for p in audio):
+        if target in input_folders or target in inputs:
             raise InputError(f"The output folder for {rel} ({target}) holds input audio; choose an output folder outside the input tree.")
         items.append(CorpusItem(rel, str(path), transcript, timings))
     return items

@@ -47,6 +47,10 @@ def test_discover_pairs_audio_with_transcripts_and_skips_outputs(tmp_path):
         discover(tmp_path / "nope", tmp_path / "out")
     with pytest.raises(InputError, match="No audio"):
         discover(_empty(tmp_path), tmp_path / "o3")
+    # OUT is the parent of IN and a file is named like IN: its output folder would be the input folder.
+    sf.write(src / "in.wav", np.zeros(800, np.float32), 16000)
+    with pytest.raises(InputError, match="holds input audio"):
+        discover(src, tmp_path)
 
 
 def _empty(tmp_path: Path) -> Path:
