@@ -124,8 +124,12 @@ class AnimationResult:
         planned = [f.path_for(out, stem) for f in chosen]
         if plot:
             planned.append(out / f"{stem}.png")
+        preview_path = out / f"{stem}.mp4"
         if preview:
-            planned.append(out / f"{stem}.mp4")
+            from visemes.preview import find_ffmpeg
+
+            preview_path = preview_path if find_ffmpeg() else preview_path.with_suffix(".gif")
+            planned.append(preview_path)
         if summary:
             planned.append(out / f"{stem}.summary.json")
         guarded = {Path(p).resolve() for p in protect}
@@ -137,7 +141,7 @@ class AnimationResult:
         if plot:
             written.append(self.plot(out / f"{stem}.png", overwrite=overwrite))
         if preview:
-            written.append(self.preview(out / f"{stem}.mp4", overwrite=overwrite))
+            written.append(self.preview(preview_path, overwrite=overwrite))
         if summary:
             path = out / f"{stem}.summary.json"
             text = json.dumps(self.summary(written + [path]), ensure_ascii=False, indent=2)

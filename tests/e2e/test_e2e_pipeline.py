@@ -170,3 +170,12 @@ def test_cli_side_by_side_comparison(en_speech, tmp_path, capsys):
     rc = main(["animate", str(en_speech.path), "--text", en_speech.text, "--lang", "en-US", "-o", str(tmp_path),
                "--no-model", "--compare-lang", "en-GB", "--compare-adapter", "x"])
     assert rc == 2 and "one thing at a time" in capsys.readouterr().err
+
+
+def test_save_preview_falls_back_to_gif_without_ffmpeg(en_result, tmp_path, monkeypatch):
+    monkeypatch.setattr("visemes.preview.find_ffmpeg", lambda: None)
+    written = en_result.save(tmp_path, ["json"], preview=True)
+    assert [p.name for p in written] == ["hello.json", "hello.gif", "hello.summary.json"]
+    with pytest.raises(OutputExistsError):
+        en_result.save(tmp_path, ["csv"], preview=True)  # refused up front: nothing new written
+    assert not (tmp_path / "hello.csv").exists()
