@@ -176,6 +176,48 @@ def fit_calibration(items, alignments, min_count: int = 20) -> dict[str, float]:
     return {t: round(float(np.median(v)), 4) for t, v in sorted(by_type.items()) if len(v) >= min_count}
 
 
+def run_long(minutes: float, cfg) -> dict:
+    """One long recording aligned in one call: accuracy near chunk joins vs elsewhere, peak memory, speed."""
+    import resource
+    from dataclasses import replace
+
+    from alignment.builtin import BuiltinAligner
+    from alignment.builtin.synthetic import BENCH_CONDITIONS, BENCH_LANGS, iter_set
+
+    pieces, seed = [], 0
+    total = 0.0
+    while total < minutes * 60:
+        for x in iter_set(BENCH_LANGS, BENCH_CONDITIONS, seed=100 + seed):
+            pieces.append(gold_from_synthetic(x))
+            total += len(x.audio) / x.sample_rate
+            if total >= minutes * 60:
+                break
+        seed += 1
+    sr = pieces[0].sr
+    audio = np.concatenate([p.audio for p in pieces])
+    words, offset = [], 0.0
+    for p in pieces:
+        words += [(w, [(s, a + offset, b + offset) for s, a, b in ps]) for w, ps in p.words]
+        offset += len(p.audio) / sr
+    item = GoldItem("long", "mixed", audio, sr, words)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    al = BuiltinAligner(replace(cfg, convention="espeak")).align(audio, sr, transcript_of(item))
+    wall = time.perf_counter() - t0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    err = predicted_boundaries(al) - item.boundaries()
+    gold = item.boundaries()
+    joins = np.array(al.meta.get("chunk_starts", [0.0])[1:] or [-1e9])
+    near = np.min(np.abs(gold[:, None] - joins[None, :]), axis=1) < 1.0
+    rows = {"near joins": summarize(err[near]) if near.any() else summarize(np.zeros(1)),
+            "elsewhere": summarize(err[~near]), "ALL": summarize(err)}
+    print_table(f"long audio: {len(audio) / sr / 60:.1f} min in one call, {al.meta.get('chunks', 1)} chunks "
+                f"(words {len(words)}, boundaries within 1 s of a join: {int(near.sum())})", rows)
+    print(f"speed: {len(audio) / sr / wall:.0f}x real time; peak RSS {rss1:.0f} MiB (before: {rss0:.0f} MiB; "
+          f"audio array alone {audio.nbytes / 2**20:.0f} MiB)")
+    return {"rows": rows, "wall_s": wall, "peak_rss_mib": rss1, "chunks": al.meta.get("chunks", 1)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gold", type=Path, action="append", default=[], help="gold corpus folder (repeatable)")
@@ -191,6 +233,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-prior", action="store_true")
     ap.add_argument("--config", default="", help="AlignerConfig overrides, e.g. iterations=4,sil_penalty=1")
     ap.add_argument("--warm-rerun", action="store_true", help="align the corpus again to time it without JIT warm-up")
+    ap.add_argument("--long-minutes", type=float, default=0.0,
+                    help="also align one long file: synthetic utterances (benchmark languages) concatenated")
     ap.add_argument("--json", type=Path, default=None, help="write all results as JSON here")
     args = ap.parse_args(argv)
 
@@ -254,6 +298,8 @@ def main(argv=None) -> int:
         print_table(f"synthetic espeak-ng ({args.mode} mode; languages and conditions used by no tuning)", rows)
         print(f"speed: {audio_s:.1f} s audio in {wall:.2f} s wall = {audio_s / wall:.0f}x real time")
         results["synthetic"] = {"rows": rows, "audio_s": audio_s, "wall_s": wall}
+    if args.long_minutes:
+        results["long"] = run_long(args.long_minutes, cfg)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0

@@ -186,6 +186,8 @@ class BuiltinAligner(Aligner):
         if init == "auto":
             seconds = sum(len(p.feats) for p in prepared) * F.FRAME_SECONDS
             init = "flat" if seconds >= self.config.auto_flat_seconds or not self.prior.means else "best"
+            if self.prior.means and any(len(p.feats) > MAX_CHUNK_FRAMES for p in prepared):
+                init = "prior"  # a proportional split of a long recording is no starting point
         if init == "best":
             # little data: EM from either start can land in a poor optimum (the synthetic prior suits
             # clean speech, the flat start suits most human recordings); keep the likelier model

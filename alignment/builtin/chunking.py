@@ -12,10 +12,10 @@ import numpy as np
 
 from visemes.timeline import Alignment, Interval, Tier, Transcript
 
-WINDOW = 3000  # frames (15 s) per decoding window
-MIN_COMMIT = 1000  # commit at least this many frames before looking for a pause
-MARGIN = 400  # frames (2 s) at a window's end where a free end may still bend the path: never cut there
-MIN_PHONE_FRAMES = 6  # fast speech: a window holds at most WINDOW / 6 phones (more words are harmless)
+WINDOW = 2000  # frames (10 s) per decoding window
+MIN_COMMIT = 700  # commit at least this many frames before looking for a pause
+MARGIN = 300  # frames (1.5 s) at a window's end where a free end may still bend the path: never cut there
+MIN_PHONE_FRAMES = 8  # 25 phones/s, faster than speech: a window holds at most WINDOW / 8 phones (more words are harmless)
 
 
 def _windows(aligner, prep, em, table):
