@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from visemes.cli.main import main
 from visemes.corpus import REPORT_NAME, STAGING_NAME, CorpusOptions, discover, run_corpus
 from visemes.errors import BackendUnavailableError, InputError
 
@@ -142,10 +143,14 @@ def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_spee
     opts = CorpusOptions(lang="en-US", use_model=False, formats=("json", "csv", "textgrid"))
     local = run_corpus(src, tmp_path / "local", opts, progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = run_corpus(src, tmp_path / "dask", opts, cluster=cluster.scheduler_address, progress=False)
-    assert remote.backend == "dask"
+        # Through the command line, as users run it.
+        rc = main(["animate-corpus", str(src), str(tmp_path / "dask"), "--lang", "en-US", "--no-model", "--quiet",
+                   "--format", "json,csv,textgrid", "--cluster", cluster.scheduler_address])
+    assert rc == 1  # the bad file
+    remote = json.loads((tmp_path / "dask" / REPORT_NAME).read_text())
+    assert remote["backend"] == "dask"
     assert [(o.rel, o.status, o.error_type) for o in local.outcomes] == [
-        (o.rel, o.status, o.error_type) for o in remote.outcomes
+        (f["file"], f["status"], f.get("error_type")) for f in remote["files"]
     ] == [("bad", "failed", "AudioError"), ("hello", "done", None), ("spk/morning", "done", None)]
 
     def files(root: Path) -> dict[str, bytes]:
