@@ -14,7 +14,7 @@ from visemes.timeline import PhoneToken, Transcript, WordPhones
 
 from lang_packs.fallback import mouth_target, viseme_class
 from lang_packs.normalize import Normalizer
-from lang_packs.text import is_han, orthographic_words
+from lang_packs.text import has_letters, is_han, orthographic_words, script_pattern
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,12 @@ class LanguagePack:
         """Words of ``text`` with normalized IPA phones (tone/stress in PhoneToken.attrs)."""
         if not isinstance(text, str) or not text.strip():
             raise TranscriptError("The text is empty: give at least one word to phonemize.")
+        if self.scripts and has_letters(text) and not script_pattern(self.scripts).search(text):
+            raise TranscriptError(
+                f"The text {text[:40]!r} has no letters in the script(s) the {self.name} ({self.code}) pack reads "
+                f"({', '.join(self.scripts)}); pick the pack of the text's language (`visemes langs` lists them) "
+                "or write the text in that script."
+            )
         chunks = orthographic_words(text)
         words: list[WordPhones] = []
         for chunk in chunks:

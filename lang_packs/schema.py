@@ -16,6 +16,7 @@ from visemes.errors import PackError
 from visemes.visemesets import OCULUS_15
 
 from lang_packs.normalize import Normalizer, Rule, ToneSpec
+from lang_packs.text import script_pattern
 
 SCHEMA: dict[str, frozenset[str]] = {
     "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones"}),
@@ -126,6 +127,10 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
     scripts = v.strlist(pack, "scripts", "pack.")
     if not scripts:
         raise v.fail("pack.scripts", "list at least one ISO 15924 script code, e.g. ['Arab'].")
+    try:
+        script_pattern(scripts)
+    except ValueError as exc:
+        raise v.fail("pack.scripts", f"{exc}; use ISO 15924 codes such as Latn, Arab, Deva, Hans.") from None
 
     g2p = v.table(doc, "g2p", "", required=True)
     v.keys(g2p, SCHEMA["g2p"], "g2p.")

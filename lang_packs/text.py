@@ -36,3 +36,25 @@ _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0
 
 def is_han(ch: str) -> bool:
     return any(lo <= ord(ch) <= hi for lo, hi in _HAN_RANGES)
+
+
+# ISO 15924 codes that name a writing system of several Unicode scripts (Unicode has no property for them).
+_COMPOSITE_SCRIPTS = {"Hans": ("Hani",), "Hant": ("Hani",), "Jpan": ("Hani", "Hira", "Kana"), "Kore": ("Hang", "Hani")}
+
+
+def script_pattern(scripts: tuple[str, ...]):
+    """A `regex` pattern matching one letter of any of ``scripts`` (ISO 15924 codes, e.g. Latn, Hans, Jpan).
+
+    Unicode script data comes from the `regex` package (epitran's dependency): the standard library has
+    none. Raises ``ValueError`` for a code Unicode does not know."""
+    import regex  # only when a pack checks text, not at import
+
+    names = [u for s in scripts for u in _COMPOSITE_SCRIPTS.get(s, (s,))]
+    try:
+        return regex.compile("[" + "".join(rf"\p{{scx={n}}}" for n in names) + "]")
+    except regex.error as exc:
+        raise ValueError(f"unknown ISO 15924 script code in {list(scripts)} ({exc})") from None
+
+
+def has_letters(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] == "L" for ch in text)

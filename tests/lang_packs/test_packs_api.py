@@ -76,6 +76,20 @@ def test_text_without_phones_names_the_text(packs):
     assert "😀 🎉 !!" in str(info.value)
 
 
+@pytest.mark.parametrize("code,text", [("en-US", "مرحبا بالعالم"), ("ar", "hello world"), ("ja", "日本"),
+                                       ("hi", "Привет")])
+def test_text_in_a_script_the_pack_does_not_read_is_a_transcript_error(packs, code, text):
+    # espeak would spell such text out letter by letter in another voice ("Arabic letter mim ...")
+    with pytest.raises(TranscriptError, match=r"no letters in the script\(s\).*visemes langs"):
+        packs(code).phonemize(text)
+
+
+def test_mixed_script_text_and_bare_digits_are_read(packs):
+    assert packs("cmn").phonemize("我用iPhone").phones
+    assert packs("en-US").phonemize("123").phones
+    assert packs("sk").phonemize("dobrý deň").phones  # generic packs list no scripts: no check
+
+
 def test_transcript_keeps_one_word_per_orthographic_word(packs):
     tr = packs("hi").phonemize("नमस्ते, दुनिया! 25")
     assert isinstance(tr, Transcript) and tr.lang == "hi"

@@ -64,6 +64,7 @@ def _broken(path: list, value=None, delete: bool = False) -> dict:
         (["pack", "code"], None, True, "pack.code", "missing"),
         (["pack", "code"], "Not A Code", False, "pack.code", "BCP-47"),
         (["pack", "scripts"], [], False, "pack.scripts", "script"),
+        (["pack", "scripts"], ["Klingon"], False, "pack.scripts", "ISO 15924"),
         (["pack", "colour"], "red", False, "pack.colour", "unknown key"),
         (["g2p", "backend"], "festival", False, "g2p.backend", "not one of"),
         (["g2p", "voice"], None, True, "g2p.voice", "missing"),
