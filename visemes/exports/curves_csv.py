@@ -42,8 +42,13 @@ def to_csv_text(animation: MouthAnimation, group: str | None = None) -> str:
     header = ["frame", "time"] + [
         f"{g}{SEPARATOR}{c}" if prefix else c for g, curves in groups for c in curves.channels
     ]
-    values = np.concatenate([curves.values for _, curves in groups], axis=1).astype(np.float64)
-    times = animation.articulation.times
+    values = np.concatenate([curves.values for _, curves in groups], axis=1)
+    return frame_table_text(header, animation.articulation.times, values)
+
+
+def frame_table_text(header: Sequence[str], times: np.ndarray, values: np.ndarray) -> str:
+    """CSV text of ``header`` then one row per frame: index, time and values, 6 decimals each."""
+    values = np.asarray(values, dtype=np.float64)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)

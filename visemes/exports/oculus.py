@@ -6,16 +6,13 @@ animation whose viseme curves are in the Oculus set (``viseme_set="oculus"``, th
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
-
-import numpy as np
 
 from visemes.atomic import atomic_write_text
 from visemes.curves import FrameCurves
 from visemes.errors import ExportError
+from visemes.exports.curves_csv import frame_table_text
 from visemes.exports.parts import ExportParts
 from visemes.visemesets import OCULUS_15
 
@@ -28,14 +25,7 @@ def to_csv_text(visemes: FrameCurves) -> str:
             f"The Oculus export needs the 15 Oculus viseme weights; these curves have {list(visemes.channels)}. "
             "Animate with viseme_set='oculus'."
         )
-    values = visemes.select(OCULUS_15).values.astype(np.float64)
-    times = visemes.times
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(HEADER)
-    for i in range(values.shape[0]):
-        writer.writerow([str(i), f"{times[i]:.6f}", *(f"{v:.6f}" for v in values[i])])
-    return buf.getvalue()
+    return frame_table_text(HEADER, visemes.times, visemes.select(OCULUS_15).values)
 
 
 def write(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
