@@ -13,7 +13,7 @@ from alignment.builtin.viterbi import NEG, gaussian_loglik, viterbi_batch
 
 STATE_BUCKETS = (64, 128, 256, 512, 1024, 2048)  # few buckets: each is a compile (~1 s on CPU)
 GAUSS_BUCKETS = (128, 256, 512, 1024, 2048, 4096)
-BATCH_BUCKETS = (1, 32)
+BATCH_BUCKETS = (1, 8, 32)  # 8 only serves long pieces (memory bound); corpora use 32
 K_SLOTS = 2
 
 
@@ -80,11 +80,14 @@ def decode_paths(
     scores: list = [0.0] * n
     means, inv_var, log_norm = jnp.asarray(table.means), jnp.asarray(table.inv_var), jnp.asarray(table.log_norm)
     for (tp, sp), idx in sorted(groups.items()):
+        # bound memory: a batch's likelihood array holds at most ~2^24 numbers per slot (64 MiB)
         bmax = BATCH_BUCKETS[-1]
+        while bmax > 1 and bmax * tp * sp > 2**24:
+            bmax //= 4
         for b0 in range(0, len(idx), bmax):
             part = idx[b0 : b0 + bmax]
             # many files: always the full batch, so that stragglers reuse the compiled program
-            bp = BATCH_BUCKETS[-1] if n > 1 else _batch_size(len(part))
+            bp = bmax if n > 1 else _batch_size(len(part))
             d = feats[part[0]].shape[1]
             x = np.zeros((bp, tp, d), np.float32)
             sg = np.full((bp, sp, K_SLOTS), -1, np.int32)
