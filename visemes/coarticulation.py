@@ -208,7 +208,9 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
                     alpha[_G[group]] *= prm.unspecified_factor
         if KINDS[kind] == "rest":
             target = _REST
-        bilabial = spec.viseme == "PP" or target[_P["lip_close"]] >= 0.9
+        # the pack's lip_close target decides, not the PP class: Spanish β and Japanese ɸ are PP with
+        # lips deliberately short of contact (0.6), and forcing contact on them contradicts the pack
+        bilabial = target[_P["lip_close"]] >= 0.9
         return kind, target, alpha, phone_to_viseme(symbol, spec, set_name), bool(bilabial)
 
     cursor = 0.0

@@ -157,6 +157,19 @@ def test_bilabials_always_close(pack, weak, phones_spec, fps, set_name):
     assert np.allclose(anim.visemes.values.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_closure_follows_the_packs_target_not_the_pp_class():
+    """Spanish intervocalic β is PP with lips short of contact (target 0.6): no forced closure; b closes."""
+    import lang_packs
+
+    es = lang_packs.load("es")
+    assert es.phone("β").viseme == "PP" and es.phone("β").target["lip_close"] < 0.9
+    for symbol, closes in (("β", False), ("b", True)):
+        phones, end = _tier([("a", 0.12), (symbol, 0.03), ("a", 0.12)])
+        lip_close = animate_phones(phones, es, 24, end + 0.1).articulation.channel("lip_close")
+        frame = int(round((0.2 + 0.12 + 0.015) * 24))
+        assert (lip_close[frame] >= 0.95) == closes, (symbol, lip_close[frame])
+
+
 def test_closure_guarantee_is_smooth_and_local(pack):
     # with default dominance a long /m/ closes on its own: the guarantee changes nothing
     phones, end = _tier([("ɑ", 0.2), ("m", 0.12), ("ɑ", 0.2)])
