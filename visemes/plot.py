@@ -138,8 +138,12 @@ def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px
     t_end = len(audio) / sr
     if spectrogram:
         nfft = int(2 ** np.ceil(np.log2(0.025 * sr)))
+        from matplotlib import colormaps
+
+        # digital silence is -inf dB, which matplotlib masks as "bad" (drawn white): paint it as the floor
+        cmap = colormaps["magma"].with_extremes(bad=colormaps["magma"](0.0))
         with np.errstate(divide="ignore"):
-            power, _, _, image = ax.specgram(audio, NFFT=nfft, Fs=sr, noverlap=nfft * 3 // 4, cmap="magma",
+            power, _, _, image = ax.specgram(audio, NFFT=nfft, Fs=sr, noverlap=nfft * 3 // 4, cmap=cmap,
                                              scale="dB", mode="psd")
         top = 10.0 * np.log10(float(power.max()) + 1e-20)
         image.set_clim(top - 70.0, top)  # 70 dB of range: speech stands out from the noise floor
