@@ -45,7 +45,8 @@ def viseme_class(symbol: str) -> str:
         if f["hi"] > 0 and f["back"] < 0:
             return "ih"
         return "kk" if f["hi"] > 0 else "aa" if f["syl"] > 0 else "kk"
-    if f["lab"] > 0 and f["cor"] <= 0 and f["hi"] <= 0:
+    if f["lab"] > 0 and f["cor"] <= 0 and (f["cons"] > 0 or f["hi"] <= 0):
+        # consonantal labials keep their lip shape under secondary articulation (pʲ mʲ fʲ: [+hi])
         return "FF" if _is_labiodental(symbol) else "PP"
     if f["cor"] > 0:
         return _coronal_class(symbol, f)
@@ -104,7 +105,8 @@ def mouth_target(symbol: str) -> Mapping[str, float]:
     t = {name: 0.0 for name in ARTICULATION_PARAMS}
     if cls in _BASE:
         t.update(_BASE[cls])
-    if f["syl"] > 0 or cls in ("aa", "E", "ih", "oh", "ou"):
+    vowel_like = (f["syl"] > 0 and f["cons"] < 0) or cls in ("aa", "E", "ih", "oh", "ou")
+    if vowel_like:  # syllabic consonants (m̩ n̩ l̩) keep their consonant shape below
         height = 0.15 if f["hi"] > 0 else 0.75 if f["lo"] > 0 else 0.4
         t["jaw_open"] = height
         if f["round"] > 0:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lang_packs import fallback_phone
 from lang_packs.fallback import mouth_target, viseme_class
 from lang_packs.features import N_FEATURES, phone_features
 from visemes.articulation import ARTICULATION_PARAMS
@@ -77,3 +78,19 @@ def test_segment_table_equals_panphon():
     symbols = [b + m for b in IPA for m in MARKS + ["˞", "☃"]] + ["tʃ", "t͡ʃ", "dʒʰ", "ʈʂʰ", "ɻ̩", "ə˞", "aɪ", "ẽː"]
     for symbol in symbols:
         assert [list(v) for v in _segments(symbol)] == table.word_to_vector_list(symbol, numeric=True), symbol
+
+
+@pytest.mark.parametrize("symbol, viseme, key", [
+    ("pʲ", "PP", "lip_close"), ("bʲ", "PP", "lip_close"), ("mʲ", "PP", "lip_close"),
+    ("fʲ", "FF", "lower_lip_tuck"), ("vʲ", "FF", "lower_lip_tuck"), ("m̩", "PP", "lip_close"),
+])
+def test_fallback_keeps_the_lip_gesture_of_palatalized_and_syllabic_labials(symbol, viseme, key):
+    spec = fallback_phone(symbol)
+    assert spec.viseme == viseme
+    assert spec.target[key] >= 0.95
+
+
+@pytest.mark.parametrize("symbol", ["m̩", "n̩", "l̩"])
+def test_fallback_syllabic_consonants_are_not_shaped_like_vowels(symbol):
+    target = fallback_phone(symbol).target
+    assert target["jaw_open"] <= 0.2 and target["lip_spread"] == 0.0
