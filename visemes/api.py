@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from visemes.curves import MouthAnimation, check_fps
-from visemes.errors import InputError
+from visemes.errors import InputError, TranscriptError
 from visemes.timeline import Alignment, Transcript
 
 DEFAULT_FPS = 30.0
@@ -121,7 +121,7 @@ def text_to_visemes(
     if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
         raise InputError(f"Speaking rate must be a whole number of words per minute in {RATE_RANGE[0]}..{RATE_RANGE[1]}, got {rate!r}.")
     if not isinstance(text, str) or not text.strip():
-        raise InputError("The text is empty: give at least one word to turn into visemes.")
+        raise TranscriptError("The text is empty: give at least one word to turn into visemes.")
     pack = lang_packs.load(lang)
     spoken = speak_with_pack(text, pack, rate=int(rate))
     timed = spoken.alignment

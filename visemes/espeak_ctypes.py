@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visemes.errors import BackendUnavailableError, InputError, closest_matches
+from visemes.errors import BackendUnavailableError, InputError, TranscriptError, closest_matches
 
 # --- constants from speak_lib.h -------------------------------------------------------------------
 AUDIO_OUTPUT_SYNCHRONOUS = 0x02
@@ -212,7 +212,7 @@ class EspeakEngine:
     def synthesize(self, text: str, voice: str, rate: int, pitch: int) -> tuple[np.ndarray, int, list[EspeakEvent]]:
         """Speak ``text`` with ``voice``; returns (int16 samples, sample rate, events)."""
         if not isinstance(text, str) or not text.strip():
-            raise InputError("Nothing to synthesize: the text is empty. Give at least one word.")
+            raise TranscriptError("Nothing to synthesize: the text is empty. Give at least one word.")
         rate, pitch = _check_range("rate", rate, RATE_RANGE), _check_range("pitch", pitch, PITCH_RANGE)
         data = text.encode("utf-8") + b"\0"
         with self._lock:

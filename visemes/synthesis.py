@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from visemes.espeak_ctypes import EspeakEvent, engine
-from visemes.errors import AlignmentError, InputError
+from visemes.errors import AlignmentError, InputError, TranscriptError
 from visemes.phone_mapping import transfer_times_detailed
 from visemes.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
 
@@ -43,7 +43,7 @@ def synthesize(text: str, voice: str, rate: int = 175, pitch: int = 50) -> tuple
 
     ``voice`` is any espeak-ng voice name, with an optional variant (``"en-us+f3"``); ``rate`` is in
     words per minute (80..900), ``pitch`` 0..100. Events are in order; ``event.sample`` indexes ``audio``.
-    Raises InputError for empty text, an unknown voice or out-of-range parameters, and
+    Raises TranscriptError for empty text, InputError for an unknown voice or out-of-range parameters, and
     BackendUnavailableError when the espeak-ng library cannot be loaded.
     """
     if not isinstance(voice, str) or not voice.strip():
@@ -109,7 +109,7 @@ def speak(text: str, lang: str, *, rate: int = 175, pitch: int = 50, voice: str 
     comes from the pack. The alignment's phones are exactly ``lang_packs.load(lang).phonemize(text)``.
     """
     if not isinstance(text, str) or not text.strip():
-        raise InputError("Nothing to speak: the text is empty. Give at least one word.")
+        raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
     import lang_packs  # lazily: lang_packs is a sibling package, not part of the base layer
 
     return speak_with_pack(text, lang_packs.load(lang), rate=rate, pitch=pitch, voice=voice)
@@ -118,7 +118,7 @@ def speak(text: str, lang: str, *, rate: int = 175, pitch: int = 50, voice: str 
 def speak_with_pack(text: str, pack: Any, *, rate: int = 175, pitch: int = 50, voice: str | None = None) -> Spoken:
     """:func:`speak` with a pack object already loaded (anything with ``.phonemize``, ``.voice``, ``.code``)."""
     if not isinstance(text, str) or not text.strip():
-        raise InputError("Nothing to speak: the text is empty. Give at least one word.")
+        raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
     transcript = pack.phonemize(text)
     voice = voice or pack.voice
     audio, sample_rate, events = synthesize(text, voice, rate, pitch)

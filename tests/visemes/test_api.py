@@ -7,7 +7,7 @@ import pytest
 import visemes
 from visemes.api import TextVisemes, phonemize, text_to_visemes
 from visemes.curves import frame_count
-from visemes.errors import InputError, OutputExistsError, UnknownLanguageError
+from visemes.errors import InputError, OutputExistsError, TranscriptError, UnknownLanguageError
 from visemes.exports import FORMATS, json_doc, rhubarb
 from visemes.visemesets import classes
 
@@ -72,8 +72,10 @@ def test_bad_options(kwargs, error, message):
 
 
 def test_bad_text_and_language():
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(TranscriptError, match="empty"):
         text_to_visemes("   ", LANG)
+    with pytest.raises(TranscriptError, match="script"):  # Arabic text for an English pack
+        text_to_visemes("مرحبا", "en-US")
     with pytest.raises(UnknownLanguageError):
         text_to_visemes(TEXT, "xx-notalanguage")
 

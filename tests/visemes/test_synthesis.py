@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import pytest
 
-from visemes.errors import InputError
+from visemes.errors import InputError, TranscriptError
 from visemes.phone_mapping import base_symbol, transfer_times, transfer_times_detailed
 from visemes.synthesis import alignment_from_events, synthesize, timed_phonemes
 from visemes.timeline import PhoneToken, Transcript, WordPhones
@@ -224,7 +224,7 @@ def test_base_symbol():
 
 
 def test_errors_are_clear():
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(TranscriptError, match="empty"):
         synthesize("   ", "en-us")
     with pytest.raises(InputError, match="no voice"):
         synthesize("hello", "xx-no-such-voice")
