@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from visemes.articulation import ARTICULATION_PARAMS
 from visemes.errors import TranscriptError
 from visemes.timeline import PhoneToken, Transcript, WordPhones
 
@@ -26,9 +25,6 @@ class PhoneSpec:
     target: Mapping[str, float]
     explicit: bool
     note: str = ""
-
-    def target_vector(self) -> tuple[float, ...]:
-        return tuple(self.target[p] for p in ARTICULATION_PARAMS)
 
 
 def fallback_phone(symbol: str) -> PhoneSpec:
