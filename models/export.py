@@ -21,6 +21,7 @@ from visemes.atomic import atomic_write_bytes, atomic_write_text
 from visemes.errors import ModelError
 
 from models.api import VisemeModel
+from models.checkpoint import path_name
 from models.features import N_FEATURES
 from models.inputs import N_AUDIO, N_POS
 
@@ -39,16 +40,19 @@ def batch_spec(batch_size: int, n_frames: int, n_phones: int) -> dict[str, jax.S
     return {k: jax.ShapeDtypeStruct(s, d) for k, (s, d) in shapes.items()}
 
 
-def _inference(graphdef, rest, params, batch):
-    out = nnx.merge(graphdef, params, rest)(batch)
+def _inference(graphdef, template, rest, params, batch):
+    # params: {dotted name: array} (a plain dict, so the exported signature needs no Flax types)
+    state = nnx.from_flat_state([(k, v.replace(params[path_name(k)])) for k, v in nnx.to_flat_state(template)])
+    out = nnx.merge(graphdef, state, rest)(batch)
     return {"articulation": out["articulation"], "blendshapes": out["blendshapes"], "latent": out["latent"],
             **{f"visemes_{k}": v for k, v in out["visemes"].items()}}
 
 
 def inference_function(model: VisemeModel):
-    """(pure function ``f(params, batch)``, params pytree) with the weights as an argument."""
-    graphdef, params, rest = nnx.split(nnx.merge(model.graphdef, model.state_for(None)), nnx.Param, ...)
-    return partial(_inference, graphdef, rest), params
+    """(pure function ``f(params, batch)``, params as ``{name: array}``) with the weights as an argument."""
+    graphdef, template, rest = nnx.split(nnx.merge(model.graphdef, model.state_for(None)), nnx.Param, ...)
+    params = {path_name(k): v.get_value() for k, v in nnx.to_flat_state(template)}
+    return partial(_inference, graphdef, template, rest), params
 
 
 def export_inference(model: VisemeModel, batch_size: int = 1, n_frames: int = 320, n_phones: int = 128):

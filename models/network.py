@@ -8,6 +8,7 @@ phones (id + phonological features + tone/stress) ──PhoneEncoder──► pe
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -183,9 +184,22 @@ class VisemeTransformer(nnx.Module):
 def abstract_model(cfg: ModelConfig) -> VisemeTransformer:
     """The model's structure with shape-only variables (no random init, no compilation): fill it with
     ``models.checkpoint.assign``. Loading through this takes milliseconds instead of compiling ~50 initialisers."""
-    return nnx.eval_shape(lambda: VisemeTransformer(cfg, rngs=nnx.Rngs(0)))
+    model = nnx.eval_shape(lambda: VisemeTransformer(cfg, rngs=nnx.Rngs(0)))
+    # RNG state (dropout streams) gets concrete values: seed 0, count 0
+    flat = []
+    for key, var in nnx.to_flat_state(nnx.state(model, nnx.RngState)):
+        value = jax.random.key(0) if isinstance(var, nnx.RngKey) else jnp.zeros((), jnp.uint32)
+        flat.append((key, var.replace(value)))
+    if flat:
+        nnx.update(model, nnx.from_flat_state(flat))
+    return model
+
+
+@functools.lru_cache(maxsize=4)
+def _initializer(cfg: ModelConfig):
+    return nnx.jit(lambda rngs: VisemeTransformer(cfg, rngs=rngs))
 
 
 def init_model(cfg: ModelConfig, rngs: nnx.Rngs) -> VisemeTransformer:
-    """A randomly initialised model, initialisers compiled as one program."""
-    return nnx.jit(lambda r: VisemeTransformer(cfg, rngs=r))(rngs)
+    """A randomly initialised model; the initialisers run as one compiled program (cached per config)."""
+    return _initializer(cfg)(rngs)

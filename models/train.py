@@ -221,8 +221,9 @@ def evaluate(model: VisemeTransformer, examples: Sequence[Example], cfg: TrainCo
     if preds:
         P, G = np.concatenate(preds), np.concatenate(tgts)
         result["mae"] = float(np.abs(P - G).mean())
-        result["corr"] = [float(np.corrcoef(P[:, k], G[:, k])[0, 1]) if G[:, k].std() > 1e-6 else float("nan")
-                          for k in range(P.shape[1])]
+        # None where the teacher never moves a channel (correlation undefined; JSON has no NaN)
+        result["corr"] = [float(np.corrcoef(P[:, k], G[:, k])[0, 1]) if G[:, k].std() > 1e-6 and P[:, k].std() > 1e-9
+                          else None for k in range(P.shape[1])]
     if acc_n:
         result["viseme_acc"] = acc_hits / acc_n
     return result

@@ -13,7 +13,7 @@ def test_train_and_finetune_commands(tmp_path, trained, teacher_data, dialect_da
 
     data = save_examples(tmp_path / "d.npz", teacher_data[:6])
     run = tmp_path / "run"
-    code = main(["train", str(data), "--out", str(run), "--preset", "tiny", "--steps", "3", "--batch-size", "8",
+    code = main(["train", str(data), "--out", str(run), "--preset", "tiny", "--steps", "3", "--batch-size", "8", "--crop-frames", "128",
                  "--eval-share", "0.2"])
     assert code == 0
     model_path = run / "model.safetensors"
@@ -22,7 +22,7 @@ def test_train_and_finetune_commands(tmp_path, trained, teacher_data, dialect_da
     dialect = save_examples(tmp_path / "dialect.npz", dialect_data[:6])
     out = tmp_path / "ar-EG.safetensors"
     code = main(["finetune", "--adapter", "ar-EG", str(dialect), "--base", str(model_path), "--out", str(out),
-                 "--steps", "2", "--batch-size", "8", "--rank", "4"])
+                 "--steps", "2", "--batch-size", "8", "--crop-frames", "128", "--rank", "4"])
     assert code == 0
     adapter = Adapter.load(out)
     meta = json.loads(out.with_suffix(".json").read_text("utf-8"))

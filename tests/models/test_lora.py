@@ -13,9 +13,9 @@ from visemes.errors import AdapterMismatchError
 def test_inject_targets_attention_and_mlp(tiny_cfg):
     from models.config import LoRAConfig
     from models.lora import inject, target_paths
-    from models.network import VisemeTransformer
+    from models.network import abstract_model
 
-    m = VisemeTransformer(tiny_cfg, rngs=nnx.Rngs(0))
+    m = abstract_model(tiny_cfg)
     paths = target_paths(m, LoRAConfig())
     assert len(paths) == tiny_cfg.n_layers * 6 + 5 and "layers.0.attn.q" in paths and "layers.1.mlp.down" in paths
     assert "to_latent" in paths and "articulation.out" in paths and "viseme_heads.0.out" not in paths
@@ -60,7 +60,8 @@ def test_adapter_learns_the_dialect_and_base_is_unchanged(tiny_model, dialect_ad
 def test_adapter_file_round_trip_and_mismatch(tiny_model, dialect_adapter, tmp_path):
     from models.api import VisemeModel
     from models.lora import Adapter
-    from models.network import init_model
+    from models import checkpoint
+    from models.network import abstract_model
 
     adapter, _ = dialect_adapter
     path = adapter.save(tmp_path / "rounded.safetensors")
@@ -69,7 +70,11 @@ def test_adapter_file_round_trip_and_mismatch(tiny_model, dialect_adapter, tmp_p
     assert again.lora == adapter.lora and again.dialect == "en-x-round"
     for k in adapter.arrays:
         np.testing.assert_array_equal(again.arrays[k], adapter.arrays[k])
-    other = VisemeModel(init_model(tiny_model.cfg, nnx.Rngs(123)), tiny_model.vocab)
+    changed = dict(tiny_model.base_arrays)
+    changed["to_latent.bias"] = changed["to_latent.bias"] + 0.01  # a different base: one bias nudged
+    other_module = abstract_model(tiny_model.cfg)
+    checkpoint.assign(other_module, changed)
+    other = VisemeModel(other_module, tiny_model.vocab)
     with pytest.raises(AdapterMismatchError, match="fine-tune"):
         other.load_adapter(path)
     assert tiny_model.load_adapter(path) == "rounded"
@@ -102,7 +107,7 @@ def test_merge_unmerge_exact_and_merged_equals_unmerged(tiny_model, dialect_adap
     lora.inject(module, adapter.lora, nnx.Rngs(0))
     checkpoint.assign(module, adapter.arrays, nnx.LoRAParam)
     module.eval()
-    unmerged = np.asarray(module(collate([u]))["articulation"])
+    unmerged = np.asarray(nnx.jit(lambda m, b: m(b)["articulation"])(module, collate([u])))
     merged_out = tiny_model.run([u], "rounded")["articulation"]
     np.testing.assert_allclose(merged_out, unmerged, atol=1e-5)
 

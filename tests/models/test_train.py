@@ -22,26 +22,29 @@ def test_training_reduces_loss_and_logs_metrics(trained):
 
 
 def test_trained_model_follows_the_teacher(tiny_model, teacher_data):
-    """Held-out utterance: the model's jaw curve correlates with the teacher's and beats a constant."""
-    ex = teacher_data[-1]
-    out = tiny_model.predict_inputs(ex.inputs)
-    pred, tgt = out["articulation"], ex.articulation
-    jaw = 0
-    assert np.corrcoef(pred[:, jaw], tgt[:, jaw])[0, 1] > 0.5
-    assert np.abs(pred - tgt).mean() < np.abs(tgt - tgt.mean(axis=0)).mean()
+    """Held-out utterances: even the briefly trained tiny model tracks the teacher's curves (mean
+    correlation over parameters) and beats the best constant pose."""
+    held = teacher_data[-4:]
+    pred = np.concatenate([tiny_model.predict_inputs(e.inputs)["articulation"] for e in held])
+    tgt = np.concatenate([e.articulation for e in held])
+    corr = [np.corrcoef(pred[:, k], tgt[:, k])[0, 1] for k in range(9) if tgt[:, k].std() > 1e-6]
+    assert np.mean(corr) > 0.3
+    assert np.abs(pred - tgt).mean() < 0.9 * np.abs(tgt - tgt.mean(axis=0)).mean()
 
 
-def test_resume_continues_exactly(tiny_cfg, vocab, teacher_data, train_cfg, tmp_path):
+def test_resume_continues_exactly(tiny_model, tiny_cfg, vocab, teacher_data, train_cfg, tmp_path):
     from flax import nnx
 
     from models import checkpoint
-    from models.network import VisemeTransformer
+    from models.network import abstract_model
     from models.train import fit
 
     cfg = dataclasses.replace(train_cfg, steps=6, warmup=2, eval_every=1000, checkpoint_every=1000)
 
-    def fresh():
-        return VisemeTransformer(tiny_cfg, rngs=nnx.Rngs(params=0, dropout=1))
+    def fresh():  # the same starting weights each time (no re-initialisation to compile)
+        module = abstract_model(tiny_cfg)
+        checkpoint.assign(module, tiny_model.base_arrays)
+        return module
 
     straight = fresh()
     fit(straight, teacher_data, [], cfg, progress=False)

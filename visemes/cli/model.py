@@ -54,12 +54,14 @@ def _split(examples: list, eval_share: float, seed: int) -> tuple[list, list]:
 @click.option("--per-lang", default=50, show_default=True, help="Teacher utterances per language.")
 @click.option("--steps", default=1000, show_default=True)
 @click.option("--batch-size", default=12, show_default=True)
+@click.option("--crop-frames", default=256, show_default=True, help="Training window length in frames.")
 @click.option("--lr", default=2e-3, show_default=True)
 @click.option("--eval-share", default=0.05, show_default=True, help="Share of examples held out for evaluation.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.safetensors.")
 @click.option("--lang", default=None, help="Language of Live Link Face captures.")
-def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, lr, eval_share, seed, resume, lang):
+def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, crop_frames, lr, eval_share, seed,
+          resume, lang):
     """Train a viseme model from DATA (.npz caches / Live Link Face .csv) and/or teacher synthesis."""
     from models.config import ModelConfig
     from models.data import save_examples
@@ -80,7 +82,7 @@ def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, lr,
     if not examples:
         raise InputError("Nothing to train on: give DATA files or --teacher LANGS.")
     tr, ev = _split(examples, eval_share, seed)
-    tc = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed)
+    tc = TrainConfig(steps=steps, batch_size=batch_size, crop_frames=crop_frames, lr=lr, seed=seed)
     model, records = train_base(cfg, vocab, tr, ev, tc, out_dir=out, resume=resume)
     path = model.save(out / "model.safetensors", overwrite=True)
     last = next((r for r in reversed(records) if r["split"] == "eval"), None)
@@ -100,11 +102,13 @@ def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, lr,
 @click.option("--targets", default=None, help="Comma-separated regular expressions over layer paths.")
 @click.option("--steps", default=300, show_default=True)
 @click.option("--batch-size", default=12, show_default=True)
+@click.option("--crop-frames", default=256, show_default=True, help="Training window length in frames.")
 @click.option("--lr", default=3e-3, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--lang", default=None, help="Language of Live Link Face captures.")
 @click.option("--overwrite", is_flag=True)
-def finetune(data, name, out_path, base_path, dialect, rank, alpha, targets, steps, batch_size, lr, seed, lang, overwrite):
+def finetune(data, name, out_path, base_path, dialect, rank, alpha, targets, steps, batch_size, crop_frames, lr, seed,
+             lang, overwrite):
     """Train a LoRA dialect adapter NAME on DATA; the base model stays unchanged."""
     import models
     from models.config import LoRAConfig
@@ -114,7 +118,8 @@ def finetune(data, name, out_path, base_path, dialect, rank, alpha, targets, ste
     examples = _load_data(tuple(data), lang, base.vocab, base.cfg)
     tr, ev = _split(examples, 0.1, seed)
     lcfg = LoRAConfig(rank, alpha) if targets is None else LoRAConfig(rank, alpha, tuple(t for t in targets.split(",") if t))
-    tc = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, warmup=min(30, steps // 5),
+    tc = TrainConfig(steps=steps, batch_size=batch_size, crop_frames=crop_frames, lr=lr, seed=seed,
+                     warmup=min(30, steps // 5),
                      eval_every=max(steps // 3, 1), checkpoint_every=10**9)
     adapter, _ = finetune_adapter(base, name, tr, ev, tc, lcfg, dialect=dialect or name)
     path = adapter.save(Path(out_path or f"{name}.safetensors"), overwrite=overwrite)
