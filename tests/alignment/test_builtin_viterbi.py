@@ -68,3 +68,15 @@ def test_features_do_not_depend_on_chunking():
     excerpt = audio[lo * F.HOP : (j + 50 - 1) * F.HOP + F.WIN]
     direct = F.raw_features(excerpt)  # its first frame lacks the true previous sample: compare from frame 2
     np.testing.assert_allclose(chunked[lo + 2 : j + 48], direct[2:-2], rtol=1e-3, atol=1e-3)
+
+
+def test_dtw_recovers_a_known_time_warp():
+    from alignment.builtin.dtw import dtw
+
+    rng = np.random.default_rng(2)
+    template = rng.normal(size=(60, F.N_DIMS)).astype(np.float32)
+    # the query plays the first half at half speed and the second half at normal speed
+    warp = np.concatenate([np.repeat(np.arange(30), 2), np.arange(30, 60)])
+    query = template[warp] + rng.normal(size=(len(warp), F.N_DIMS)).astype(np.float32) * 0.05
+    path = dtw(query, template)
+    np.testing.assert_array_equal(path, warp)
