@@ -3,7 +3,7 @@ through the corpus runner (peak memory).
 
     python benchmarks/animate_e2e.py preview --seconds 10 --fps 30
     python benchmarks/animate_e2e.py demo [--no-model]
-    python benchmarks/animate_e2e.py long --minutes 10 [--no-model] [--formats json,csv]
+    python benchmarks/animate_e2e.py long --minutes 10 [--no-model] [--formats json,csv] [--timings]
 
 ``preview``: frames rendered per second by the numpy rasterizer (no encoding), and the wall time of
 writing the MP4 with audio (render + ffmpeg). ``demo``: wall time of ``visemes demo`` in a fresh process
@@ -86,7 +86,19 @@ print(json.dumps({"wall": wall, "peak_mb": resource.getrusage(resource.RUSAGE_SE
 """
 
 
-def bench_long(minutes: float, no_model: bool, formats: str) -> None:
+def _tiled_alignment(spoken, reps: int, pause: float):
+    """espeak-ng's own words/phones timing repeated ``reps`` times with ``pause`` s between copies."""
+    from visemes.timeline import Alignment, Tier
+
+    step = spoken.duration + pause
+    tiers = []
+    for name in ("words", "phones"):
+        tier = spoken.alignment.tier(name)
+        tiers.append(Tier(name, tuple(iv.shifted(k * step) for k in range(reps) for iv in tier)))
+    return Alignment(tuple(tiers), reps * step, {"lang": spoken.alignment.meta.get("lang")})
+
+
+def bench_long(minutes: float, no_model: bool, formats: str, timings: bool) -> None:
     import numpy as np
     import soundfile as sf
 
@@ -102,7 +114,12 @@ def bench_long(minutes: float, no_model: bool, formats: str) -> None:
             for _ in range(reps):  # streamed: the benchmark itself never holds the hour in memory
                 fh.write(spoken.audio)
                 fh.write(pause)
-        (src / "long.txt").write_text(" ".join([PARAGRAPH] * reps), encoding="utf-8")
+        if timings:  # given timings: measures everything but the aligner
+            from visemes.exports import write_one
+
+            write_one(_tiled_alignment(spoken, reps, len(pause) / spoken.sample_rate), src / "long.TextGrid", "textgrid")
+        else:
+            (src / "long.txt").write_text(" ".join([PARAGRAPH] * reps), encoding="utf-8")
         seconds = sf.info(src / "long.wav").duration
         cmd = [sys.executable, "-c", _LONG_CHILD, str(src), str(Path(tmp) / "out"), "0" if no_model else "1", formats]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_HERE.parent)
@@ -110,9 +127,10 @@ def bench_long(minutes: float, no_model: bool, formats: str) -> None:
             print(proc.stderr[-3000:])
             return
         res = json.loads(proc.stdout.strip().splitlines()[-1])
-    print("| audio | curves | formats | wall s | x real time | peak RSS MB | failed |")
-    print("|---|---|---|---:|---:|---:|---|")
-    print(f"| {seconds / 60:.1f} min | {'coarticulation' if no_model else 'model'} | {formats} | {res['wall']:.1f} | "
+    print("| audio | timing | curves | formats | wall s | x real time | peak RSS MB | failed |")
+    print("|---|---|---|---|---:|---:|---:|---|")
+    print(f"| {seconds / 60:.1f} min | {'given TextGrid' if timings else 'aligned'} | "
+          f"{'coarticulation' if no_model else 'model'} | {formats} | {res['wall']:.1f} | "
           f"{seconds / res['wall']:.1f} | {res['peak_mb']:.0f} | {res['failed'] or 'none'} |")
 
 
@@ -129,13 +147,14 @@ def main() -> None:
     pl.add_argument("--minutes", type=float, default=10.0)
     pl.add_argument("--no-model", action="store_true")
     pl.add_argument("--formats", default="json,csv,textgrid")
+    pl.add_argument("--timings", action="store_true", help="give espeak's timings as a TextGrid (skips the aligner)")
     args = p.parse_args()
     if args.what == "preview":
         bench_preview(args.seconds, args.fps, args.repeats)
     elif args.what == "demo":
         bench_demo(args.no_model)
     else:
-        bench_long(args.minutes, args.no_model, args.formats)
+        bench_long(args.minutes, args.no_model, args.formats, args.timings)
 
 
 if __name__ == "__main__":

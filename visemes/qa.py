@@ -89,6 +89,13 @@ def voicing(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray
     return voiced & loud, loud
 
 
+def clipped_share(audio: np.ndarray, level: float = 0.999, block: int = 1 << 20) -> float:
+    """Share of samples at full scale, counted a block at a time (no full-length temporary arrays)."""
+    x = np.asarray(audio)
+    hits = sum(int(np.count_nonzero(np.abs(x[i : i + block]) >= level)) for i in range(0, len(x), block))
+    return hits / max(len(x), 1)
+
+
 def _unexplained_voicing(voiced: np.ndarray, phones: list) -> float:
     """Seconds of voiced frames that no aligned phone covers (with 50 ms of slack at each phone edge)."""
     covered = np.zeros(len(voiced), bool)
@@ -139,7 +146,7 @@ def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | No
                 flag("unaligned_speech", f"{unexplained:.2f} s of voiced speech lies outside every aligned word: the "
                                          "transcript leaves words out, or the alignment failed there. Check the "
                                          "transcript and the timeline plot.")
-        clipped = float(np.mean(np.abs(audio) >= 0.999))
+        clipped = clipped_share(audio)
         if clipped > CLIPPED_SHARE_LIMIT:
             flag("clipped_audio", f"{clipped:.2%} of samples are at full scale (clipped); record at a lower level "
                                   "if you can.")
