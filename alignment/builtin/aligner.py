@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,7 +23,6 @@ from alignment.builtin.model import (
     Stats,
     build_chain,
     map_emissions,
-    phone_key,
 )
 from alignment.builtin.phones import VOWEL_CLASSES, broad_class
 from alignment.builtin.priors import load_prior

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alignment.builtin import features as F
 from visemes.timeline import Alignment, Interval, Tier, Transcript
 
 WINDOW = 2000  # frames (10 s) per decoding window
@@ -20,8 +21,9 @@ MIN_PHONE_FRAMES = 8  # 25 phones/s, faster than speech: a window holds at most 
 
 def _windows(aligner, prep, em, table):
     """Yield (sub_prepared, chain, path, rows, frame_offset, word_offset) per committed piece."""
+    from alignment.builtin import decode
     from alignment.builtin.aligner import Prepared
-    from alignment.builtin.decode import decode_paths
+    from alignment.builtin.model import build_chain
 
     words = prep.transcript.words
     t0, w0 = 0, 0
@@ -37,15 +39,13 @@ def _windows(aligner, prep, em, table):
         w1 = len(words) if last_window else max(w1, w0 + 1)
         free_end = not last_window
         sub_t = Transcript(words[w0:w1], prep.transcript.lang)
-        sub = Prepared(prep.feats[t0:t1], prep.energy[t0:t1], (t1 - t0) * 0.005 if not last_window else
-                       prep.duration - t0 * 0.005, sub_t)
-        from alignment.builtin.model import build_chain
-
+        sub = Prepared(prep.feats[t0:t1], prep.energy[t0:t1], (t1 - t0) * F.FRAME_SECONDS if not last_window else
+                       prep.duration - t0 * F.FRAME_SECONDS, sub_t)
         cfg = aligner.config
         spp = cfg.states_per_phone if len(sub_t.phones) * cfg.states_per_phone <= (t1 - t0) - 2 else 1
         chain = build_chain(sub_t, states_per_phone=spp, sil_penalty=cfg.sil_penalty,
                             closure_tie=cfg.closure_tie, closure_key=cfg.closure_key, free_end=free_end)
-        paths, rows, _ = decode_paths([sub.feats], [chain], em, table)
+        paths, rows, _ = decode.decode_paths([sub.feats], [chain], em, table)
         path, row = paths[0], rows[0]
         if last_window:
             yield sub, chain, path, row, t0, w0
@@ -67,13 +67,11 @@ def _windows(aligner, prep, em, table):
             else:
                 cut = ends[-1]
                 cut_word = int(word_of_frame[cut - 1]) + 1
-        keep_states = chain.phone_of_state >= -1
         sub_words = Transcript(words[w0 : w0 + cut_word], prep.transcript.lang)
         kept_chain = build_chain(sub_words, states_per_phone=spp, sil_penalty=cfg.sil_penalty,
                                  closure_tie=cfg.closure_tie, closure_key=cfg.closure_key)
         kept_path = np.minimum(path[:cut], kept_chain.n_states - 1)
-        del keep_states
-        kept = Prepared(sub.feats[:cut], sub.energy[:cut], cut * 0.005, sub_words)
+        kept = Prepared(sub.feats[:cut], sub.energy[:cut], cut * F.FRAME_SECONDS, sub_words)
         yield kept, kept_chain, kept_path, row[:cut], t0, w0
         t0, w0 = t0 + cut, w0 + cut_word
 
@@ -85,17 +83,14 @@ def decode_long(aligner, prep, em, table):
 
 
 def align_long(aligner, prep, em, table) -> Alignment:
-    from alignment.builtin.aligner import Prepared
-
     words: list[Interval] = []
     phones: list[Interval] = []
     confs: list[float] = []
     mism = []
     starts: list[float] = []
     for sub, chain, path, row, t0, _ in _windows(aligner, prep, em, table):
-        full = Prepared(prep.feats, prep.energy, prep.duration, sub.transcript)
         part = aligner.to_alignment(sub, chain, path, row, table, frame_offset=0)
-        off = t0 * 0.005
+        off = t0 * F.FRAME_SECONDS
         starts.append(round(off, 4))
         for iv in part.words:
             words.append(Interval(min(iv.start + off, prep.duration), min(iv.end + off, prep.duration), iv.label, iv.attrs))
@@ -103,7 +98,6 @@ def align_long(aligner, prep, em, table) -> Alignment:
             phones.append(Interval(min(iv.start + off, prep.duration), min(iv.end + off, prep.duration), iv.label, iv.attrs))
         confs.append(part.meta["confidence"])
         mism.append(part.meta["mismatch"])
-        del full
     meta = {"aligner": "builtin", "confidence": float(np.mean(confs)), "mismatch": bool(np.mean(mism) > 0.5),
             "chunks": len(confs), "chunk_starts": starts}
     if prep.transcript.lang:
