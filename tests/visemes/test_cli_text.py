@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from visemes.cli.main import cli, main
 from visemes.errors import InputError, OutputExistsError
-from visemes.exports import FORMATS, curves_csv, json_doc, rhubarb
+from visemes.exports import FORMATS, ExportParts, curves_csv, json_doc, rhubarb
 
 TEXT, LANG = "नमस्ते", "hi"
 
@@ -104,6 +104,11 @@ def test_plot_command(runner, tmp_path):
     assert isinstance(wrong.exception, InputError) and "PNG" in str(wrong.exception)
     refused = runner.invoke(cli, ["plot", str(tmp_path / "visemes.json"), "-o", str(png)])
     assert isinstance(refused.exception, OutputExistsError)
+    bare = json_doc.write(ExportParts(json_doc.read(tmp_path / "visemes.json").alignment), tmp_path / "bare.json")
+    no_curves = runner.invoke(cli, ["plot", str(tmp_path / "visemes.TextGrid"), "--curves", str(bare),
+                                    "-o", str(tmp_path / "n.png")])
+    assert isinstance(no_curves.exception, InputError) and "no curves" in str(no_curves.exception)
+    assert "text2visemes" in str(no_curves.exception) and not (tmp_path / "n.png").exists()
 
 
 def test_module_entry_point_in_a_subprocess(tmp_path):

@@ -37,7 +37,8 @@ def load_curves_file(path: Path) -> Any:
     if name == "json":
         parts = exports.json_doc.read(path)
         if parts.animation is None:
-            raise InputError(f"{path} holds no curves (no 'animation' record).")
+            raise InputError(f"{path} holds no curves (no 'animation' record); give --curves a result of "
+                             "`visemes text2visemes`/`visemes animate`, or a per-frame CSV.")
         return parts.animation
     if name == "livelink":
         take = livelink.read_livelink_csv(path)
