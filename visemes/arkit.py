@@ -89,7 +89,8 @@ def articulation_to_arkit(values: np.ndarray) -> np.ndarray:
             f"{ARTICULATION_PARAMS}, got {a.shape}."
         )
     if not np.all(np.isfinite(a)):
-        raise InputError("Articulation values contain NaN or infinity.")
+        raise InputError("Articulation values contain NaN or infinity; replace them (np.nan_to_num) or fix "
+                         "what produced them.")
     a = np.clip(a, 0.0, 1.0)
     out = a @ _linear_matrix()
     jaw, close, round_ = a[:, _P["jaw_open"]], a[:, _P["lip_close"]], a[:, _P["lip_round"]]

@@ -235,7 +235,10 @@ class EspeakEngine:
                 "`<voice>+<variant>`, e.g. `en-us+f3`."
             )
         if status != EE_OK:
-            raise BackendUnavailableError(f"espeak-ng synthesis failed with error {status} for voice {voice!r}.")
+            raise BackendUnavailableError(
+                f"espeak-ng synthesis failed with error {status} for voice {voice!r}; try another voice or "
+                "shorter text, and report it if it persists."
+            )
         audio = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, dtype=np.int16)
         return audio, self.sample_rate, events
 

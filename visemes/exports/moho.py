@@ -44,7 +44,8 @@ def frame_number(seconds: float, fps: float) -> int:
 def to_dat(cues: list[MouthCue], fps: float = DEFAULT_FPS) -> str:
     fps = check_fps(fps)
     if not cues:
-        raise ExportError("No mouth cues to write to the Moho switch file.")
+        raise ExportError("No mouth cues to write to the Moho switch file; give an alignment with a phones tier "
+                          "or a rhubarb visemes tier.")
     lines = ["MohoSwitch1"]
     last = 0
     for cue in cues:
