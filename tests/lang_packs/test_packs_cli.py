@@ -15,6 +15,18 @@ def test_langs_json(capsys):
     assert set(rows["ar"]) >= {"code", "name", "parent", "backend", "phone_count", "coverage"}
 
 
+REQUIRED = ("cmn cmn-TW yue ar ar-EG ar-LB hi ur bn ta te mr en-US en-GB en-IN es es-MX pt-BR pt-PT fr de it ru "
+            "uk pl nl tr fa he ja ko vi th id sw").split()
+
+
+def test_langs_json_lists_every_required_pack_at_full_coverage(capsys):
+    """Issue #2's bar: >= 35 packs, the 35 required among them, each with 100% recorded coverage."""
+    assert main(["langs", "--json"]) == 0
+    rows = {r["code"]: r for r in json.loads(capsys.readouterr().out)}
+    assert len(rows) >= 35 and not set(REQUIRED) - set(rows), sorted(set(REQUIRED) - set(rows))
+    assert {code: rows[code]["coverage"] for code in rows if rows[code]["coverage"] != 1.0} == {}
+
+
 def test_langs_table(capsys):
     assert main(["langs"]) == 0
     out = capsys.readouterr().out
