@@ -13,17 +13,13 @@ phone with no counterpart shares its neighbours' time.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from visemes.errors import AlignmentError, InputError
-
-#: Ligatures and variant letters folded before comparison.
-_FOLD = {"ʧ": "tʃ", "ʤ": "dʒ", "ʦ": "ts", "ʣ": "dz", "ʨ": "tɕ", "ʥ": "dʑ", "ɡ": "g", "ǝ": "ə"}
-_VOWELS = frozenset("aeiouyæɑɐɒɔəɘɛɜɞɤɨɪʉʊʌɯøœɶʏɵɚɝ")
+from visemes.visemesets import VOWEL_LETTERS, base_letters
 
 # integer edit costs (no float ties in the dynamic programme)
 _COST_EQUAL, _COST_SAME_CLASS, _COST_OTHER, _COST_INDEL = 0, 3, 9, 5
@@ -37,21 +33,11 @@ def base_symbol(symbol: str) -> str:
     >>> base_symbol("ˈaː"), base_symbol("t͡ʃ"), base_symbol("i5"), base_symbol("s."), base_symbol("tʰ")
     ('a', 'tʃ', 'i', 's', 't')
     """
-    text = unicodedata.normalize("NFD", symbol)
-    for src, dst in _FOLD.items():
-        text = text.replace(src, dst)
-    kept = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat.startswith("M") or cat == "Lm" or cat.startswith("N") or cat.startswith("P") or cat.startswith("S"):
-            continue  # combining marks, modifier letters (ˈ ː ʰ ʲ), digits, punctuation, tone letters
-        kept.append(ch)
-    base = "".join(kept)
-    return base if base else symbol.strip() or "?"
+    return base_letters(symbol) or symbol.strip() or "?"
 
 
 def _char_class(ch: str) -> int:
-    return 0 if ch in _VOWELS else 1
+    return 0 if ch in VOWEL_LETTERS else 1
 
 
 def _align_chars(src: str, tgt: str) -> tuple[np.ndarray, np.ndarray]:

@@ -57,7 +57,10 @@ _CLASSES: dict[str, tuple[str, ...]] = {"oculus": OCULUS_15, "azure": AZURE_22, 
 SILENCE: dict[str, str] = {"oculus": "sil", "azure": "0", "rhubarb": "X", "mpeg4": "0"}
 
 _VOWEL_CLASSES = frozenset({"aa", "E", "ih", "oh", "ou"})
-_VOWEL_LETTERS = frozenset("aeiouyæɑɐɒɔəɘɛɜɞɤɨɪʉʊʌɯøœɶʏɵɚɝ")
+#: Base letters that are vowels (shared with visemes.phone_mapping).
+VOWEL_LETTERS = frozenset("aeiouyæɑɐɒɔəɘɛɜɞɤɨɪʉʊʌɯøœɶʏɵɚɝ")
+# Ligatures and variant letters folded before comparing symbols.
+_FOLD = {"ʧ": "tʃ", "ʤ": "dʒ", "ʦ": "ts", "ʣ": "dz", "ʨ": "tɕ", "ʥ": "dʑ", "ɡ": "g", "ǝ": "ə"}
 _LATERALS = frozenset("lɫɭʎʟɬɮ")
 
 # Oculus class -> set label when the symbol adds nothing (also the fallback for unknown symbols).
@@ -101,19 +104,24 @@ def check_set(set_name: str) -> str:
     return set_name
 
 
-def _base(symbol: str) -> str:
-    """Letters only: no stress, length, tone, ties, diacritics (why: tables list base phones)."""
+def base_letters(symbol: str) -> str:
+    """The letters of an IPA symbol: no stress, length, tone digits/letters, ties, diacritics, dots;
+    ligatures and variant letters folded (ʧ -> tʃ, ɡ -> g). Empty when ``symbol`` has no letter.
+    (Why: viseme tables and espeak's phoneme names list base phones.)"""
     text = unicodedata.normalize("NFD", symbol)
-    text = text.replace("ʧ", "tʃ").replace("ʤ", "dʒ").replace("ʦ", "ts").replace("ʣ", "dz").replace("ɡ", "g")
-    text = text.replace("ʨ", "tɕ").replace("ʥ", "dʑ")
-    kept = "".join(ch for ch in text if unicodedata.category(ch) in ("Ll", "Lo", "Lu"))
-    return kept or symbol
+    for src, dst in _FOLD.items():
+        text = text.replace(src, dst)
+    return "".join(ch for ch in text if unicodedata.category(ch) in ("Ll", "Lo", "Lu"))
+
+
+def _base(symbol: str) -> str:
+    return base_letters(symbol) or symbol
 
 
 def is_vowel(symbol: str, oculus_class: str | None = None) -> bool:
     """True for vowels (and syllabic rhotic vowels), judged on the base letters."""
     base = _base(symbol)
-    if base[0] in _VOWEL_LETTERS:
+    if base[0] in VOWEL_LETTERS:
         return True
     return oculus_class in _VOWEL_CLASSES and not (base[0] in _AZURE_GLIDE or base[0] in "ɰʋ")
 
@@ -175,7 +183,7 @@ def _azure(symbol: str, oculus: str) -> str:
     if "˞" in symbol and is_vowel(symbol, oculus):
         return "5"
     if is_vowel(symbol, oculus):
-        vowels = "".join(ch for ch in base if ch in _VOWEL_LETTERS)
+        vowels = "".join(ch for ch in base if ch in VOWEL_LETTERS)
         if vowels[:2] in _AZURE_DIPHTHONG:
             return _AZURE_DIPHTHONG[vowels[:2]]
         if vowels and vowels[0] in _AZURE_VOWEL:
