@@ -242,10 +242,18 @@ def main(argv=None) -> int:
     from alignment.builtin import AlignerConfig, BuiltinAligner
 
     overrides = {}
+    weights = {}
     for kv in filter(None, args.config.split(",")):
         k, v = kv.split("=")
+        if k.startswith("w_"):  # MAP weights, e.g. w_phone=100
+            weights[k[2:]] = float(v)
+            continue
         field_type = type(getattr(AlignerConfig(), k))
         overrides[k] = (v.lower() in ("1", "true", "yes")) if field_type is bool else field_type(v)
+    if weights:
+        from alignment.builtin.model import MapWeights
+
+        overrides["weights"] = MapWeights(**weights)
     cfg = AlignerConfig(use_calibration=not (args.no_calibration or args.fit_calibration), use_prior=not args.no_prior,
                         convention=args.convention or "phonetic", **overrides)
     import_s = time.perf_counter() - t_import

@@ -19,7 +19,13 @@ from alignment.builtin.model import CLOSURE, N_STATES, NOISE, SIL, Prior, Stats
 from alignment.builtin.phones import CLOSURE_CLASSES, broad_class
 from alignment.builtin.synthetic import CLEAN, PRIOR_LANGS, Condition, iter_set
 
-PRIOR_CONDITIONS = (CLEAN, Condition(rate=150, pitch=40, snr_db=30.0), Condition(rate=200, pitch=60))
+#: Voice variants here are disjoint from the benchmark's (+f2, +f3, +m3).
+PRIOR_CONDITIONS = (
+    CLEAN, Condition(rate=150, pitch=40, snr_db=30.0), Condition(rate=200, pitch=60),
+    Condition("+m1", 160, 45, 35.0), Condition("+f1", 185, 65, 30.0),
+    Condition("+m5", 170, 40, 25.0), Condition("+f4", 150, 70, None),
+    Condition("+m2", 130, 50, 20.0), Condition("+f5", 230, 55, 20.0), Condition("+m4", 190, 30, 30.0),
+)
 
 
 def frame_index(t: float) -> int:
