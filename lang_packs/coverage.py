@@ -37,7 +37,9 @@ def coverage_text(pack: LanguagePack, n: int = N_WORDS) -> tuple[str, str]:
             import wordfreq
         except ImportError as exc:
             raise PackError(pack.source, "pack.wordfreq", "the coverage check needs `pip install wordfreq`.") from exc
-        return " ".join(wordfreq.top_n_list(pack.wordfreq, n)), f"wordfreq:{pack.wordfreq}:{n}"
+        # words in other scripts (a Cyrillic "и" in the Chinese list) are not the language's: left out
+        words = [w for w in wordfreq.top_n_list(pack.wordfreq, n) if pack.reads(w)]
+        return " ".join(words), f"wordfreq:{pack.wordfreq}:{n}"
     path = resources.files("lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
     if not path.is_file():
         raise PackError(pack.source, "pack.wordfreq",

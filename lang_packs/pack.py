@@ -13,7 +13,7 @@ from visemes.timeline import PhoneToken, Transcript, WordPhones
 
 from lang_packs.fallback import mouth_target, viseme_class
 from lang_packs.normalize import Normalizer
-from lang_packs.text import has_letters, is_han, orthographic_words, script_pattern
+from lang_packs.text import is_han, orthographic_words, script_pattern
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,9 @@ class LanguagePack:
         """Words of ``text`` with normalized IPA phones (tone/stress in PhoneToken.attrs)."""
         if not isinstance(text, str) or not text.strip():
             raise TranscriptError("The text is empty: give at least one word to phonemize.")
-        if self.scripts and has_letters(text) and not script_pattern(self.scripts).search(text):
-            raise TranscriptError(
-                f"The text {text[:40]!r} has no letters in the script(s) the {self.name} ({self.code}) pack reads "
-                f"({', '.join(self.scripts)}); pick the pack of the text's language (`visemes langs` lists them) "
-                "or write the text in that script."
-            )
         chunks = orthographic_words(text)
+        if self.scripts:
+            self._check_scripts(chunks)
         words: list[WordPhones] = []
         for chunk in chunks:
             pairs = [(raw, self.normalizer(raw)) for raw in self._g2p.convert(chunk)]
@@ -92,6 +88,28 @@ class LanguagePack:
                 f"the language's script ({', '.join(self.scripts) or 'any'})."
             )
         return Transcript(tuple(words), self.code)
+
+    def _check_scripts(self, chunks: list[str]) -> None:
+        """Refuse words espeak cannot read with this voice: it would spell their letters out by name
+        ("Hebrew letter shin ...", "Chinese letter" for kanji) and animate that."""
+        foreign = [w for w in chunks if not self.reads(w)]
+        if foreign:
+            readable = ", ".join(dict.fromkeys(self.scripts + ("Latn",)))
+            raise TranscriptError(
+                f"The {self.name} ({self.code}) pack cannot read {', '.join(map(repr, foreign[:3]))}: letters outside "
+                f"the scripts it reads ({readable}); remove or transliterate those words, or use the pack of "
+                "their language (`visemes langs` lists them)."
+            )
+
+    def reads(self, word: str) -> bool:
+        """True when every letter of ``word`` is in the pack's scripts or Latin (generic packs: always).
+
+        Latin passes for every pack: espeak voices read Latin-script words (loans, names) by switching to
+        English, which is what a speaker of the language does with them too."""
+        if not self.scripts:
+            return True
+        readable = script_pattern(self.scripts + ("Latn",))
+        return all(readable.match(ch) for ch in word if unicodedata.category(ch)[0] == "L")
 
     def _words_of(self, chunk: str, pairs: list[tuple[list, list[PhoneToken]]]) -> list[WordPhones]:
         tone = self.normalizer.tone

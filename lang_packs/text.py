@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # Characters that belong to a word although they are not letters: apostrophes, ZWNJ/ZWJ (Persian,
@@ -42,6 +43,7 @@ def is_han(ch: str) -> bool:
 _COMPOSITE_SCRIPTS = {"Hans": ("Hani",), "Hant": ("Hani",), "Jpan": ("Hani", "Hira", "Kana"), "Kore": ("Hang", "Hani")}
 
 
+@functools.lru_cache(maxsize=64)
 def script_pattern(scripts: tuple[str, ...]):
     """A `regex` pattern matching one letter of any of ``scripts`` (ISO 15924 codes, e.g. Latn, Hans, Jpan).
 
@@ -54,7 +56,3 @@ def script_pattern(scripts: tuple[str, ...]):
         return regex.compile("[" + "".join(rf"\p{{scx={n}}}" for n in names) + "]")
     except regex.error as exc:
         raise ValueError(f"unknown ISO 15924 script code in {list(scripts)} ({exc})") from None
-
-
-def has_letters(text: str) -> bool:
-    return any(unicodedata.category(ch)[0] == "L" for ch in text)

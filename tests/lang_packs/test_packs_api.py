@@ -76,16 +76,20 @@ def test_text_without_phones_names_the_text(packs):
     assert "😀 🎉 !!" in str(info.value)
 
 
-@pytest.mark.parametrize("code,text", [("en-US", "مرحبا بالعالم"), ("ar", "hello world"), ("ja", "日本"),
-                                       ("hi", "Привет")])
-def test_text_in_a_script_the_pack_does_not_read_is_a_transcript_error(packs, code, text):
-    # espeak would spell such text out letter by letter in another voice ("Arabic letter mim ...")
-    with pytest.raises(TranscriptError, match=r"no letters in the script\(s\).*visemes langs"):
+@pytest.mark.parametrize("code,text,word", [("en-US", "hello Привет", "Привет"), ("ar", "مرحبا שלום", "שלום"),
+                                            ("ja", "こんにちは 今日は", "今日は"), ("cmn", "你好 и", "и"),
+                                            ("en-US", "مرحبا", "مرحبا"), ("ja", "日本", "日本")])
+def test_words_in_a_script_espeak_would_spell_out_are_refused_by_name(packs, code, text, word):
+    # espeak reads them letter by letter ("Hebrew letter shin ...", "Chinese letter" for kanji)
+    with pytest.raises(TranscriptError, match="cannot read") as info:
         packs(code).phonemize(text)
+    assert repr(word) in str(info.value) and "transliterate" in str(info.value)
+    assert not packs(code).reads(word) and packs(code).reads("Latin")
 
 
 def test_mixed_script_text_and_bare_digits_are_read(packs):
-    assert packs("cmn").phonemize("我用iPhone").phones
+    assert packs("cmn").phonemize("我用iPhone").phones  # Latin: espeak switches to English, as speakers do
+    assert packs("ar").phonemize("shukran jazilan").phones
     assert packs("en-US").phonemize("123").phones
     assert packs("sk").phonemize("dobrý deň").phones  # generic packs list no scripts: no check
 
