@@ -37,6 +37,10 @@ def phonemize(text: str, lang: str) -> Transcript:
     return lang_packs.load(lang).phonemize(text)
 
 
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 @dataclass(frozen=True, eq=False)
 class TextVisemes:
     """Result of :func:`text_to_visemes`: timed words/phones/visemes, mouth curves and the synthetic speech."""
@@ -51,7 +55,7 @@ class TextVisemes:
     def __repr__(self) -> str:
         a = self.alignment
         return (
-            f"TextVisemes(text={self.text!r}, lang={a.lang!r}, viseme_set={self.viseme_set!r}, "
+            f"TextVisemes(text={_short(self.text)!r}, lang={a.lang!r}, viseme_set={self.viseme_set!r}, "
             f"words={len(a.words)}, phones={len(a.phones)}, duration={a.duration:.3f}s, "
             f"frames={self.animation.n_frames}@{self.fps:g}fps)"
         )

@@ -45,6 +45,7 @@ def test_result_is_consistent(result):
     assert result.audio.dtype == np.float32 and len(result.audio) / result.sample_rate == pytest.approx(a.duration)
     assert 0.01 < float(np.abs(result.audio).max()) <= 1.0
     assert "hi" in repr(result) and len(repr(result)) < 300
+    assert len(repr(dataclasses.replace(result, text="नमस्ते " * 500))) < 300  # a long text is shortened
 
 
 def test_result_is_frozen(result):
