@@ -11,7 +11,7 @@ import numpy as np
 
 #: Gap (nats/dim) at which confidence falls to 1/e; and the utterance gap above which we flag a mismatch.
 GAP_SCALE = 0.5
-MISMATCH_GAP = 0.06
+MISMATCH_GAP = 0.05
 
 
 def _loglik(x: np.ndarray, m: np.ndarray, iv: np.ndarray, ln: np.ndarray) -> np.ndarray:
