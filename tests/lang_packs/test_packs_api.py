@@ -78,7 +78,8 @@ def test_text_without_phones_names_the_text(packs):
 
 @pytest.mark.parametrize("code,text,word", [("en-US", "hello Привет", "Привет"), ("ar", "مرحبا שלום", "שלום"),
                                             ("ja", "こんにちは 今日は", "今日は"), ("cmn", "你好 и", "и"),
-                                            ("en-US", "مرحبا", "مرحبا"), ("ja", "日本", "日本")])
+                                            ("en-US", "مرحبا", "مرحبا"), ("ja", "日本", "日本"),
+                                            ("ko", "韓國 한국", "韓國")])
 def test_words_in_a_script_espeak_would_spell_out_are_refused_by_name(packs, code, text, word):
     # espeak reads them letter by letter ("Hebrew letter shin ...", "Chinese letter" for kanji)
     with pytest.raises(TranscriptError, match="cannot read") as info:
