@@ -151,15 +151,23 @@ def test_unusable_text_is_a_transcript_error(en_speech, text):
         animate(text=text, lang="en-US", **NO_MODEL)
 
 
-def test_mixed_script_text_is_phonemized_in_the_pack(en_speech):
-    r = animate(en_speech.audio, en_speech.sample_rate, text="Hello 你好 world", lang="en-US", **NO_MODEL)
-    assert r.alignment.words.labels[0] == "Hello" and r.alignment.words.labels[-1] == "world"
+def test_mixed_script_text_is_refused_with_the_word_to_fix(en_speech):
+    # The pack reads Latin script only: the foreign word is named, with what to do.
+    with pytest.raises(TranscriptError, match="你好.*(remove|transliterate)"):
+        animate(en_speech.audio, en_speech.sample_rate, text="Hello 你好 world", lang="en-US", **NO_MODEL)
+    with pytest.raises(TranscriptError, match="你好"):
+        animate(text="Hello 你好 world", lang="en-US", **NO_MODEL)
 
 
 def test_wrong_language_and_wrong_transcript_are_flagged(en_speech):
-    r = animate(en_speech.audio, en_speech.sample_rate, text="مرحبا كيف حالك اليوم يا صديقي العزيز", lang="en-US",
+    # Another script than the pack reads: refused, naming what to do.
+    with pytest.raises(TranscriptError, match="visemes langs"):
+        animate(en_speech.audio, en_speech.sample_rate, text="مرحبا كيف حالك اليوم يا صديقي العزيز", lang="en-US",
                 **NO_MODEL)
-    assert "transcript_mismatch" in r.qa_flags
+    # Same script, another language (German words read as English): aligned, but flagged.
+    r = animate(en_speech.audio, en_speech.sample_rate, text="Guten Morgen, wie geht es dir heute mein Freund?",
+                lang="en-US", **NO_MODEL)
+    assert {"transcript_mismatch", "unaligned_speech", "low_confidence"} & set(r.qa_flags)
     short = animate(en_speech.audio, en_speech.sample_rate, text="Hi.", lang="en-US", **NO_MODEL)
     assert {"unaligned_speech", "transcript_mismatch"} & set(short.qa_flags)  # speech no aligned word covers
 

@@ -126,15 +126,25 @@ def test_bad_jobs_and_unwritable_output(tmp_path):
         run_corpus(src, blocker, OPTS, process=fake_process, progress=False)
 
 
-def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_speech):
-    """The real animate pipeline on a Dask LocalCluster (2 worker processes) gives byte-identical outputs."""
+def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_speech, en_result):
+    """The real animate pipeline on a Dask LocalCluster (2 worker processes) gives the local run's outputs.
+
+    ``take`` comes with timings (TextGrid): QA, curves and every export must be byte-identical.
+    ``hello``/``morning`` are aligned: the builtin aligner seeds its segmentation with espeak-ng speech,
+    and espeak-ng's output currently depends on what the process synthesized before (the same text
+    gives 14716, 14721 or 14458 samples on consecutive calls), so a fresh worker can place a boundary a
+    few ms away from a long-running process. Those are compared on labels and to within 25 ms.
+    """
     distributed = pytest.importorskip("distributed", reason="dask[distributed] (the `cluster` extra) is not installed")
+    from visemes.exports import FORMATS
     from visemes.synthesis import speak
 
     src = tmp_path / "in"
     (src / "spk").mkdir(parents=True)
     sf.write(src / "hello.wav", en_speech.audio, en_speech.sample_rate)
     (src / "hello.txt").write_text(en_speech.text, encoding="utf-8")
+    sf.write(src / "take.wav", en_speech.audio, en_speech.sample_rate)
+    en_result.save(src, ["textgrid"], stem="take", summary=False)
     other = speak("Good morning.", "en-US")
     sf.write(src / "spk" / "morning.flac", other.audio, other.sample_rate)
     (src / "spk" / "morning.lab").write_text("Good morning.", encoding="utf-8")
@@ -151,14 +161,18 @@ def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_spee
     assert remote["backend"] == "dask"
     assert [(o.rel, o.status, o.error_type) for o in local.outcomes] == [
         (f["file"], f["status"], f.get("error_type")) for f in remote["files"]
-    ] == [("bad", "failed", "AudioError"), ("hello", "done", None), ("spk/morning", "done", None)]
+    ] == [("bad", "failed", "AudioError"), ("hello", "done", None), ("take", "done", None), ("spk/morning", "done", None)]
 
-    def files(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("visemes.*"))}
+    def files(root: Path, name: str) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted((root / name).glob("visemes.*"))}
 
-    here, there = files(tmp_path / "local"), files(tmp_path / "dask")
-    assert sorted(here) == sorted(there) and len(there) == 6
-    assert [k for k in here if here[k] != there[k]] == []
+    given_here, given_there = files(tmp_path / "local", "take"), files(tmp_path / "dask", "take")
+    assert len(given_there) == 3 and given_here == given_there
+    for name in ("hello", "spk/morning"):
+        here, there = (FORMATS["json"].read(tmp_path / run / name / "visemes.json").alignment for run in ("local", "dask"))
+        assert here.phones.labels == there.phones.labels and here.visemes.labels == there.visemes.labels
+        starts = np.array([[a.start, b.start] for a, b in zip(here.phones, there.phones)])
+        assert np.abs(starts[:, 0] - starts[:, 1]).max() < 0.025, name
     summary = json.loads((tmp_path / "dask" / "hello" / "summary.json").read_text())
     assert summary["phones"] > 10 and summary["qa_flags"] == []
 
