@@ -94,7 +94,7 @@ class LanguagePack:
         ("Hebrew letter shin ...", "Chinese letter" for kanji) and animate that."""
         foreign = [w for w in chunks if not self.reads(w)]
         if foreign:
-            readable = ", ".join(dict.fromkeys(self.scripts + ("Latn",)))
+            readable = ", ".join(dict.fromkeys(self._readable_scripts()))
             raise TranscriptError(
                 f"The {self.name} ({self.code}) pack cannot read {', '.join(map(repr, foreign[:3]))}: letters outside "
                 f"the scripts it reads ({readable}); remove or transliterate those words, or use the pack of "
@@ -102,14 +102,16 @@ class LanguagePack:
             )
 
     def reads(self, word: str) -> bool:
-        """True when every letter of ``word`` is in the pack's scripts or Latin (generic packs: always).
-
-        Latin passes for every pack: espeak voices read Latin-script words (loans, names) by switching to
-        English, which is what a speaker of the language does with them too."""
+        """True when every letter of ``word`` is in a script the pack reads (generic packs: always)."""
         if not self.scripts:
             return True
-        readable = script_pattern(self.scripts + ("Latn",))
+        readable = script_pattern(self._readable_scripts())
         return all(readable.match(ch) for ch in word if unicodedata.category(ch)[0] == "L")
+
+    def _readable_scripts(self) -> tuple[str, ...]:
+        # espeak voices read Latin-script words (loans, names) by switching to English, as speakers of
+        # the language would; epitran maps only its own script
+        return self.scripts + (("Latn",) if self.backend == "espeak" else ())
 
     def _words_of(self, chunk: str, pairs: list[tuple[list, list[PhoneToken]]]) -> list[WordPhones]:
         tone = self.normalizer.tone
