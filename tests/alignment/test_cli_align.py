@@ -145,7 +145,7 @@ def spoken():
     pytest.importorskip("alignment.builtin", reason="the built-in aligner is not installed in this checkout")
     from visemes.synthesis import speak
 
-    return [speak(text, "ar") for text in ("shukran jazilan", "marhaban")]
+    return [speak(text, "ar") for text in ("شكرا جزيلا", "مرحبا")]
 
 
 def test_builtin_align_cli_on_synthetic_speech(tmp_path, spoken, capsys):
@@ -153,7 +153,7 @@ def test_builtin_align_cli_on_synthetic_speech(tmp_path, spoken, capsys):
 
     sf.write(str(tmp_path / "s.wav"), spoken[0].audio, spoken[0].sample_rate)
     out = tmp_path / "s.json"
-    assert main(["align", str(tmp_path / "s.wav"), "--text", "shukran jazilan", "--lang", "ar", "-o", str(out)]) == 0
+    assert main(["align", str(tmp_path / "s.wav"), "--text", "شكرا جزيلا", "--lang", "ar", "-o", str(out)]) == 0
     result = Alignment.from_json(out.read_text(encoding="utf-8"))
     gold = spoken[0].alignment
     assert result.phones.labels == gold.phones.labels and result.meta["aligner"] == "builtin"
@@ -168,7 +168,7 @@ def test_builtin_align_corpus_pools_files(tmp_path, spoken, capsys):
 
     corpus = tmp_path / "in"
     corpus.mkdir()
-    for i, (s, text) in enumerate(zip(spoken, ("shukran jazilan", "marhaban"))):
+    for i, (s, text) in enumerate(zip(spoken, ("شكرا جزيلا", "مرحبا"))):
         sf.write(str(corpus / f"u{i}.wav"), s.audio, s.sample_rate)
         (corpus / f"u{i}.txt").write_text(text, encoding="utf-8")
     assert main(["align-corpus", str(corpus), str(tmp_path / "out"), "--lang", "ar", "--format", "json",
