@@ -201,5 +201,15 @@ def _initializer(cfg: ModelConfig):
 
 
 def init_model(cfg: ModelConfig, rngs: nnx.Rngs) -> VisemeTransformer:
-    """A randomly initialised model; the initialisers run as one compiled program (cached per config)."""
-    return _initializer(cfg)(rngs)
+    """A randomly initialised model; the initialisers run as one compiled program (cached per config).
+    Its values go into an :func:`abstract_model` so that every model of a config has the same graph
+    definition (variable metadata order differs between traced and eval_shape construction, and jitted
+    train steps are cached by graph definition)."""
+    source = nnx.state(_initializer(cfg)(rngs))
+    values = {key: var.get_value() for key, var in nnx.to_flat_state(source)}
+    model = abstract_model(cfg)
+    flat = list(nnx.to_flat_state(nnx.state(model)))
+    for key, var in flat:
+        var.set_value(values[key])  # values only: keep this model's own variable metadata
+    nnx.update(model, nnx.from_flat_state(flat))
+    return model
