@@ -1,4 +1,4 @@
-"""The built wheel carries every pack: build it, install it into a fresh venv, load all packs there."""
+"""The built wheel carries every pack and the shipped data: build it, install it into a fresh venv, load from there."""
 
 from __future__ import annotations
 
@@ -40,11 +40,21 @@ def test_wheel_ships_and_loads_every_pack(tmp_path):
         for info in lang_packs.available():
             pack = lang_packs.load(info.code)
             out[info.code] = [pack.code, len(pack.inventory), info.coverage, lang_packs.__file__]
-        print(json.dumps(out))
+        from importlib.resources import files
+        shipped = {name: files(pkg).joinpath(rel).is_file() for name, pkg, rel in [
+            ("aligner prior", "alignment", "builtin/data/prior.json"),
+            ("aligner calibration", "alignment", "builtin/data/calibration.json"),
+            ("model weights", "models", "weights/base.safetensors"),
+            ("model config", "models", "weights/base.json"),
+            ("phone vocabulary", "models", "weights/phone_vocab.json"),
+        ]}
+        print(json.dumps({"packs": out, "shipped": shipped}))
     """)
     run = subprocess.run([str(py), "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
-    loaded = json.loads(run.stdout.strip().splitlines()[-1])
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert all(result["shipped"].values()), result["shipped"]  # data the aligner and model need at run time
+    loaded = result["packs"]
     assert set(loaded) == set(builtin_codes())
     for code, (_, n_phones, coverage, where) in loaded.items():
         assert n_phones > 20 and coverage == 1.0, code
