@@ -11,7 +11,7 @@ from alignment.base import Aligner
 from alignment.builtin import features as F
 from alignment.builtin.calibration import Calibration, load_calibration
 from alignment.builtin.confidence import MISMATCH_GAP, score_alignment
-from alignment.builtin.decode import GaussTable, decode_paths
+from alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
 from alignment.builtin.dtw import template_path
 from alignment.builtin.model import (
     NOISE,
@@ -218,13 +218,13 @@ class BuiltinAligner(Aligner):
         em = map_emissions(stats.stats(), self.prior, self.config.weights)
         total = 0.0
         short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
+        # padded batches built once for all passes (only the emissions change between them)
+        plan = DecodePlan([prepared[i].feats for i in short], [chains[i] for i in short]) if short else None
         for it in range(iterations + 1):
             table = GaussTable.from_emissions(em)
             stats = _Collector(prepared[0].feats.shape[1])
-            if short:
-                paths, rows, scores = decode_paths(
-                    [prepared[i].feats for i in short], [chains[i] for i in short], em, table
-                )
+            if plan is not None:
+                paths, rows, scores = plan.run(em, table)
                 total = float(np.sum(scores))
                 if it == iterations:
                     break  # the last pass only scores the final model

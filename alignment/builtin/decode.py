@@ -9,7 +9,7 @@ import numpy as np
 
 from alignment.builtin.features import bucket
 from alignment.builtin.model import Chain, Emissions
-from alignment.builtin.viterbi import NEG, gaussian_loglik, viterbi_batch
+from alignment.builtin.viterbi import NEG
 
 STATE_BUCKETS = (64, 128, 256, 512, 1024, 2048)  # few buckets: each is a compile (~1 s on CPU)
 GAUSS_BUCKETS = (128, 256, 512, 1024, 2048, 4096)
@@ -61,6 +61,89 @@ def _batch_size(n: int) -> int:
     return BATCH_BUCKETS[-1]
 
 
+class DecodePlan:
+    """Padded batches of fixed utterances and chains, built once and decoded under many emission
+    models (every EM pass): only the state -> Gaussian row table changes between passes."""
+
+    def __init__(self, feats: Sequence[np.ndarray], chains: Sequence[Chain]) -> None:
+        import jax.numpy as jnp
+
+        n = len(feats)
+        self.n = n
+        self.lengths = [len(f) for f in feats]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (f, c) in enumerate(zip(feats, chains)):
+            groups.setdefault((bucket(len(f)), bucket(c.n_states, STATE_BUCKETS)), []).append(i)
+        # every state's slot keys as indices into one list of distinct keys (resolved once per pass)
+        key_id: dict[str, int] = {}
+        self.chain_keys = []
+        for c in chains:
+            ids = np.full((c.n_states, K_SLOTS), -1, np.int32)
+            for s, slots in enumerate(c.keys):
+                for j, key in enumerate(slots[:K_SLOTS]):
+                    ids[s, j] = key_id.setdefault(key, len(key_id))
+            self.chain_keys.append(ids)
+        self.keys = tuple(key_id)
+        self.batches = []
+        for (tp, sp), idx in sorted(groups.items()):
+            # bound memory: a batch's likelihood array holds at most ~2^24 numbers per slot (64 MiB)
+            bmax = BATCH_BUCKETS[-1]
+            while bmax > 1 and bmax * tp * sp > 2**24:
+                bmax //= 4
+            for b0 in range(0, len(idx), bmax):
+                part = idx[b0 : b0 + bmax]
+                # many files: always the full batch, so that stragglers reuse the compiled program
+                bp = bmax if n > 1 else _batch_size(len(part))
+                d = feats[part[0]].shape[1]
+                x = np.zeros((bp, tp, d), np.float32)
+                key_idx = np.full((bp, sp, K_SLOTS), -1, np.int32)
+                skip = np.zeros((bp, sp), bool)
+                st = np.zeros((bp, sp), bool)
+                en = np.zeros((bp, sp), bool)
+                pen = np.zeros((bp, sp), np.float32)
+                nv = np.ones((bp,), np.int32)
+                for j, i in enumerate(part):
+                    f, c = feats[i], chains[i]
+                    x[j, : len(f)] = f
+                    key_idx[j, : c.n_states] = self.chain_keys[i]
+                    skip[j, : c.n_states] = c.skip_in
+                    st[j, : c.n_states] = c.start_ok
+                    en[j, : c.n_states] = c.end_ok
+                    pen[j, : c.n_states] = c.enter_pen
+                    nv[j] = len(f)
+                pad_rows = np.arange(len(part), bp)
+                st[pad_rows, 0] = en[pad_rows, 0] = True  # padding rows: one trivially valid state
+                # device arrays once: later passes send only the small state -> row table
+                arrays = tuple(jnp.asarray(a) for a in (x, skip, st, en, pen, nv))
+                self.batches.append((part, key_idx, pad_rows, arrays))
+
+    def run(self, em: Emissions, table: GaussTable | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
+        import jax.numpy as jnp
+
+        from alignment.builtin.viterbi import decode_batch
+
+        table = table or GaussTable.from_emissions(em)
+        rows_of_key = np.array([table.index[em.resolve(k)] for k in self.keys] + [-1], np.int32)
+        means, inv_var, log_norm = jnp.asarray(table.means), jnp.asarray(table.inv_var), jnp.asarray(table.log_norm)
+        paths: list = [None] * self.n
+        rows: list = [None] * self.n
+        scores: list = [0.0] * self.n
+        pending = []
+        for part, key_idx, pad_rows, (x, skip, st, en, pen, nv) in self.batches:
+            sg = rows_of_key[key_idx]  # -1 (unused slot) maps to the sentinel -1
+            sg[pad_rows, 0, 0] = 0
+            # dispatch every batch before reading any result back: the device works while Python goes on
+            pending.append((part, decode_batch(x, means, inv_var, log_norm, jnp.asarray(sg), skip, st, en, pen, nv)))
+        for part, (path, row, score) in pending:
+            path, row, score = np.asarray(path), np.asarray(row), np.asarray(score)
+            for j, i in enumerate(part):
+                t = self.lengths[i]
+                paths[i] = path[j, :t].astype(np.int64)
+                rows[i] = row[j, :t].astype(np.int64)
+                scores[i] = float(score[j])
+        return paths, rows, scores
+
+
 def decode_paths(
     feats: Sequence[np.ndarray], chains: Sequence[Chain], em: Emissions, table: GaussTable | None = None
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
@@ -68,71 +151,4 @@ def decode_paths(
 
     Utterances are grouped by (frame bucket, state bucket) and run in padded batches.
     """
-    import jax.numpy as jnp
-
-    table = table or GaussTable.from_emissions(em)
-    n = len(feats)
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, (f, c) in enumerate(zip(feats, chains)):
-        groups.setdefault((bucket(len(f)), bucket(c.n_states, STATE_BUCKETS)), []).append(i)
-    paths: list = [None] * n
-    rows: list = [None] * n
-    scores: list = [0.0] * n
-    means, inv_var, log_norm = jnp.asarray(table.means), jnp.asarray(table.inv_var), jnp.asarray(table.log_norm)
-    for (tp, sp), idx in sorted(groups.items()):
-        # bound memory: a batch's likelihood array holds at most ~2^24 numbers per slot (64 MiB)
-        bmax = BATCH_BUCKETS[-1]
-        while bmax > 1 and bmax * tp * sp > 2**24:
-            bmax //= 4
-        for b0 in range(0, len(idx), bmax):
-            part = idx[b0 : b0 + bmax]
-            # many files: always the full batch, so that stragglers reuse the compiled program
-            bp = bmax if n > 1 else _batch_size(len(part))
-            d = feats[part[0]].shape[1]
-            x = np.zeros((bp, tp, d), np.float32)
-            sg = np.full((bp, sp, K_SLOTS), -1, np.int32)
-            skip = np.zeros((bp, sp), bool)
-            st = np.zeros((bp, sp), bool)
-            en = np.zeros((bp, sp), bool)
-            pen = np.zeros((bp, sp), np.float32)
-            nv = np.ones((bp,), np.int32)
-            for j, i in enumerate(part):
-                f, c = feats[i], chains[i]
-                x[j, : len(f)] = f
-                sg[j, : c.n_states] = state_gauss(c, table, em)
-                skip[j, : c.n_states] = c.skip_in
-                st[j, : c.n_states] = c.start_ok
-                en[j, : c.n_states] = c.end_ok
-                pen[j, : c.n_states] = c.enter_pen
-                nv[j] = len(f)
-            for j in range(len(part), bp):  # padding rows: one trivially valid state
-                sg[j, 0, 0] = 0
-                st[j, 0] = en[j, 0] = True
-            ll = gaussian_loglik(jnp.asarray(x), means, inv_var, log_norm, jnp.asarray(sg))
-            path, score = viterbi_batch(ll, jnp.asarray(skip), jnp.asarray(st), jnp.asarray(en), jnp.asarray(pen), jnp.asarray(nv))
-            path, score = np.asarray(path), np.asarray(score)
-            # which slot won at each frame (for silence/noise statistics)
-            for j, i in enumerate(part):
-                t = len(feats[i])
-                p = path[j, :t]
-                rows[i] = _winning_rows(feats[i], p, sg[j], table)
-                paths[i] = p
-                scores[i] = float(score[j])
-    return paths, rows, scores
-
-
-def _winning_rows(f: np.ndarray, path: np.ndarray, sg: np.ndarray, table: GaussTable) -> np.ndarray:
-    cand = sg[path]  # [T, K]
-    rows = cand[:, 0].copy()
-    multi = cand[:, 1] >= 0
-    if multi.any():
-        ff = f[multi].astype(np.float64)
-        ll = []
-        for k in range(K_SLOTS):
-            g = cand[multi, k]
-            m, iv, ln = table.means[g], table.inv_var[g], table.log_norm[g]
-            ll.append(-0.5 * (((ff - m) ** 2) * iv).sum(axis=1) + ln)
-        ll = np.stack(ll, axis=1)
-        ll[cand[multi] < 0] = NEG
-        rows[multi] = cand[multi][np.arange(multi.sum()), ll.argmax(axis=1)]
-    return rows
+    return DecodePlan(feats, chains).run(em, table)

@@ -72,17 +72,41 @@ def gaussian_loglik(feats, means, inv_var, log_norm, state_gauss):
     """
     import jax.numpy as jnp
 
+    return jnp.max(_slot_loglik(feats, means, inv_var, log_norm, state_gauss), axis=-1)
+
+
+def _slot_loglik(feats, means, inv_var, log_norm, state_gauss):
+    """Per-slot log-likelihoods [B, T, S, K] (see :func:`gaussian_loglik`)."""
+    import jax.numpy as jnp
+
     b, s, k = state_gauss.shape
     idx = jnp.maximum(state_gauss, 0).reshape(b, s * k)
-    m, iv, ln = means[idx], inv_var[idx], log_norm[idx]  # [B, SK, D], [B, SK]
-    # (x-m)^2/v = x^2/v - 2 x m/v + m^2/v, as batched matmuls (fast on every backend)
+    m, iv, ln = means[idx], inv_var[idx], log_norm[idx]
     x2 = jnp.einsum("btd,bsd->bts", feats**2, iv)
     xm = jnp.einsum("btd,bsd->bts", feats, m * iv)
     m2 = jnp.sum(m**2 * iv, axis=2)
-    ll = -0.5 * (x2 - 2 * xm + m2[:, None, :]) + ln[:, None, :]
-    ll = ll.reshape(b, -1, s, k)
-    ll = jnp.where(state_gauss[:, None] >= 0, ll, NEG)
-    return jnp.max(ll, axis=-1)
+    ll = (-0.5 * (x2 - 2 * xm + m2[:, None, :]) + ln[:, None, :]).reshape(b, -1, s, k)
+    return jnp.where(state_gauss[:, None] >= 0, ll, NEG)
+
+
+@partial(__import__("jax").jit)
+def decode_batch(feats, means, inv_var, log_norm, state_gauss, skip_in, start_ok, end_ok, enter_pen, n_valid):
+    """Likelihoods, Viterbi and the winning Gaussian row per frame in one program (one compile per
+    shape, nothing but the path, the rows and the scores leaves the device).
+
+    Returns path [B, T] int32, row [B, T] int32 (the state's best slot at each frame) and score [B].
+    """
+    import jax
+    import jax.numpy as jnp
+
+    ll = _slot_loglik(feats, means, inv_var, log_norm, state_gauss)  # [B, T, S, K]
+    path, score = jax.vmap(_viterbi_one)(jnp.max(ll, axis=-1), skip_in, start_ok, end_ok, enter_pen, n_valid)
+    path = path.astype(jnp.int32)
+    ll_on_path = jnp.take_along_axis(ll, path[:, :, None, None], axis=2)[:, :, 0, :]  # [B, T, K]
+    slot = jnp.argmax(ll_on_path, axis=-1)
+    sg_on_path = jnp.take_along_axis(state_gauss, path[:, :, None], axis=1)  # [B, T, K]
+    row = jnp.take_along_axis(sg_on_path, slot[:, :, None], axis=2)[:, :, 0]
+    return path, row, score
 
 
 def run_viterbi(loglik: np.ndarray, skip_in, start_ok, end_ok, enter_pen, n_valid):
