@@ -131,7 +131,17 @@ def _load(key: str) -> LanguagePack:
         return generic(voices[key])
     if key in espeak_languages():  # a language a voice declares besides its main one (en, fr, no, pt-pt)
         return generic(key)
-    raise UnknownLanguageError(key, [pf.code for pf in files.values()] + sorted(voices.values()))
+    raise UnknownLanguageError(key, [pf.code for pf in files.values()] + sorted(voices.values()), pack_names())
+
+
+def pack_names() -> dict[str, str]:
+    """Pack code -> language name (for "did you mean" hints on unknown codes; read only on that error path)."""
+    names = {}
+    for code, pf in pack_files().items():
+        name = (read_document(pf).get("pack", {}) or {}).get("name")
+        if isinstance(name, str):
+            names[pf.code] = name
+    return names
 
 
 def clear_caches() -> None:

@@ -7,7 +7,7 @@ type. Each message says what was wrong *and* what to do next; build messages wit
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class VisemesError(Exception):
@@ -29,10 +29,12 @@ class TranscriptError(InputError):
 class UnknownLanguageError(InputError, LookupError):
     """A language or dialect code no pack (and no espeak-ng voice) provides."""
 
-    def __init__(self, code: str, available: Iterable[str]):
+    def __init__(self, code: str, available: Iterable[str], names: Mapping[str, str] | None = None):
         self.code = code
         self.available = sorted(set(available))
-        close = closest_matches(code, self.available)
+        # a language *name* ("mandarin", "Egyptian") finds packs whose name contains it
+        by_name = sorted((c for c, name in (names or {}).items() if code.strip() and code.strip().lower() in name.lower()), key=len)
+        close = list(dict.fromkeys(by_name + closest_matches(code, self.available)))[:5]
         hint = f" Closest available codes: {', '.join(close)}." if close else ""
         super().__init__(
             f"Unknown language code {code!r}.{hint} Run `visemes langs` to list every available pack."

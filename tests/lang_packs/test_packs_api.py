@@ -197,3 +197,12 @@ def test_orthographic_words():
     assert orthographic_words("l'homme, peut-être -- «oui» 😀 25%") == ["l'homme", "peut-être", "oui", "25"]
     assert orthographic_words("नमस्ते।  دنیا‌ها צה״ל") == ["नमस्ते", "دنیا‌ها", "צה״ל"]
     assert orthographic_words(" !! ") == []
+
+
+@pytest.mark.parametrize("query, expected", [("mandarin", "cmn"), ("Egyptian", "ar-EG"), ("cantonese", "yue"), ("cmm", "cmn")])
+def test_unknown_code_suggests_packs_by_code_or_language_name(query, expected):
+    from visemes.errors import UnknownLanguageError
+
+    with pytest.raises(UnknownLanguageError) as info:
+        lang_packs.load(query)
+    assert expected in str(info.value) and "visemes langs" in str(info.value)
