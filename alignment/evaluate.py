@@ -55,24 +55,16 @@ _ALIASES = {"ɚ": "ə", "ɝ": "ɜ"}
 # --- phone classes ----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _feature_table() -> Any:
-    import panphon
-
-    return panphon.FeatureTable()
-
-
 @functools.lru_cache(maxsize=4096)
 def phone_class(label: str) -> str:
     """The broad class of an IPA phone label (see the module doc), via panphon features."""
     text = unicodedata.normalize("NFD", label.strip())
     text = unicodedata.normalize("NFC", "".join(_ALIASES.get(ch, ch) for ch in text))
-    table = _feature_table()
-    vectors = [v for v in table.word_to_vector_list(text, numeric=True) if any(v)]
-    if not vectors:
+    from lang_packs.features import segment_features  # panphon's table, read once without pandas
+
+    segs = [seg for seg in segment_features(text) if any(seg.values())]
+    if not segs:
         return "other"
-    names = table.names
-    segs = [dict(zip(names, v)) for v in vectors]
     first = segs[0]
     if len(segs) >= 2 and _single_class(first) == "stop" and _single_class(segs[-1]) == "fricative":
         return "affricate"

@@ -85,6 +85,13 @@ def _segments(symbol: str) -> list[tuple[int, ...]]:
     return _table().vectors(symbol)
 
 
+def segment_features(symbol: str) -> list[dict[str, int]]:
+    """panphon's segments of ``symbol`` (a tie or diacritics may make several), each as name -> -1/0/+1.
+
+    The public face of the table above, for callers that need per-segment features (e.g. phone classes)."""
+    return [dict(zip(FEATURE_NAMES, vec)) for vec in _segments(unicodedata.normalize("NFD", symbol))]
+
+
 def _merge_affricate(stop: tuple[int, ...], fric: tuple[int, ...]) -> list[int] | None:
     """panphon splits `tʃ` into t + ʃ; an affricate is the fricative's place with -cont +delrel."""
     if stop[_IDX["cont"]] == -1 and stop[_IDX["son"]] == -1 and fric[_IDX["cont"]] == 1 and fric[_IDX["son"]] == -1:
