@@ -59,10 +59,16 @@ def timed_phonemes(events: Sequence[EspeakEvent], n_samples: int) -> list[tuple[
     A phoneme lasts until the next phoneme event (a pause event included) or the end of the audio.
     """
     phonemes = [e for e in events if e.kind == "phoneme"]
+    # at fast rates espeak can report a phoneme a few samples *before* the previous event: keep the
+    # positions non-decreasing so phones never overlap (the late one just starts where the other ends)
+    positions, latest = [], 0
+    for ev in phonemes:
+        latest = max(latest, min(ev.sample, n_samples))
+        positions.append(latest)
     out = []
     for k, ev in enumerate(phonemes):
-        end = phonemes[k + 1].sample if k + 1 < len(phonemes) else n_samples
-        start, end = min(ev.sample, n_samples), min(end, n_samples)
+        start = positions[k]
+        end = positions[k + 1] if k + 1 < len(phonemes) else n_samples
         if ev.name.strip() and end > start:
             out.append((ev.name.strip(), start, end))
     return out
