@@ -334,4 +334,4 @@ def test_extreme_rates_give_ordered_disjoint_timings(rate):
     text = "Cats sleep on warm sofas all day and night while the dogs bark outside."
     spoken = speak(text, "en-US", rate=rate)
     starts = [iv.start for iv in spoken.alignment.phones]
-    assert starts == sorted(starts) and len(spoken.alignment.words) == 13
+    assert starts == sorted(starts) and len(spoken.alignment.words) == len(text.split())
