@@ -215,16 +215,37 @@ class VisemeModel:
 
     def to_animation(self, out: Mapping[str, Any], fps: float, viseme_set: str = "oculus",
                      adapter: str | None = None, start: float = 0.0) -> MouthAnimation:
-        classes = self.cfg.viseme_classes(viseme_set)
+        heads = [name for name, _ in self.cfg.viseme_sets]
+        if viseme_set in heads:
+            classes = self.cfg.viseme_classes(viseme_set)
+            probs = softmax(np.asarray(out["visemes"][viseme_set], np.float64))
+        else:
+            classes, probs = self._mapped_visemes(out, viseme_set)
         active = adapter if adapter is not None else self._merged
         source = f"model:{self.fingerprint}" + (f"+{active}" if active else "")
         meta = {"model": self.cfg.name, "fingerprint": self.fingerprint, "adapter": active}
         return MouthAnimation(
             FrameCurves(fps, self.cfg.articulation, out["articulation"], start, meta),
             FrameCurves(fps, self.cfg.blendshapes, out["blendshapes"], start, meta),
-            FrameCurves(fps, classes, softmax(np.asarray(out["visemes"][viseme_set], np.float64)), start, meta),
+            FrameCurves(fps, classes, probs, start, meta),
             source=source,
         )
+
+    def _mapped_visemes(self, out: Mapping[str, Any], viseme_set: str) -> tuple[tuple[str, ...], np.ndarray]:
+        """Posteriors in a set the model has no head for: the Oculus posteriors summed into each Oculus
+        class's counterpart (``visemes.visemesets.from_oculus``; a class-level mapping, so distinctions
+        finer than Oculus 15, e.g. Azure's diphthongs, get no mass of their own)."""
+        from visemes.visemesets import VISEME_SETS, classes as set_classes, from_oculus
+
+        if viseme_set not in VISEME_SETS or "oculus" not in [n for n, _ in self.cfg.viseme_sets]:
+            raise ModelError(f"Unknown viseme set {viseme_set!r}; choose one of {list(VISEME_SETS)}.")
+        target = set_classes(viseme_set)
+        oculus = self.cfg.viseme_classes("oculus")
+        index = {c: i for i, c in enumerate(target)}
+        matrix = np.zeros((len(oculus), len(target)))
+        for i, c in enumerate(oculus):
+            matrix[i, index[from_oculus(c, viseme_set)]] = 1.0
+        return target, softmax(np.asarray(out["visemes"]["oculus"], np.float64)) @ matrix
 
     def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None, pack: Any = None, *,
                 audio: np.ndarray | None = None, sample_rate: int | None = None,

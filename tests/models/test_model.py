@@ -23,6 +23,21 @@ def test_predict_gives_bounded_curves(tiny_model, vocab, make_alignment):
     assert anim.source == f"model:{tiny_model.fingerprint}"
 
 
+def test_other_viseme_sets_by_mapping(tiny_model, vocab, make_alignment):
+    from visemes.visemesets import classes, from_oculus
+
+    al = make_alignment(vocab, 2.0, seed=11)
+    oculus = tiny_model.predict(al).visemes
+    rhubarb = tiny_model.predict(al, viseme_set="rhubarb").visemes
+    assert rhubarb.channels == classes("rhubarb")
+    np.testing.assert_allclose(rhubarb.values.sum(axis=1), 1.0, atol=1e-5)
+    pp = rhubarb.channels.index(from_oculus("PP", "rhubarb"))
+    mass = sum(oculus.channel(c) for c in oculus.channels if from_oculus(c, "rhubarb") == rhubarb.channels[pp])
+    np.testing.assert_allclose(rhubarb.values[:, pp], mass, atol=1e-5)
+    with pytest.raises(ModelError, match="viseme set"):
+        tiny_model.predict(al, viseme_set="nope")
+
+
 def test_padding_does_not_change_outputs(tiny_model, vocab, make_alignment):
     u = tiny_model.encode(make_alignment(vocab, 3.0, seed=1), 30.0)
     short = tiny_model.run([u])
