@@ -21,7 +21,10 @@ N_DIMS = 2 * N_CEPS
 FRAME_SECONDS = HOP / SAMPLE_RATE
 #: Frame-count buckets; longer inputs are split into chunks by the caller.
 FRAME_BUCKETS = (256, 512, 1024, 2048, 4096, 8192)
-FEATURE_CHUNK = 1024
+#: Frames per feature program call. One small shape for every file: short files (most files of a
+#: typical corpus) are not padded 4x as with 1024, and a second shape would cost a second compile
+#: (~0.5 s on CPU, as much as featurising ~200 s of audio); long files just make more calls.
+FEATURE_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -72,14 +75,29 @@ def _mel_dct(fmin: float, fmax: float) -> tuple[np.ndarray, np.ndarray]:
     return fb, dct.astype(np.float32)
 
 
+@lru_cache(maxsize=1)
+def _dft_basis() -> np.ndarray:
+    """Hamming window times the real DFT (cos | sin) of a WIN-sample frame zero-padded to N_FFT, [WIN, 2F].
+
+    A matmul instead of jnp.fft: same power spectrum, but XLA compiles it ~10x faster on CPU (the FFT
+    program took ~0.45 s to compile, per shape) and it runs as one GEMM on every backend."""
+    n = np.arange(WIN)[:, None]
+    k = np.arange(N_FFT // 2 + 1)[None, :]
+    ang = 2 * np.pi * n * k / N_FFT
+    win = np.hamming(WIN)[:, None]
+    return np.concatenate([win * np.cos(ang), -win * np.sin(ang)], axis=1).astype(np.float32)
+
+
 @partial(__import__("jax").jit, static_argnames=("t_pad",))
-def _mfcc_padded(x, fb, dct, t_pad: int):
+def _mfcc_padded(x, basis, fb, dct, t_pad: int):
     """MFCC + deltas of pre-emphasised samples ``x`` (frames from sample 0, ``t_pad`` of them)."""
+    import jax
     import jax.numpy as jnp
 
     idx = jnp.arange(t_pad)[:, None] * HOP + jnp.arange(WIN)[None, :]
-    frames = x[idx] * jnp.hamming(WIN)[None, :].astype(x.dtype)
-    spec = jnp.abs(jnp.fft.rfft(frames, n=N_FFT)) ** 2
+    ri = jnp.matmul(x[idx], basis, precision=jax.lax.Precision.HIGHEST)  # [T, 2F] real | imaginary
+    nf = N_FFT // 2 + 1
+    spec = ri[:, :nf] ** 2 + ri[:, nf:] ** 2
     logmel = jnp.log(spec @ fb + 1e-8)
     ceps = logmel @ dct
     prev = jnp.concatenate([ceps[:1], ceps[:-1]])
@@ -92,22 +110,23 @@ def raw_features(audio16k: np.ndarray, config: FeatureConfig = FeatureConfig()) 
     import jax.numpy as jnp
 
     fb, dct = _mel_dct(config.fmin, config.fmax)
+    basis = _dft_basis()
     audio16k = np.asarray(audio16k, np.float32)
     # pre-emphasis once over the whole signal, so chunk joins see the true previous sample
     audio16k = np.concatenate([audio16k[:1], audio16k[1:] - config.preemph * audio16k[:-1]])
     total = n_frames(len(audio16k))
-    chunk = FEATURE_CHUNK - 2  # one fixed shape: a single compile serves every file
+    t_pad = FEATURE_CHUNK  # one fixed shape: a single compile serves every file
+    chunk = t_pad - 2
     out = np.empty((total, N_DIMS), np.float32)
     for t0 in range(0, total, chunk):
         # one frame of context each side so deltas at chunk joins equal those of a single pass
         a0 = max(0, t0 - 1)
         t1 = min(total, t0 + chunk)
         a1 = min(total, t1 + 1)
-        t_pad = FEATURE_CHUNK
         seg = audio16k[a0 * HOP : (a1 - 1) * HOP + WIN]
         need = (t_pad - 1) * HOP + WIN
         seg = np.pad(seg, (0, max(0, need - len(seg))))
-        feats = np.asarray(_mfcc_padded(jnp.asarray(seg), fb, dct, t_pad=t_pad))
+        feats = np.asarray(_mfcc_padded(jnp.asarray(seg), basis, fb, dct, t_pad=t_pad))
         # fix deltas at the true end of the valid region (padding is zeros, not a repeat)
         valid = feats[: a1 - a0].copy()
         if a1 == total and a1 - a0 >= 2:
