@@ -235,12 +235,16 @@ def main(argv=None) -> int:
     ap.add_argument("--warm-rerun", action="store_true", help="align the corpus again to time it without JIT warm-up")
     ap.add_argument("--long-minutes", type=float, default=0.0,
                     help="also align one long file: synthetic utterances (benchmark languages) concatenated")
+    ap.add_argument("--compile-cache", type=Path, default=None,
+                    help="JAX persistent compilation cache directory (opt-in; a second run loads the programs)")
     ap.add_argument("--json", type=Path, default=None, help="write all results as JSON here")
     args = ap.parse_args(argv)
 
     t_import = time.perf_counter()
-    from alignment.builtin import AlignerConfig, BuiltinAligner
+    from alignment.builtin import AlignerConfig, BuiltinAligner, enable_compile_cache
 
+    if args.compile_cache:
+        enable_compile_cache(args.compile_cache)
     overrides = {}
     weights = {}
     for kv in filter(None, args.config.split(",")):

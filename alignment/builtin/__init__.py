@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from alignment.base import register_aligner
 from alignment.builtin.aligner import AdaptedParams, AlignerConfig, BuiltinAligner, Prepared
+from alignment.builtin.jitcache import enable_compile_cache
 
 register_aligner("builtin", BuiltinAligner)
 
-__all__ = ["AdaptedParams", "AlignerConfig", "BuiltinAligner", "Prepared"]
+__all__ = ["AdaptedParams", "AlignerConfig", "BuiltinAligner", "Prepared", "enable_compile_cache"]

@@ -36,9 +36,19 @@ def base_symbol(symbol: str) -> str:
 def _table() -> dict[str, dict[str, int]]:
     """panphon's segment feature table, read with csv: panphon.FeatureTable() loads pandas (~2 s)."""
     import csv
-    from importlib import resources
+    from importlib.util import find_spec
+    from pathlib import Path
 
-    text = resources.files("panphon").joinpath("data/ipa_all.csv").read_text("utf-8")
+    # locate the file without importing panphon: its __init__ imports pandas (~0.5 s of a cold run)
+    spec = find_spec("panphon")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    path = next((Path(r) / "data" / "ipa_all.csv" for r in roots if (Path(r) / "data" / "ipa_all.csv").is_file()), None)
+    if path is not None:
+        text = path.read_text("utf-8")
+    else:
+        from importlib import resources
+
+        text = resources.files("panphon").joinpath("data/ipa_all.csv").read_text("utf-8")
     rows = csv.reader(text.splitlines())
     header = next(rows)
     value = {"+": 1, "-": -1, "0": 0}
