@@ -159,7 +159,7 @@ class BuiltinAligner(Aligner):
         audio = validate_audio(audio, sr)
         _check_audible(audio)
         duration = len(audio) / sr
-        x = F.resample(audio, sr)
+        x = F.fill_empty_band(F.resample(audio, sr))
         raw = F.raw_features(x)
         feats, _, _ = F.normalize(raw)
         n_ph = len(transcript.phones)
