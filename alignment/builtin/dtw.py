@@ -31,8 +31,6 @@ def _neg_cost(query, template, t_valid):
 
 def dtw(query: np.ndarray, template: np.ndarray) -> np.ndarray:
     """Template frame index for every query frame (monotonic, starts at 0, ends at the template's end)."""
-    import jax.numpy as jnp
-
     t, s = len(query), len(template)
     tp, sp = F.bucket(t), F.bucket(s, STATE_BUCKETS)
     d = query.shape[1]
@@ -40,14 +38,13 @@ def dtw(query: np.ndarray, template: np.ndarray) -> np.ndarray:
     q[0, :t] = query
     tm = np.zeros((1, sp, d), np.float32)
     tm[0, :s] = template
-    ll = _neg_cost(jnp.asarray(q), jnp.asarray(tm), jnp.asarray([s], np.int32))
+    ll = _neg_cost(q, tm, np.asarray([s], np.int32))
     skip = np.ones((1, sp), bool)
     start = np.zeros((1, sp), bool)
     start[0, 0] = True
     end = np.zeros((1, sp), bool)
     end[0, s - 1] = True
-    path, _ = viterbi_batch(ll, jnp.asarray(skip), jnp.asarray(start), jnp.asarray(end),
-                            jnp.zeros((1, sp), jnp.float32), jnp.asarray([t], np.int32))
+    path, _ = viterbi_batch(ll, skip, start, end, np.zeros((1, sp), np.float32), np.asarray([t], np.int32))
     return np.asarray(path)[0, :t]
 
 
