@@ -210,6 +210,20 @@ def _map(n, s1, s2, mean0, var0, tau):
     return mean, var
 
 
+def _map_level(means, variances, keys, stats, parents, tau) -> None:
+    """:func:`_map` for many keys of one back-off level at once (one vectorised call, not one per key)."""
+    if not keys:
+        return
+    n = np.array([st[0] for st in stats], np.float64)[:, None]
+    s1 = np.stack([np.asarray(st[1], np.float64) for st in stats])
+    s2 = np.stack([np.asarray(st[2], np.float64) for st in stats])
+    m0 = np.stack([p[0] for p in parents])
+    v0 = np.stack([p[1] for p in parents])
+    mean, var = _map(n, s1, s2, m0, v0, tau)
+    for i, key in enumerate(keys):
+        means[key], variances[key] = mean[i], var[i]
+
+
 def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()) -> Emissions:
     """MAP estimates with back-off phone -> base symbol -> broad class -> prior."""
     d = stats.dims
@@ -242,23 +256,17 @@ def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()
     means: dict[str, np.ndarray] = {}
     variances: dict[str, np.ndarray] = {}
     states = sorted({k.rsplit("|", 1)[1] for k in phone_keys} | {str(s) for s in range(N_STATES)})
-    for cls in CLASSES:
-        for state in states:
-            key = f"c:{cls}|{state}"
-            m0, v0 = prior.get(key, d)
-            n, s1, s2 = by_level.get(key, (0.0, zero, zero))
-            means[key], variances[key] = _map(n, s1, s2, m0, v0, weights.cls)
-    for key, (n, s1, s2) in by_level.items():
-        if key.startswith("b:"):
-            sym, state = key[2:].rsplit("|", 1)
-            parent = f"c:{broad_class(sym)}|{state}"
-            means[key], variances[key] = _map(n, s1, s2, means[parent], variances[parent], weights.base)
-    for key in phone_keys:
-        sym, state = key[2:].rsplit("|", 1)
-        parent = f"b:{base_symbol(sym)}|{state}"
-        means[key], variances[key] = _map(
-            stats.n[key], stats.s1[key], stats.s2[key], means[parent], variances[parent], weights.phone
-        )
+    empty = (0.0, zero, zero)
+    cls_keys = [f"c:{cls}|{state}" for cls in CLASSES for state in states]
+    _map_level(means, variances, cls_keys, [by_level.get(k, empty) for k in cls_keys],
+               [prior.get(k, d) for k in cls_keys], weights.cls)
+    base_keys = [k for k in by_level if k.startswith("b:")]
+    parents = [f"c:{broad_class(k[2:].rsplit('|', 1)[0])}|{k.rsplit('|', 1)[1]}" for k in base_keys]
+    _map_level(means, variances, base_keys, [by_level[k] for k in base_keys],
+               [(means[p], variances[p]) for p in parents], weights.base)
+    parents = [f"b:{base_symbol(k[2:].rsplit('|', 1)[0])}|{k.rsplit('|', 1)[1]}" for k in phone_keys]
+    _map_level(means, variances, phone_keys, [(stats.n[k], stats.s1[k], stats.s2[k]) for k in phone_keys],
+               [(means[p], variances[p]) for p in parents], weights.phone)
     for key in SIL_SLOTS:
         m0, v0 = prior.get(key, d)
         n, s1, s2 = stats.n.get(key, 0.0), stats.s1.get(key, zero), stats.s2.get(key, zero)
