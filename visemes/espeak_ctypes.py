@@ -10,10 +10,14 @@ of the same ``.so`` (it copies the file to a temporary folder), so both coexist 
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -102,7 +106,7 @@ class EspeakEvent:
 class EspeakEngine:
     """The loaded, initialised espeak-ng library. Use :func:`engine` to get the process-wide one."""
 
-    def __init__(self, library_path: str, data_path: str):
+    def __init__(self, library_path: str, data_path: str, steady_variant: str | None = None):
         try:
             lib = ctypes.CDLL(library_path)
         except OSError as exc:
@@ -135,6 +139,7 @@ class EspeakEngine:
             )
         self.library_path = library_path
         self.data_path = data_path
+        self.steady_variant = steady_variant
         self.sample_rate = int(sample_rate)
         self._lib = lib
         self._lock = threading.RLock()  # re-entrant: voice lookup runs inside synthesis
@@ -199,7 +204,14 @@ class EspeakEngine:
             return self._voices
 
     def _select_voice(self, voice: str) -> int:
-        """Set the voice by name, or else by language name (``fr-fr`` -> ``roa/fr``); variants kept."""
+        """Set the voice by name, or else by language name (``fr-fr`` -> ``roa/fr``); variants kept.
+
+        With no variant given, the ``visemes-steady`` variant (when available) turns pitch flutter off:
+        espeak-ng keeps its flutter phase in a static that outlives every call and even re-initialisation,
+        so otherwise the same text gives slightly different audio depending on what was spoken before.
+        """
+        if "+" not in voice and self.steady_variant:
+            voice = f"{voice}+{self.steady_variant}"
         status = self._lib.espeak_SetVoiceByName(voice.encode("utf-8"))
         if status == EE_OK:
             return status
@@ -256,6 +268,38 @@ def _check_range(name: str, value: int, bounds: tuple[int, int]) -> int:
 _ENGINE_LOCK = threading.Lock()
 
 
+STEADY_VARIANT = "visemes-steady"
+
+
+def _data_with_steady_variant(data_path: Path) -> Path | None:
+    """A private view of espeak-ng's data folder plus one voice variant file that sets ``flutter 0``.
+
+    The wheel's data folder is read-only to us and a variant can only be named from ``voices/!v``, so
+    the view is a temporary folder of symlinks (a few hundred, made once per process, removed at
+    exit). None where symlinks cannot be made: synthesis then works as before, without the variant.
+    """
+    root = Path(tempfile.mkdtemp(prefix="visemes-espeak-"))
+    atexit.register(shutil.rmtree, root, True)
+    shadow = root / "espeak-ng-data"
+    try:
+        shadow.mkdir()
+        for entry in data_path.iterdir():
+            if entry.name != "voices":
+                (shadow / entry.name).symlink_to(entry)
+        (shadow / "voices").mkdir()
+        for entry in (data_path / "voices").iterdir():
+            if entry.name != "!v":
+                (shadow / "voices" / entry.name).symlink_to(entry)
+        variants = shadow / "voices" / "!v"
+        variants.mkdir()
+        for entry in (data_path / "voices" / "!v").iterdir():
+            (variants / entry.name).symlink_to(entry)
+        (variants / STEADY_VARIANT).write_text(f"name {STEADY_VARIANT}\nflutter 0\n", encoding="utf-8")
+    except OSError:
+        return None
+    return shadow
+
+
 @functools.lru_cache(maxsize=1)
 def _build_engine() -> EspeakEngine:
     try:
@@ -265,7 +309,10 @@ def _build_engine() -> EspeakEngine:
             "espeak-ng is unavailable: the `espeakng-loader` package is not installed "
             "(pip install espeakng-loader)."
         ) from None
-    return EspeakEngine(str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path()))
+    data_path = Path(espeakng_loader.get_data_path())
+    steady = _data_with_steady_variant(data_path)
+    return EspeakEngine(str(espeakng_loader.get_library_path()), str(steady or data_path),
+                        STEADY_VARIANT if steady else None)
 
 
 def engine() -> EspeakEngine:

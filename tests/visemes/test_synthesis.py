@@ -335,3 +335,32 @@ def test_extreme_rates_give_ordered_disjoint_timings(rate):
     spoken = speak(text, "en-US", rate=rate)
     starts = [iv.start for iv in spoken.alignment.phones]
     assert starts == sorted(starts) and len(spoken.alignment.words) == len(text.split())
+
+
+def _timing(audio, events):
+    return len(audio), [(e.kind, e.name, e.sample) for e in events]
+
+
+def test_same_text_gets_the_same_timing_whatever_was_spoken_before():
+    # espeak-ng's pitch flutter keeps state across calls and changed durations by a few samples; the
+    # steady variant makes lengths and phoneme times reproducible (the waveform's phase still carries
+    # over from the previous utterance inside one loaded library, which spectra do not see)
+    a, _, ev_a = synthesize("Hello world, this is a test.", "en-us", 175, 50)
+    synthesize("Something else entirely, longer and different.", "en-us", 175, 50)
+    b, _, ev_b = synthesize("Hello world, this is a test.", "en-us", 175, 50)
+    assert _timing(a, ev_a) == _timing(b, ev_b)
+
+
+def test_timing_is_the_same_in_a_fresh_process():
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json; from visemes.synthesis import synthesize; "
+            "a, _, ev = synthesize('Good morning.', 'en-us', 175, 50); "
+            "print(json.dumps([len(a), [(e.kind, e.name, e.sample) for e in ev]]))")
+    synthesize("An utterance first, so this process has history.", "en-us", 175, 50)
+    here = _timing(*[x for i, x in enumerate(synthesize("Good morning.", "en-us", 175, 50)) if i != 1])
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    n, events = json.loads(run.stdout.strip().splitlines()[-1])
+    assert (n, [tuple(e) for e in events]) == here
