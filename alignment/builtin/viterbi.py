@@ -99,12 +99,15 @@ def decode_batch(feats, means, inv_var, log_norm, state_gauss, skip_in, start_ok
     import jax
     import jax.numpy as jnp
 
-    ll = _slot_loglik(feats, means, inv_var, log_norm, state_gauss)  # [B, T, S, K]
-    path, score = jax.vmap(_viterbi_one)(jnp.max(ll, axis=-1), skip_in, start_ok, end_ok, enter_pen, n_valid)
+    ll = jnp.max(_slot_loglik(feats, means, inv_var, log_norm, state_gauss), axis=-1)  # [B, T, S]
+    path, score = jax.vmap(_viterbi_one)(ll, skip_in, start_ok, end_ok, enter_pen, n_valid)
     path = path.astype(jnp.int32)
-    ll_on_path = jnp.take_along_axis(ll, path[:, :, None, None], axis=2)[:, :, 0, :]  # [B, T, K]
-    slot = jnp.argmax(ll_on_path, axis=-1)
+    # the winning slot on the path only: [B, T, K] Gaussians, not the whole [B, T, S, K] array kept alive
     sg_on_path = jnp.take_along_axis(state_gauss, path[:, :, None], axis=1)  # [B, T, K]
+    g = jnp.maximum(sg_on_path, 0)
+    diff = feats[:, :, None, :] - means[g]
+    ll_on_path = -0.5 * jnp.sum(diff * diff * inv_var[g], axis=-1) + log_norm[g]
+    slot = jnp.argmax(jnp.where(sg_on_path >= 0, ll_on_path, NEG), axis=-1)
     row = jnp.take_along_axis(sg_on_path, slot[:, :, None], axis=2)[:, :, 0]
     return path, row, score
 
