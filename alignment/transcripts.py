@@ -72,22 +72,28 @@ def make_transcript(
     return from_phones(phones, lang)
 
 
+def read_text_file(path: str | os.PathLike, *, empty_hint: str = "put the spoken words in it") -> str:
+    """A transcript file's text (UTF-8, BOM allowed); TranscriptError if unreadable, not UTF-8 or empty."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"Cannot read the transcript {path}: {exc.strerror or exc}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TranscriptError(f"The transcript {path} is not UTF-8 text; save it as UTF-8.") from None
+    if not text.strip():
+        raise TranscriptError(f"The transcript {path} is empty; {empty_hint}.")
+    return text
+
+
 def read_transcript_file(path: str | os.PathLike, *, ipa: bool, lang: str | None, pack: Any = None) -> Transcript:
     """A ``.lab``/``.txt`` transcript: orthographic text (needs ``lang``) or, with ``ipa``, IPA phones.
 
     ``pack`` (a loaded language pack) saves loading the pack again for every file of a corpus.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TranscriptError(f"Cannot read transcript {path}: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TranscriptError(f"Transcript {path} is not UTF-8 text; re-save it as UTF-8.") from None
-    if not text.strip():
-        raise TranscriptError(f"Transcript {path} is empty; write the spoken words (or IPA phones with --ipa).")
+    text = read_text_file(path, empty_hint="write the spoken words (or IPA phones with --ipa)")
     try:
         if ipa:
             return from_ipa(text, lang)

@@ -412,7 +412,9 @@ def animate_file(item: Any, options: Any, out_dir: Path) -> dict[str, Any]:
                          viseme_set=options.viseme_set, use_model=options.use_model, model=options.model,
                          adapter=options.adapter)
     elif item.transcript is not None:
-        text = _read_text(item.transcript)
+        from alignment.transcripts import read_text_file
+
+        text = read_text_file(item.transcript)
         result = animate(item.audio, text=text, lang=options.lang, fps=options.fps, viseme_set=options.viseme_set,
                          use_model=options.use_model, model=options.model, adapter=options.adapter)
     else:
@@ -422,17 +424,3 @@ def animate_file(item: Any, options: Any, out_dir: Path) -> dict[str, Any]:
         )
     written = result.save(out_dir, options.formats, stem="visemes", summary=False)
     return result.summary(written)
-
-
-def _read_text(path: str | os.PathLike) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"Cannot read the transcript {path}: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TranscriptError(f"The transcript {path} is not UTF-8 text; save it as UTF-8.") from None
-    if not text.strip():
-        raise TranscriptError(f"The transcript {path} is empty; put the spoken words in it.")
-    return text

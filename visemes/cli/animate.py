@@ -108,14 +108,15 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
     Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
-    from visemes.pipeline import _read_text, animate as run, timing_only
+    from alignment.transcripts import read_text_file
+    from visemes.pipeline import animate as run, timing_only
 
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
     if compare_lang and compare_adapter:
         raise InputError("Compare with one thing at a time: --compare-lang or --compare-adapter.")
     if text_file is not None:
-        text = _read_text(text_file)
+        text = read_text_file(text_file)
     if text is None and phones is None and timings is None:
         raise InputError("Give what is said: --text TEXT, --text-file FILE, --phones IPA, or --alignment FILE.")
     if not lang and timings is None:
