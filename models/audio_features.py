@@ -15,6 +15,9 @@ F0_MIN, F0_MAX = 60.0, 400.0
 TARGET_SR = 16000
 
 
+FEATURE_BLOCK = 2048  # frames per block: about 60 MB of temporaries
+
+
 def audio_features(audio: np.ndarray, sample_rate: int, times: np.ndarray) -> np.ndarray:
     """float32[T, 2]: loudness ((dBFS + 60) / 60, clipped to [0, 1.5]) and pitch (log2(f0 / 150), 0 when
     unvoiced), from a 40 ms window centred on each frame time (at most 20 ms of future audio)."""
@@ -29,6 +32,13 @@ def audio_features(audio: np.ndarray, sample_rate: int, times: np.ndarray) -> np
     half = int(WINDOW_S * sr / 2)
     padded = np.pad(audio, (half, half + 1))
     centres = np.clip(np.round(np.asarray(times) * sr).astype(np.int64), 0, len(audio))
+    # blocks of frames keep memory flat on hour-long files (all frames at once needed gigabytes)
+    blocks = [_frame_features(padded, centres[i : i + FEATURE_BLOCK], half, sr)
+              for i in range(0, len(centres), FEATURE_BLOCK)]
+    return np.concatenate(blocks, axis=0) if blocks else np.zeros((0, 2), np.float32)
+
+
+def _frame_features(padded: np.ndarray, centres: np.ndarray, half: int, sr: int) -> np.ndarray:
     idx = centres[:, None] + np.arange(2 * half)[None, :]
     frames = padded[idx] * np.hanning(2 * half)[None, :].astype(np.float32)
     rms = np.sqrt(np.mean(frames**2, axis=1) + 1e-10)

@@ -103,3 +103,17 @@ def test_audio_features_track_loudness_and_pitch():
     feats = audio_features(audio, sr, np.array([0.25, 0.75]))
     assert feats[0, 0] < 0.1 < 0.5 < feats[1, 0]
     assert feats[0, 1] == 0.0 and abs(2 ** feats[1, 1] * 150 - 200) < 8  # 200 Hz found
+
+
+def test_audio_features_in_blocks_equal_all_frames_at_once(monkeypatch):
+    # hour-long files are processed in blocks of frames to bound memory; blocks must not change values
+    import models.audio_features as af
+
+    rng = np.random.default_rng(1)
+    t = np.arange(0, 3.0, 1 / 30)
+    sweep = np.sin(2 * np.pi * np.cumsum(np.linspace(100, 300, 48000)) / 16000).astype(np.float32)
+    audio = sweep * 0.5 + (rng.standard_normal(48000) * 0.01).astype(np.float32)
+    whole = af.audio_features(audio, 16000, t)
+    monkeypatch.setattr(af, "FEATURE_BLOCK", 7)
+    assert np.array_equal(af.audio_features(audio, 16000, t), whole)
+    assert (whole[:, 1] != 0).mean() > 0.5  # the sweep is voiced: a pitch was found in most frames
