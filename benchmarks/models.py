@@ -14,7 +14,6 @@ synthetic-dialect speech, and the error it removes.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -45,16 +44,6 @@ def matmul_rate(n: int = 1024) -> float:
     return 2 * n**3 / dt
 
 
-def rounded_dialect(spec):
-    """Synthetic dialect: strong rounding/protrusion on rounded phones, /s z/ merged into a rounded sibilant."""
-    target = dict(spec.target)
-    if target["lip_round"] > 0.05 or spec.symbol in ("s", "z"):
-        target["lip_round"] = min(1.0, target["lip_round"] * 2.0 + 0.3)
-        target["lip_protrude"] = min(1.0, target["lip_protrude"] * 2.0 + 0.3)
-        target["lip_spread"] = 0.0
-    return dataclasses.replace(spec, target=target)
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="model .safetensors (default: shipped)")
@@ -69,7 +58,7 @@ def main(argv=None) -> None:
     from models.inputs import bucket, collate, FRAME_BUCKETS, PHONE_BUCKETS
     from models.recipes.train_base import HELDOUT_LANGS
     from models.streaming import predict_streaming
-    from models.teacher import teacher_examples
+    from models.teacher import rounded_dialect, teacher_examples
     from visemes.synthesis import speak
 
     rows: list[tuple[str, str, str]] = []

@@ -75,6 +75,19 @@ class TargetPack:
         return self.transform(self.pack.phone(symbol))
 
 
+def rounded_dialect(spec: Any) -> Any:
+    """A synthetic dialect for adapter tests and benchmarks: much stronger lip rounding and protrusion on
+    every rounded phone, and /s z/ merged into one rounded sibilant (a 'merged phoneme')."""
+    import dataclasses
+
+    target = dict(spec.target)
+    if target["lip_round"] > 0.05 or spec.symbol in ("s", "z"):
+        target["lip_round"] = min(1.0, target["lip_round"] * 2.0 + 0.3)
+        target["lip_protrude"] = min(1.0, target["lip_protrude"] * 2.0 + 0.3)
+        target["lip_spread"] = 0.0
+    return dataclasses.replace(spec, target=target)
+
+
 def teacher_examples(
     langs: Sequence[str],
     per_lang: int,

@@ -12,17 +12,6 @@ FPS = 30.0
 LANGS = ("en-us", "es")
 
 
-def rounder(spec):
-    """Synthetic dialect: much stronger lip rounding and protrusion on every rounded phone, and /s/
-    merged into /ʃ/'s mouth (a 'merged phoneme')."""
-    target = dict(spec.target)
-    if target["lip_round"] > 0.05 or spec.symbol in ("s", "z"):
-        target["lip_round"] = min(1.0, target["lip_round"] * 2.0 + 0.3)
-        target["lip_protrude"] = min(1.0, target["lip_protrude"] * 2.0 + 0.3)
-        target["lip_spread"] = 0.0
-    return dataclasses.replace(spec, target=target)
-
-
 @pytest.fixture(scope="session")
 def vocab():
     from models.vocab import Vocab
@@ -70,10 +59,10 @@ def tiny_model(trained):
 
 @pytest.fixture(scope="session")
 def dialect_data(vocab):
-    from models.teacher import teacher_examples
+    from models.teacher import rounded_dialect, teacher_examples
 
     return teacher_examples(LANGS, 12, vocab, seed=0, fps_choices=(FPS,), rates=(150, 200),
-                            pack_transform=rounder)
+                            pack_transform=rounded_dialect)
 
 
 @pytest.fixture(scope="session")
