@@ -1,6 +1,6 @@
 """Forced alignment: audio + words/phones -> timed ``words`` and ``phones`` tiers.
 
->>> from alignment import align
+>>> from visemes.alignment import align
 >>> timeline = align("hello.wav", text="hello world", lang="en")          # doctest: +SKIP
 >>> timeline = align(samples, 16000, phones=["h", "ə", "l", "oʊ"])        # doctest: +SKIP
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from alignment.audio import load_audio
-from alignment.base import (
+from visemes.core.audio import load_audio
+from visemes.alignment.base import (
     Aligner,
     BatchAligner,
     BatchItem,
@@ -30,9 +30,9 @@ from alignment.base import (
     registered_aligners,
     validate_audio,
 )
-from alignment.transcripts import make_transcript
-from visemes.errors import InputError
-from visemes.timeline import Alignment, Transcript
+from visemes.alignment.transcripts import make_transcript
+from visemes.core.errors import InputError
+from visemes.core.timeline import Alignment, Transcript
 
 DEFAULT_BACKEND = "builtin"
 
@@ -56,7 +56,7 @@ def align(
 
     ``audio`` is a file path (wav/flac/ogg) or an array (samples, or samples x channels; float or int)
     with its ``sample_rate``. ``phones`` is a list of IPA tokens (one word), an IPA string with `` | ``
-    between words, or a :class:`~visemes.timeline.Transcript`. ``backend`` is a registered name or an
+    between words, or a :class:`~visemes.core.timeline.Transcript`. ``backend`` is a registered name or an
     :class:`Aligner` instance; ``backend_options`` go to the named backend's constructor.
 
     Returns an Alignment with ``words`` and ``phones`` tiers; the phone labels repeat the transcript's
@@ -100,7 +100,7 @@ def available_aligners() -> dict[str, bool]:
 
 
 def _load_factory(name: str) -> Any:
-    from alignment.base import SHIPPED_BACKENDS
+    from visemes.alignment.base import SHIPPED_BACKENDS
 
     if name in SHIPPED_BACKENDS:
         import importlib

@@ -14,18 +14,20 @@ Aligner instances must be picklable: the corpus runner hands one to each worker 
 from __future__ import annotations
 
 import abc
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from visemes.errors import AlignmentError, AudioError, BackendUnavailableError, InputError
-from visemes.timeline import Alignment, Transcript
+from visemes.core.audio import resample, validate_audio
+from visemes.core.errors import AlignmentError, BackendUnavailableError, InputError, closest_matches
+from visemes.core.timeline import Alignment, Transcript
 
-MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 96_000
 
 
 class Aligner(abc.ABC):
@@ -48,18 +50,16 @@ class Aligner(abc.ABC):
     def align(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Alignment:
         """Align mono or multi-channel ``audio`` (samples x channels) to ``transcript``.
 
-        Returns an :class:`~visemes.timeline.Alignment` with ``words`` and ``phones`` tiers whose
+        Returns an :class:`~visemes.core.timeline.Alignment` with ``words`` and ``phones`` tiers whose
         phone labels repeat the transcript's symbols exactly, in order; silence is left as gaps.
         """
         if not self.is_available():
             raise BackendUnavailableError(f"Aligner {self.name!r} is not available: {self.unavailable_reason()}")
         if not isinstance(transcript, Transcript):
-            raise InputError("align() needs a visemes.timeline.Transcript (words with phones).")
+            raise InputError("align() needs a visemes.core.timeline.Transcript (words with phones).")
         audio = validate_audio(audio, sample_rate)
         rate = int(sample_rate)
         if self.sample_rate is not None and rate != self.sample_rate:
-            from alignment.audio import resample  # audio imports this module
-
             audio, rate = resample(audio, rate, self.sample_rate), int(self.sample_rate)
         return check_result(self.align_transcript(audio, rate, transcript), transcript, self.name)
 
@@ -86,38 +86,6 @@ def check_result(alignment: Alignment, transcript: Transcript, backend: str = ""
             "a bug in the backend."
         )
     return alignment
-
-
-def validate_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Mono float32 in [-1, 1]-ish, finite, of a supported rate; raises :class:`AudioError` otherwise."""
-    if not isinstance(sample_rate, (int, np.integer)) or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-        raise AudioError(
-            f"Sample rate {sample_rate!r} Hz is not supported; give audio between {MIN_SAMPLE_RATE} and "
-            f"{MAX_SAMPLE_RATE} Hz (resample it first)."
-        )
-    array = np.asarray(audio)
-    if array.size == 0:
-        raise AudioError("The audio is empty (0 samples); check the file was recorded and not truncated.")
-    if np.issubdtype(array.dtype, np.integer):
-        info = np.iinfo(array.dtype)
-        array = array.astype(np.float32) / max(abs(info.min), info.max)
-    array = array.astype(np.float32, copy=False)
-    if array.ndim == 2:
-        # samples x channels (soundfile's layout); tolerate channels x samples for short channel counts
-        if array.shape[0] < array.shape[1] and array.shape[0] <= 8:
-            array = array.T
-        array = array.mean(axis=1)
-    elif array.ndim != 1:
-        raise AudioError(f"Audio must be 1-D (mono) or 2-D (samples x channels), got shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        raise AudioError("The audio contains NaN or infinite samples; the file is corrupt or was decoded wrongly.")
-    min_seconds = 0.05
-    if array.shape[0] < int(min_seconds * sample_rate):
-        raise AudioError(
-            f"The audio is {array.shape[0] / sample_rate * 1000:.1f} ms long; at least {min_seconds * 1000:.0f} ms "
-            "is needed to align anything."
-        )
-    return np.ascontiguousarray(array)
 
 
 @runtime_checkable
@@ -156,7 +124,7 @@ _REGISTRY: dict[str, Callable[..., Aligner]] = {}
 
 #: Backends shipped with the distribution: importing the module registers the backend, so it is
 #: imported on first request only (the built-in aligner pulls in JAX).
-SHIPPED_BACKENDS = MappingProxyType({"builtin": "alignment.builtin", "mfa": "alignment.mfa"})
+SHIPPED_BACKENDS = MappingProxyType({"builtin": "visemes.alignment.builtin", "mfa": "visemes.alignment.mfa"})
 
 #: Entry-point group through which other distributions can add backends (value: a factory).
 ENTRY_POINT_GROUP = "visemes.aligners"
@@ -198,14 +166,10 @@ def get_aligner(name: str, **options: Any) -> Aligner:
             register_aligner(name, entry.load())
     factory = _REGISTRY.get(name)
     if factory is None:
-        from visemes.errors import closest_matches
-
         known = known_aligner_names()
         close = closest_matches(name, known)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"Unknown aligner backend {name!r}.{hint} Available: {', '.join(known)}.")
-    import inspect
-
     try:
         inspect.signature(factory).bind(**options)
     except TypeError as exc:
@@ -216,6 +180,4 @@ def get_aligner(name: str, **options: Any) -> Aligner:
 
 
 def _entry_points() -> dict[str, Any]:
-    from importlib.metadata import entry_points
-
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}

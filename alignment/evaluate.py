@@ -39,11 +39,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from visemes.errors import InputError, VisemesError
-from visemes.timeline import PHONES, Alignment
+from visemes.core.errors import InputError, VisemesError
+from visemes.core.textgrid import read_textgrid
+from visemes.core.timeline import is_silence_label, PHONES, Alignment
 
 #: Silence labels of the scoring convention (compared case-insensitively after stripping).
-SILENCE_LABELS = frozenset({"", "sil", "sp", "spn", "<eps>"})
 THRESHOLDS_MS = (10, 20, 25, 50)
 PHONE_CLASSES = ("vowel", "stop", "fricative", "nasal", "approximant", "affricate", "other")
 LangRule = Literal["subdir", "prefix", "none"]
@@ -60,7 +60,7 @@ def phone_class(label: str) -> str:
     """The broad class of an IPA phone label (see the module doc), via panphon features."""
     text = unicodedata.normalize("NFD", label.strip())
     text = unicodedata.normalize("NFC", "".join(_ALIASES.get(ch, ch) for ch in text))
-    from lang_packs.features import segment_features  # panphon's table, read once without pandas
+    from visemes.lang_packs.features import segment_features  # panphon's table, read once without pandas
 
     segs = [seg for seg in segment_features(text) if any(seg.values())]
     if not segs:
@@ -89,7 +89,7 @@ def _single_class(f: Mapping[str, int]) -> str:
 
 
 def is_silence(label: str) -> bool:
-    return label.strip().lower() in SILENCE_LABELS
+    return is_silence_label(label)
 
 
 def boundaries(alignment: Alignment) -> tuple[np.ndarray, list[str]]:
@@ -305,9 +305,7 @@ def read_alignment(path: str | os.PathLike) -> Alignment:
         except OSError as exc:
             raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
         return Alignment.from_json(text)
-    from visemes.exports.textgrid import read_textgrid
-
-    alignment = read_textgrid(path, silence_labels=SILENCE_LABELS)
+    alignment = read_textgrid(path)
     if not alignment.has_tier(PHONES):
         raise InputError(f"{path} has no phones tier (tiers: {alignment.tier_names}).")
     return alignment

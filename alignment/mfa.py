@@ -29,13 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from alignment.base import Aligner, BatchItem, register_aligner
-from visemes.errors import AlignmentError, BackendUnavailableError, InputError, VisemesError
-from visemes.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
+from visemes.alignment.base import Aligner, BatchItem, register_aligner
+from visemes.core.errors import AlignmentError, BackendUnavailableError, InputError, VisemesError
+from visemes.core.textgrid import read_textgrid
+from visemes.core.timeline import SILENCE_LABELS, PHONES, WORDS, Alignment, Interval, Tier, Transcript
 
 DEFAULT_EXECUTABLE = "mfa"
 #: What MFA writes where nobody speaks (or for unknown words): all become gaps on import.
-MFA_SILENCE_LABELS = frozenset({"", "<eps>", "sil", "sp", "spn", "<unk>"})
+MFA_SILENCE_LABELS = SILENCE_LABELS | {"<unk>"}
 #: Seconds allowed for ``mfa version`` (MFA's start-up imports are slow on a cold disk).
 VERSION_TIMEOUT_S = 120
 
@@ -155,8 +156,6 @@ def import_mfa_textgrid(path: str | os.PathLike, transcript: Transcript) -> Alig
     Raises :class:`AlignmentError` when MFA's non-silent words or phones do not match the transcript
     one to one (e.g. it marked a word as unknown, ``spn``).
     """
-    from visemes.exports.textgrid import read_textgrid
-
     path = Path(path)
     raw = read_textgrid(path, silence_labels=MFA_SILENCE_LABELS)
     if not (raw.has_tier(WORDS) and raw.has_tier(PHONES)):
@@ -301,7 +300,7 @@ def _place_audio(item: BatchItem, corpus: Path) -> None:
     if suffix not in MFA_NATIVE_AUDIO:
         import soundfile as sf
 
-        from alignment.audio import load_audio
+        from visemes.core.audio import load_audio
 
         target = corpus / (item.key + ".wav")
         target.parent.mkdir(parents=True, exist_ok=True)

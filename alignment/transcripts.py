@@ -1,6 +1,6 @@
 """Turn what users give (text + language, IPA phones, ``.lab``/``.txt`` files) into a Transcript.
 
-Text goes through the language pack's G2P (``lang_packs.load(lang).phonemize``); IPA is taken as given,
+Text goes through the language pack's G2P (``visemes.lang_packs.load(lang).phonemize``); IPA is taken as given,
 one token per phone, with `` | `` or a line break between words.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from visemes.errors import InputError, TranscriptError
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.core.errors import InputError, TranscriptError
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 #: Transcript extensions beside each audio file, in order of preference (MFA reads both).
 TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
@@ -25,7 +25,7 @@ def from_text(text: str, lang: str, pack: Any = None) -> Transcript:
     if pack is None:
         if not lang:
             raise InputError("Text needs a language to be phonemized; pass lang='en' (or the right code).")
-        import lang_packs
+        from visemes import lang_packs
 
         pack = lang_packs.load(lang)
     transcript = pack.phonemize(text)

@@ -3,8 +3,8 @@
 Builds an MFA-style corpus in a temporary folder from a gold corpus laid out as
 ``<lang>/<name>.flac|.wav`` + ``<name>.TextGrid`` (e.g. the project's VoxAngeles dev set): audio is
 linked, and each ``.lab`` holds the gold phones as IPA (so only timing is scored). Then runs
-:func:`alignment.corpus.align_corpus` once per ``--jobs`` value (a fresh output folder each time, so
-nothing is skipped) and scores the last run with :func:`alignment.evaluate.evaluate_dirs`.
+:func:`visemes.alignment.corpus.align_corpus` once per ``--jobs`` value (a fresh output folder each time, so
+nothing is skipped) and scores the last run with :func:`visemes.alignment.evaluate.evaluate_dirs`.
 
     python benchmarks/align_corpus.py ../shared/devdata/voxangeles_dev --langs ces,haw,ben --jobs 1,2
 """
@@ -23,7 +23,7 @@ sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resol
 
 
 def build_corpus(gold: Path, langs: list[str] | None, target: Path) -> int:
-    from alignment.evaluate import read_alignment
+    from visemes.alignment.evaluate import read_alignment
 
     count = 0
     for grid in sorted(gold.rglob("*.TextGrid")):
@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="builtin")
     args = parser.parse_args(argv)
 
-    from alignment import get_aligner
-    from alignment.corpus import align_corpus
-    from alignment.evaluate import evaluate_dirs
+    from visemes.alignment import get_aligner
+    from visemes.pipeline.align_corpus import align_corpus
+    from visemes.alignment.evaluate import evaluate_dirs
 
     langs = [x for x in args.langs.split(",") if x] or None
     jobs_list = [int(x) for x in args.jobs.split(",") if x]

@@ -22,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SILENCE = {"", "sil", "sp", "spn", "<sil>"}
+from visemes.core.timeline import is_silence_label  # noqa: E402 - after the checkout is on sys.path
+
 TUNE_LANGS = ("aeb", "ben", "ces", "ell", "eus", "hak")
 HELD_OUT_LANGS = ("haw", "ibo", "kea", "lad", "mal", "tzm")
 
@@ -64,7 +65,7 @@ def load_gold(root: Path, langs: set[str] | None = None, skip_arpabet: bool = Tr
         if pt is None:
             skipped.append(f"{tg_path.name}: no phone tier")
             continue
-        phones = [(e.label.strip(), e.start, e.end) for e in pt.entries if e.label.strip().lower() not in SILENCE]
+        phones = [(e.label.strip(), e.start, e.end) for e in pt.entries if not is_silence_label(e.label)]
         if not phones:
             continue
         if skip_arpabet and all(p[0].isascii() and p[0].isupper() or p[0][-1:].isdigit() for p in phones):
@@ -73,7 +74,7 @@ def load_gold(root: Path, langs: set[str] | None = None, skip_arpabet: bool = Tr
         words = []
         if wt is not None:
             for e in wt.entries:
-                if e.label.strip().lower() in SILENCE:
+                if is_silence_label(e.label):
                     continue
                 ps = [p for p in phones if e.start - 1e-4 <= 0.5 * (p[1] + p[2]) <= e.end + 1e-4]
                 if ps:
@@ -98,7 +99,7 @@ def gold_from_synthetic(x) -> GoldItem:
 
 
 def transcript_of(item: GoldItem, lang: str | None = None):
-    from visemes.timeline import PhoneToken, Transcript, WordPhones
+    from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
     return Transcript(tuple(WordPhones(w, tuple(PhoneToken(p[0].replace(" ", "")) for p in ps)) for w, ps in item.words), lang)
 
@@ -146,8 +147,8 @@ def evaluate(items, alignments, calibrate_raw=False):
 
 
 def store_calibration(convention: str, offsets: dict[str, float], source: str) -> None:
-    from alignment.builtin.calibration import calibration_json, read_calibration_file
-    from visemes.atomic import atomic_write_text
+    from visemes.alignment.builtin.calibration import calibration_json, read_calibration_file
+    from visemes.core.atomic import atomic_write_text
 
     data = read_calibration_file()
     data["offsets"][convention] = offsets
@@ -160,7 +161,7 @@ def store_calibration(convention: str, offsets: dict[str, float], source: str) -
 
 def fit_calibration(items, alignments, min_count: int = 20) -> dict[str, float]:
     """Median (gold - predicted) per boundary type, for types seen >= min_count times."""
-    from alignment.builtin.calibration import boundary_types
+    from visemes.alignment.builtin.calibration import boundary_types
 
     by_type = defaultdict(list)
     for it, al in zip(items, alignments):
@@ -181,8 +182,8 @@ def run_long(minutes: float, cfg) -> dict:
     import resource
     from dataclasses import replace
 
-    from alignment.builtin import BuiltinAligner
-    from alignment.builtin.synthetic import BENCH_CONDITIONS, BENCH_LANGS, iter_set
+    from visemes.alignment.builtin import BuiltinAligner
+    from visemes.alignment.builtin.synthetic import BENCH_CONDITIONS, BENCH_LANGS, iter_set
 
     pieces, seed = [], 0
     total = 0.0
@@ -241,7 +242,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     t_import = time.perf_counter()
-    from alignment.builtin import AlignerConfig, BuiltinAligner, enable_compile_cache
+    from visemes.alignment.builtin import AlignerConfig, BuiltinAligner, enable_compile_cache
 
     if args.compile_cache:
         enable_compile_cache(args.compile_cache)
@@ -255,7 +256,7 @@ def main(argv=None) -> int:
         field_type = type(getattr(AlignerConfig(), k))
         overrides[k] = (v.lower() in ("1", "true", "yes")) if field_type is bool else field_type(v)
     if weights:
-        from alignment.builtin.model import MapWeights
+        from visemes.alignment.builtin.model import MapWeights
 
         overrides["weights"] = MapWeights(**weights)
     cfg = AlignerConfig(use_calibration=not (args.no_calibration or args.fit_calibration), use_prior=not args.no_prior,
@@ -287,15 +288,15 @@ def main(argv=None) -> int:
             store_calibration("phonetic", fit_calibration(items, alignments),
                               f"{root.name} languages {','.join(sorted({it.lang for it in items}))}")
     if args.fit_calibration == "espeak":
-        from alignment.builtin.make_prior import PRIOR_CONDITIONS
-        from alignment.builtin.synthetic import PRIOR_LANGS, iter_set
+        from visemes.alignment.builtin.make_prior import PRIOR_CONDITIONS
+        from visemes.alignment.builtin.synthetic import PRIOR_LANGS, iter_set
 
         items = [gold_from_synthetic(x) for x in iter_set(PRIOR_LANGS, PRIOR_CONDITIONS, seed=11)]
         alignments, _ = run_aligner(items, BuiltinAligner(cfg), "single")
         store_calibration("espeak", fit_calibration(items, alignments, min_count=10),
                           "synthetic espeak-ng speech, prior languages " + ",".join(PRIOR_LANGS))
     if args.synthetic:
-        from alignment.builtin.synthetic import BENCH_CONDITIONS, BENCH_LANGS, iter_set
+        from visemes.alignment.builtin.synthetic import BENCH_CONDITIONS, BENCH_LANGS, iter_set
 
         t0 = time.perf_counter()
         items = [gold_from_synthetic(x) for x in iter_set(BENCH_LANGS, BENCH_CONDITIONS, seed=1)]

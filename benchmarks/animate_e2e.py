@@ -31,9 +31,9 @@ PARAGRAPH = ("The quick brown fox jumps over the lazy dog. She sells sea shells 
 def bench_preview(seconds: float, fps: float, repeats: int) -> None:
     import numpy as np
 
-    from visemes.articulation import ARTICULATION_PARAMS
-    from visemes.curves import FrameCurves
-    from visemes.preview import PreviewPanel, iter_frames, write_preview
+    from visemes.core.articulation import ARTICULATION_PARAMS
+    from visemes.core.curves import FrameCurves
+    from visemes.formats.preview import PreviewPanel, iter_frames, write_preview
 
     n = int(seconds * fps) + 1
     t = np.arange(n) / fps
@@ -76,7 +76,7 @@ def bench_demo(no_model: bool) -> None:
 _LONG_CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from visemes.corpus import CorpusOptions, run_corpus
+from visemes.pipeline.runner import CorpusOptions, run_corpus
 src, out, use_model, formats = sys.argv[1], sys.argv[2], sys.argv[3] == "1", tuple(sys.argv[4].split(","))
 start = time.perf_counter()
 report = run_corpus(src, out, CorpusOptions(lang="en-US", use_model=use_model, formats=formats), progress=False)
@@ -88,7 +88,7 @@ print(json.dumps({"wall": wall, "peak_mb": resource.getrusage(resource.RUSAGE_SE
 
 def _tiled_alignment(spoken, reps: int, pause: float):
     """espeak-ng's own words/phones timing repeated ``reps`` times with ``pause`` s between copies."""
-    from visemes.timeline import Alignment, Tier
+    from visemes.core.timeline import Alignment, Tier
 
     step = spoken.duration + pause
     tiers = []
@@ -102,7 +102,7 @@ def bench_long(minutes: float, no_model: bool, formats: str, timings: bool) -> N
     import numpy as np
     import soundfile as sf
 
-    from visemes.synthesis import speak
+    from visemes.speech.synthesis import speak
 
     spoken = speak(PARAGRAPH, "en-US")
     reps = max(1, int(np.ceil(minutes * 60 / spoken.duration)))
@@ -115,7 +115,7 @@ def bench_long(minutes: float, no_model: bool, formats: str, timings: bool) -> N
                 fh.write(spoken.audio)
                 fh.write(pause)
         if timings:  # given timings: measures everything but the aligner
-            from visemes.exports import write_one
+            from visemes.formats import write_one
 
             write_one(_tiled_alignment(spoken, reps, len(pause) / spoken.sample_rate), src / "long.TextGrid", "textgrid")
         else:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def random_phones(minutes: float, seed: int = 0):
-    from visemes.timeline import Interval, Tier
+    from visemes.core.timeline import Interval, Tier
 
     symbols = ["p", "ɑ", "t", "i", "k", "u", "s", "m", "ə", "f", "ɹ", "l", "n", "oʊ", "eɪ", "b", "w", "ʃ", "θ", "æ"]
     rng = np.random.default_rng(seed)
@@ -41,8 +41,8 @@ def main() -> None:
     parser.add_argument("--viseme-set", default="oculus")
     args = parser.parse_args()
 
-    import lang_packs
-    from visemes.coarticulation import animate_phones
+    from visemes import lang_packs
+    from visemes.mouth.coarticulation import animate_phones
 
     pack = lang_packs.load("en-us")
     phones, duration = random_phones(args.minutes)

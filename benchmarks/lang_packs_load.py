@@ -1,4 +1,4 @@
-"""lang_packs start-up cost: `import lang_packs`, the first `load(code)`, and the first `phonemize`, each
+"""lang_packs start-up cost: `import visemes.lang_packs`, the first `load(code)`, and the first `phonemize`, each
 in a fresh Python process (what a CLI call or a worker pays), median over several runs.
 
     python benchmarks/lang_packs_load.py --codes ar,cmn,yue,hi,fr-fr --runs 5
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
-import lang_packs
+from visemes import lang_packs
 t1 = time.perf_counter()
 pack = lang_packs.load(sys.argv[1])
 pack.phone(next(iter(pack.inventory), "a"))

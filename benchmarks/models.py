@@ -53,13 +53,12 @@ def main(argv=None) -> None:
 
     import jax
 
-    import models
-    from models.export import batch_spec
-    from models.inputs import bucket, collate, FRAME_BUCKETS, PHONE_BUCKETS
-    from models.recipes.train_base import HELDOUT_LANGS
-    from models.streaming import predict_streaming
-    from models.teacher import rounded_dialect, teacher_examples
-    from visemes.synthesis import speak
+    from visemes import models
+    from visemes.models.inputs import bucket, collate, FRAME_BUCKETS, PHONE_BUCKETS
+    from visemes.models.recipes.train_base import HELDOUT_LANGS
+    from visemes.models.streaming import predict_streaming
+    from visemes.models.teacher import rounded_dialect, teacher_examples
+    from visemes.speech.synthesis import speak
 
     rows: list[tuple[str, str, str]] = []
 
@@ -81,7 +80,7 @@ def main(argv=None) -> None:
     spoken = speak(text, "en-us", rate=150)
     al = spoken.alignment
     reps = int(np.ceil(10.0 / al.duration))
-    from visemes.timeline import Alignment, Interval, Tier
+    from visemes.core.timeline import Alignment, Interval, Tier
 
     phones = [Interval(p.start + k * al.duration, p.end + k * al.duration, p.label, p.attrs)
               for k in range(reps) for p in al.phones]
@@ -122,7 +121,7 @@ def main(argv=None) -> None:
     row("streaming with 0 ms lookahead (approximate), mean / max |diff|", f"{d0.mean():.1e} / {d0.max():.1e}")
 
     # --- agreement with the teacher on held-out languages ----------------------------------------------
-    from visemes.articulation import ARTICULATION_PARAMS
+    from visemes.core.articulation import ARTICULATION_PARAMS
 
     held = teacher_examples(HELDOUT_LANGS, 6, model.vocab, seed=123, fps_choices=(30.0,))
     pred = [model.predict_inputs(e.inputs)["articulation"] for e in held]
@@ -139,8 +138,8 @@ def main(argv=None) -> None:
 
     # --- LoRA dialect adapter --------------------------------------------------------------------------
     if not args.skip_finetune:
-        from models.config import LoRAConfig
-        from models.train import TrainConfig, finetune_adapter
+        from visemes.models.config import LoRAConfig
+        from visemes.models.train import TrainConfig, finetune_adapter
 
         dialect = teacher_examples(("en-us",), 220, model.vocab, seed=7, pack_transform=rounded_dialect, tag="en-x-round",
                                    fps_choices=(30.0,))

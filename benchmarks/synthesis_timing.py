@@ -1,7 +1,7 @@
 """espeak-ng synthesis timing across languages: does every pack phone get a time from espeak's events?
 
 For each language, sentences are drawn from the language's most frequent words (wordfreq, offline),
-spoken with ``visemes.synthesis.speak`` and checked: ``untimed`` counts transcript phones that found
+spoken with ``visemes.speech.synthesis.speak`` and checked: ``untimed`` counts transcript phones that found
 no counterpart among espeak's phoneme events (they share a neighbour's time; the pack's G2P and the
 synthesizer disagree there), ``rtf`` is synthesis + mapping time over audio duration.
 
@@ -41,8 +41,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import lang_packs
-    from visemes.synthesis import speak
+    from visemes import lang_packs
+    from visemes.speech.synthesis import speak
 
     print(f"{'lang':8} {'sent':>4} {'phones':>7} {'untimed':>8} {'untimed%':>9} {'audio s':>8} {'rtf':>7} {'errors':>6}")
     total_phones = total_untimed = 0

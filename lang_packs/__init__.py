@@ -7,9 +7,9 @@ universal feature-based fallback for any other espeak-ng voice. See ``lang_packs
 
 from __future__ import annotations
 
-from lang_packs.info import PackInfo, available
-from lang_packs.loader import load
-from lang_packs.pack import LanguagePack, PhoneSpec, fallback_phone
-from lang_packs.registry import ENTRY_POINT_GROUP
+from visemes.lang_packs.info import PackInfo, available
+from visemes.lang_packs.loader import load
+from visemes.lang_packs.pack import LanguagePack, PhoneSpec, fallback_phone
+from visemes.lang_packs.registry import ENTRY_POINT_GROUP
 
 __all__ = ["ENTRY_POINT_GROUP", "LanguagePack", "PackInfo", "PhoneSpec", "available", "fallback_phone", "load"]

@@ -6,9 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 
-from visemes.errors import PackError
+from visemes.core.errors import PackError
 
-from lang_packs.pack import LanguagePack
+from visemes.lang_packs.pack import LanguagePack
 
 N_WORDS = 2000
 
@@ -40,7 +40,7 @@ def coverage_text(pack: LanguagePack, n: int = N_WORDS) -> tuple[str, str]:
         # words in other scripts (a Cyrillic "и" in the Chinese list) are not the language's: left out
         words = [w for w in wordfreq.top_n_list(pack.wordfreq, n) if pack.reads(w)]
         return " ".join(words), f"wordfreq:{pack.wordfreq}:{n}"
-    path = resources.files("lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
+    path = resources.files("visemes.lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
     if not path.is_file():
         raise PackError(pack.source, "pack.wordfreq",
                         f"no wordfreq language and no lang_packs/data/sentences/{pack.code}.txt to measure coverage on.")

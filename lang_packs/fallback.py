@@ -10,9 +10,9 @@ import unicodedata
 from types import MappingProxyType
 from typing import Mapping
 
-from visemes.articulation import ARTICULATION_PARAMS
+from visemes.core.articulation import ARTICULATION_PARAMS
 
-from lang_packs.features import FEATURE_NAMES, _features
+from visemes.lang_packs.features import FEATURE_NAMES, _features
 
 _I = {n: i for i, n in enumerate(FEATURE_NAMES)}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from visemes.errors import BackendUnavailableError
+from visemes.core.errors import BackendUnavailableError
 
 if TYPE_CHECKING:
     import numpy as np

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from visemes.errors import BackendUnavailableError, G2PError
+from visemes.core.errors import BackendUnavailableError, G2PError
 
 RawToken = tuple[str, "str | None"]
 RawWord = list[RawToken]
@@ -124,7 +124,7 @@ class EspeakG2P:
             library, data = espeak_paths()
             api = EspeakAPI(library, data)
             if api.set_voice_by_name(self.voice.encode()) != 0:
-                # a language code rather than a voice name (fr-fr -> roa/fr), as visemes.espeak_ctypes does
+                # a language code rather than a voice name (fr-fr -> roa/fr), as visemes.speech.espeak does
                 base, plus, variant = self.voice.partition("+")
                 ident = voice_identifiers(api).get(base.lower())
                 if ident is None or api.set_voice_by_name(f"{ident}{plus}{variant}".encode()) != 0:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from lang_packs.loader import spec_of
-from lang_packs.registry import builtin_folder, pack_files
+from visemes.lang_packs.loader import spec_of
+from visemes.lang_packs.registry import builtin_folder, pack_files
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,13 +9,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from visemes.errors import PackError, UnknownLanguageError
+from visemes.core.errors import PackError, UnknownLanguageError
 
-from lang_packs.g2p import espeak_languages, espeak_voices, make_g2p
-from lang_packs.normalize import Normalizer, ToneSpec
-from lang_packs.pack import LanguagePack, inventory_from
-from lang_packs.registry import PackFile, pack_files
-from lang_packs.schema import PackSpec, validate
+from visemes.lang_packs.g2p import espeak_languages, espeak_voices, make_g2p
+from visemes.lang_packs.normalize import Normalizer, ToneSpec
+from visemes.lang_packs.pack import LanguagePack, inventory_from
+from visemes.lang_packs.registry import PackFile, pack_files
+from visemes.lang_packs.schema import PackSpec, validate
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -19,9 +19,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from visemes.timeline import PhoneToken
+from visemes.core.timeline import PhoneToken
 
-from lang_packs.features import is_syllabic
+from visemes.lang_packs.features import is_syllabic
 
 _STRESS = {"ˈ": "primary", "ˌ": "secondary"}
 _TIES = re.compile("[\u0361\u035c]")

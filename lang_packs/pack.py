@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from visemes.errors import TranscriptError
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.core.errors import TranscriptError
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
-from lang_packs.fallback import mouth_target, viseme_class
-from lang_packs.normalize import Normalizer
-from lang_packs.text import is_han, orthographic_words, script_pattern
+from visemes.lang_packs.fallback import mouth_target, viseme_class
+from visemes.lang_packs.normalize import Normalizer
+from visemes.lang_packs.text import is_han, orthographic_words, script_pattern
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from visemes.errors import PackError
+from visemes.core.errors import PackError
 
 ENTRY_POINT_GROUP = "visemes.lang_packs"
 
@@ -35,7 +35,7 @@ def _list_dir(folder: Traversable, origin: str) -> list[PackFile]:
 
 
 def builtin_folder() -> Traversable:
-    return resources.files("lang_packs") / "data"
+    return resources.files("visemes.lang_packs") / "data"
 
 
 def _entry_points() -> list:

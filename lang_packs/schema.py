@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import PackError
-from visemes.visemesets import OCULUS_15
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import PackError
+from visemes.core.vocabulary import OCULUS_15
 
-from lang_packs.normalize import Normalizer, Rule, ToneSpec
-from lang_packs.text import script_pattern
+from visemes.lang_packs.normalize import Normalizer, Rule, ToneSpec
+from visemes.lang_packs.text import script_pattern
 
 SCHEMA: dict[str, frozenset[str]] = {
     "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones"}),

@@ -1,6 +1,6 @@
-"""models: the JAX/Flax NNX viseme transformer — config, network, LoRA adapters, training, inference.
+"""visemes.models: the JAX/Flax NNX viseme transformer — config, network, LoRA adapters, training, inference.
 
-Heavy imports (JAX) happen on first use of a name below, so ``import models`` is cheap.
+Heavy imports (JAX) happen on first use of a name below, so ``import visemes.models`` is cheap.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    "load": "models.api:load",
-    "VisemeModel": "models.api:VisemeModel",
-    "ModelConfig": "models.config:ModelConfig",
-    "LoRAConfig": "models.config:LoRAConfig",
-    "Adapter": "models.lora:Adapter",
-    "StreamingPredictor": "models.streaming:StreamingPredictor",
+    "load": "visemes.models.api:load",
+    "VisemeModel": "visemes.models.api:VisemeModel",
+    "ModelConfig": "visemes.models.config:ModelConfig",
+    "LoRAConfig": "visemes.models.config:LoRAConfig",
+    "Adapter": "visemes.models.lora:Adapter",
+    "StreamingPredictor": "visemes.models.streaming:StreamingPredictor",
 }
 
 __all__ = list(_LAZY)

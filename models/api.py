@@ -17,15 +17,15 @@ import jax
 import numpy as np
 from flax import nnx
 
-from visemes.curves import FrameCurves, MouthAnimation, check_fps
-from visemes.errors import AdapterMismatchError, InputError, ModelError
-from visemes.timeline import Alignment
+from visemes.core.curves import FrameCurves, MouthAnimation, check_fps
+from visemes.core.errors import AdapterMismatchError, InputError, ModelError
+from visemes.core.timeline import Alignment
 
-from models import checkpoint, lora
-from models.config import ModelConfig
-from models.inputs import FRAME_BUCKETS, UtteranceInputs, bucket, collate, encode, window
-from models.network import VisemeTransformer, abstract_model
-from models.vocab import Vocab
+from visemes.models import checkpoint, lora
+from visemes.models.config import ModelConfig
+from visemes.models.inputs import FRAME_BUCKETS, UtteranceInputs, collate, encode, window
+from visemes.models.network import VisemeTransformer, abstract_model
+from visemes.models.vocab import Vocab
 
 MODEL_FORMAT = "visemes.model"
 SHIPPED_WEIGHTS = "base.safetensors"
@@ -71,11 +71,11 @@ class VisemeModel:
         if path is None:
             from importlib import resources
 
-            path = Path(str(resources.files("models").joinpath("weights", SHIPPED_WEIGHTS)))
+            path = Path(str(resources.files("visemes.models").joinpath("weights", SHIPPED_WEIGHTS)))
             if not path.is_file():
                 raise ModelError(
                     f"The shipped model weights are missing ({path}); reinstall visemes or train them with "
-                    "`python -m models.recipes.train_base`."
+                    "`python -m visemes.models.recipes.train_base`."
                 )
         arrays, meta = checkpoint.load_tensors(path, MODEL_FORMAT)
         cfg = ModelConfig.from_dict(meta["config"])
@@ -156,8 +156,8 @@ class VisemeModel:
     def compile(self, batch_size: int, n_frames: int, n_phones: int) -> Any:
         """AOT-compile (``jit.lower().compile()``) the bucket (batch_size, n_frames, n_phones); later calls
         with that shape use it."""
-        from models.inputs import N_AUDIO, N_POS
-        from models.features import N_FEATURES
+        from visemes.models.inputs import N_AUDIO, N_POS
+        from visemes.models.features import N_FEATURES
 
         B, T, P = batch_size, n_frames, n_phones
         spec = {
@@ -179,8 +179,8 @@ class VisemeModel:
             raise InputError(f"This model runs at up to {self.cfg.max_fps:g} fps; ask for a lower frame rate and resample.")
         feats = None
         if audio is not None:
-            from models.audio_features import audio_features
-            from visemes.curves import frame_count
+            from visemes.models.audio_features import audio_features
+            from visemes.core.curves import frame_count
 
             if sample_rate is None:
                 raise InputError("Give sample_rate with the audio array.")
@@ -233,9 +233,10 @@ class VisemeModel:
 
     def _mapped_visemes(self, out: Mapping[str, Any], viseme_set: str) -> tuple[tuple[str, ...], np.ndarray]:
         """Posteriors in a set the model has no head for: the Oculus posteriors summed into each Oculus
-        class's counterpart (``visemes.visemesets.from_oculus``; a class-level mapping, so distinctions
+        class's counterpart (``visemes.mouth.visemesets.from_oculus``; a class-level mapping, so distinctions
         finer than Oculus 15, e.g. Azure's diphthongs, get no mass of their own)."""
-        from visemes.visemesets import VISEME_SETS, classes as set_classes, from_oculus
+        from visemes.mouth.visemesets import from_oculus
+        from visemes.core.vocabulary import VISEME_SETS, classes as set_classes
 
         if viseme_set not in VISEME_SETS or "oculus" not in [n for n, _ in self.cfg.viseme_sets]:
             raise ModelError(f"Unknown viseme set {viseme_set!r}; choose one of {list(VISEME_SETS)}.")
@@ -253,7 +254,7 @@ class VisemeModel:
         """Mouth animation for a timed alignment (``phones`` tier) at ``fps``.
 
         ``adapter`` picks a loaded dialect adapter for this utterance; ``pack`` (a language pack) supplies
-        the language when ``alignment.meta`` has none; ``audio`` (+ ``sample_rate``) adds loudness/pitch.
+        the language when ``visemes.alignment.meta`` has none; ``audio`` (+ ``sample_rate``) adds loudness/pitch.
         """
         lang = alignment.lang or getattr(pack, "code", None)
         u = self.encode(alignment, fps, lang=lang, audio=audio, sample_rate=sample_rate)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visemes.errors import AudioError
+from visemes.core.errors import AudioError
 
 WINDOW_S = 0.04
 F0_MIN, F0_MAX = 60.0, 400.0

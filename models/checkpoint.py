@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from visemes.atomic import atomic_write_bytes, atomic_write_text
-from visemes.errors import ModelError
+from visemes.core.atomic import atomic_write_bytes, atomic_write_text
+from visemes.core.errors import ModelError
 
 MODEL_FORMAT_VERSION = 1
 

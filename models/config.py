@@ -10,10 +10,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from visemes.arkit import ARKIT_MOUTH
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import ModelError
-from visemes.visemesets import OCULUS_15
+from visemes.mouth.arkit import ARKIT_MOUTH
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import ModelError
+from visemes.core.vocabulary import OCULUS_15
 
 CONFIG_FORMAT_VERSION = 1
 

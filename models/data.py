@@ -1,11 +1,11 @@
 """Training data: examples (model inputs + per-frame targets), safe caching, and the data sources.
 
 Sources:
-* the coarticulation teacher (``visemes.coarticulation.animate_phones``) over espeak-ng synthesis
-  (``visemes.synthesis.speak``) of real words (wordfreq lists or pack sentences) at varied speaking rates
-  and frame rates — fully offline (see :mod:`models.teacher`);
+* the coarticulation teacher (``visemes.mouth.coarticulation.animate_phones``) over espeak-ng synthesis
+  (``visemes.speech.synthesis.speak``) of real words (wordfreq lists or pack sentences) at varied speaking rates
+  and frame rates — fully offline (see :mod:`visemes.models.teacher`);
 * motion capture: Live Link Face CSV (ARKit blendshapes per frame) + audio + transcript, aligned with
-  ``alignment.align``;
+  ``visemes.alignment.align``;
 * generic per-frame curves (``.npy`` loaded with ``allow_pickle=False``, or CSV with a header of names).
 
 A cache is one ``.npz`` (no pickle: every array is numeric or fixed-width unicode) holding the
@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.atomic import atomic_open
-from visemes.curves import MouthAnimation, check_fps
-from visemes.errors import InputError, ModelError
-from visemes.timeline import Alignment
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.atomic import atomic_open
+from visemes.core.curves import MouthAnimation, check_fps
+from visemes.core.errors import InputError, ModelError
+from visemes.core.timeline import Alignment
 
-from models.inputs import UtteranceInputs, encode, window
-from models.vocab import Vocab
+from visemes.models.inputs import UtteranceInputs, encode, window
+from visemes.models.vocab import Vocab
 
 DATA_FORMAT_VERSION = 1
 _FRAME_KEYS = ("frame_phone", "frame_pos", "frame_time", "audio", "articulation", "blendshapes", "visemes")
@@ -188,12 +188,12 @@ def example_from_curves(alignment: Alignment, values: np.ndarray, names: Sequenc
 def live_link_face_example(csv_path: str | os.PathLike, audio_path: str | os.PathLike, transcript: str, lang: str,
                            vocab: Vocab, blendshape_names: Sequence[str], viseme_classes: Sequence[str],
                            fps: float = 30.0, capture_fps: float = 60.0, backend: str = "builtin") -> Example:
-    """Motion capture from Live Link Face: align the audio with its transcript (``alignment.align``) and
+    """Motion capture from Live Link Face: align the audio with its transcript (``visemes.alignment.align``) and
     use the recorded ARKit mouth blendshapes as targets."""
-    import alignment as aligners
+    from visemes import alignment as aligners
 
-    from models.audio_features import audio_features
-    from visemes.curves import frame_count
+    from visemes.models.audio_features import audio_features
+    from visemes.core.curves import frame_count
 
     values, names, _ = read_live_link_face(csv_path, capture_fps)
     samples, sr = aligners.load_audio(audio_path)

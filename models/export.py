@@ -11,19 +11,18 @@ import json
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import jax
 import numpy as np
 from flax import nnx
 
-from visemes.atomic import atomic_write_bytes, atomic_write_text
-from visemes.errors import ModelError
+from visemes.core.atomic import atomic_write_bytes, atomic_write_text
+from visemes.core.errors import ModelError
 
-from models.api import VisemeModel
-from models.checkpoint import path_name
-from models.features import N_FEATURES
-from models.inputs import N_AUDIO, N_POS
+from visemes.models.api import VisemeModel
+from visemes.models.checkpoint import path_name
+from visemes.models.features import N_FEATURES
+from visemes.models.inputs import N_AUDIO, N_POS
 
 EXPORT_FORMAT_VERSION = 1
 

@@ -1,7 +1,7 @@
 """Phonological feature vectors for phones, so that unseen phones embed near similar seen ones.
 
 One small function the model code calls; it points at the language packs' feature table
-(``lang_packs.features.phone_features``: 24 panphon features in {-1, 0, +1}, with affricate fixes).
+(``visemes.lang_packs.features.phone_features``: 24 panphon features in {-1, 0, +1}, with affricate fixes).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import functools
 
 import numpy as np
 
-from lang_packs.features import N_FEATURES
-from lang_packs.features import phone_features as _packs_phone_features
+from visemes.lang_packs.features import N_FEATURES
+from visemes.lang_packs.features import phone_features as _packs_phone_features
 
 __all__ = ["N_FEATURES", "phone_features"]
 

@@ -3,7 +3,7 @@
 Everything a frame's input depends on is known once the phones *starting* at or before the frame's
 time are known: its own phone (id, features, tone/stress, start and end) and the end of the previous
 phone. Future context comes only through the first layer's attention lookahead, which keeps
-streaming exact (see :mod:`models.streaming`).
+streaming exact (see :mod:`visemes.models.streaming`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from visemes.curves import check_fps, frame_count
-from visemes.errors import InputError
-from visemes.timeline import Alignment, Interval
+from visemes.core.curves import check_fps, frame_count
+from visemes.core.errors import InputError
+from visemes.core.timeline import Alignment, Interval
 
-from models.features import N_FEATURES, phone_features
-from models.vocab import Vocab, stress_id, tone_id
+from visemes.models.features import N_FEATURES, phone_features
+from visemes.models.vocab import Vocab, stress_id, tone_id
 
 N_POS = 6          # per-frame position features, see ``frame_positions``
 N_AUDIO = 3        # loudness, pitch, presence flag

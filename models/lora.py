@@ -16,10 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from visemes.errors import ModelError
+from visemes.core.errors import ModelError
 
-from models.checkpoint import path_name
-from models.config import LoRAConfig
+from visemes.models.checkpoint import path_name
+from visemes.models.config import LoRAConfig
 
 
 class LoRALinear(nnx.Module):
@@ -115,7 +115,7 @@ class Adapter:
         return int(sum(a.size for a in self.arrays.values()))
 
     def save(self, path, overwrite: bool = False):
-        from models.checkpoint import MODEL_FORMAT_VERSION, save_tensors
+        from visemes.models.checkpoint import MODEL_FORMAT_VERSION, save_tensors
 
         meta = {
             "format": ADAPTER_FORMAT, "format_version": MODEL_FORMAT_VERSION, "name": self.name,
@@ -126,7 +126,7 @@ class Adapter:
 
     @classmethod
     def load(cls, path) -> "Adapter":
-        from models.checkpoint import load_tensors
+        from visemes.models.checkpoint import load_tensors
 
         arrays, meta = load_tensors(path, ADAPTER_FORMAT)
         return cls(meta["name"], arrays, LoRAConfig.from_dict(meta), meta["base_fingerprint"],

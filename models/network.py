@@ -15,9 +15,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from models.config import ModelConfig
-from models.features import N_FEATURES
-from models.inputs import N_AUDIO, N_POS
+from visemes.models.config import ModelConfig
+from visemes.models.features import N_FEATURES
+from visemes.models.inputs import N_AUDIO, N_POS
 
 NEG_INF = -1e9  # finite, so fully masked (padding) rows give a uniform softmax instead of NaN
 
@@ -183,7 +183,7 @@ class VisemeTransformer(nnx.Module):
 
 def abstract_model(cfg: ModelConfig) -> VisemeTransformer:
     """The model's structure with shape-only variables (no random init, no compilation): fill it with
-    ``models.checkpoint.assign``. Loading through this takes milliseconds instead of compiling ~50 initialisers."""
+    ``visemes.models.checkpoint.assign``. Loading through this takes milliseconds instead of compiling ~50 initialisers."""
     model = nnx.eval_shape(lambda: VisemeTransformer(cfg, rngs=nnx.Rngs(0)))
     # RNG state (dropout streams) gets concrete values: seed 0, count 0
     flat = []

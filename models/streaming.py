@@ -17,12 +17,12 @@ from typing import Iterable
 import jax
 import numpy as np
 
-from visemes.curves import MouthAnimation, check_fps, frame_count
-from visemes.errors import InputError
-from visemes.timeline import Alignment, Interval
+from visemes.core.curves import MouthAnimation, check_fps, frame_count
+from visemes.core.errors import InputError
+from visemes.core.timeline import Alignment, Interval
 
-from models.api import VisemeModel
-from models.inputs import FRAME_BUCKETS, MAX_SPAN_S, encode_frames
+from visemes.models.api import VisemeModel
+from visemes.models.inputs import FRAME_BUCKETS, MAX_SPAN_S, encode_frames
 
 
 class StreamingPredictor:
@@ -120,7 +120,7 @@ def predict_streaming(model: VisemeModel, alignment: Alignment, fps: float = 30.
     last = stream.finish(alignment.duration)
     if last is not None:
         outs.append(last)
-    from visemes.curves import FrameCurves
+    from visemes.core.curves import FrameCurves
 
     def join(attr: str) -> FrameCurves:
         curves = [getattr(o, attr) for o in outs]

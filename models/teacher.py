@@ -1,8 +1,8 @@
 """Teacher data: espeak-ng synthesis of real words, animated by the coarticulation model. Offline.
 
 For each language: pseudo-sentences drawn from the pack's sample sentences when it has them, else from
-wordfreq's frequency list; spoken at varied rates (``visemes.synthesis.speak``); animated at a frame
-rate drawn from 24/25/30/50/60 (``visemes.coarticulation.animate_phones``) with the pack's phone targets.
+wordfreq's frequency list; spoken at varied rates (``visemes.speech.synthesis.speak``); animated at a frame
+rate drawn from 24/25/30/50/60 (``visemes.mouth.coarticulation.animate_phones``) with the pack's phone targets.
 A ``pack_transform`` changes the pack's targets to make synthetic dialects (tests, demos).
 """
 
@@ -13,11 +13,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from visemes.curves import SUPPORTED_FPS, frame_count
-from visemes.errors import VisemesError
+from visemes.core.curves import SUPPORTED_FPS, frame_count
+from visemes.core.errors import VisemesError
 
-from models.data import Example, example_from_animation
-from models.vocab import Vocab
+from visemes.models.data import Example, example_from_animation
+from visemes.models.vocab import Vocab
 
 #: wordfreq's code where it differs from the pack's base code
 WORDFREQ_CODES = {"cmn": "zh", "yue": "zh", "nb": "nb", "no": "nb", "fil": "fil", "tl": "fil"}
@@ -39,7 +39,7 @@ def pack_sentences(pack: Any) -> list[str]:
     """The pack's shipped sample sentences (``lang_packs/data/sentences/<code>.txt``), if any."""
     from importlib import resources
 
-    path = resources.files("lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
+    path = resources.files("visemes.lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
     if not path.is_file():
         return []
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -103,11 +103,11 @@ def teacher_examples(
 ) -> list[Example]:
     """``per_lang`` teacher examples per language (deterministic for a seed). ``tag`` overrides the
     language code stored with the examples (e.g. a dialect name)."""
-    import lang_packs
-    from visemes.coarticulation import animate_phones
-    from visemes.synthesis import speak
+    from visemes import lang_packs
+    from visemes.mouth.coarticulation import animate_phones
+    from visemes.speech.synthesis import speak
 
-    from models.audio_features import audio_features
+    from visemes.models.audio_features import audio_features
 
     rng = np.random.default_rng(seed)
     examples: list[Example] = []

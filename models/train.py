@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -26,16 +25,15 @@ import numpy as np
 import optax
 from flax import nnx
 
-from visemes.atomic import atomic_open
-from visemes.errors import InputError, ModelError
+from visemes.core.errors import InputError, ModelError
 
-from models import checkpoint, lora
-from models.api import VisemeModel
-from models.config import LoRAConfig, ModelConfig
-from models.data import Example
-from models.inputs import N_AUDIO, bucket, collate, PHONE_BUCKETS
-from models.network import VisemeTransformer, abstract_model, init_model
-from models.vocab import Vocab
+from visemes.models import checkpoint, lora
+from visemes.models.api import VisemeModel
+from visemes.models.config import LoRAConfig, ModelConfig
+from visemes.models.data import Example
+from visemes.models.inputs import bucket, collate, PHONE_BUCKETS
+from visemes.models.network import VisemeTransformer, abstract_model, init_model
+from visemes.models.vocab import Vocab
 
 TRAIN_FORMAT = "visemes.train_state"
 

@@ -4,7 +4,7 @@ It is built once, deterministically, from panphon's base segments plus every lan
 and frozen into ``models/weights/phone_vocab.json`` which ships with the weights: a model's ids never
 change under it. Unknown phones map to ``<unk>`` (their feature vectors still carry information).
 
-Rebuild (only when training a new base model): ``python -m models.vocab --out models/weights/phone_vocab.json``.
+Rebuild (only when training a new base model): ``python -m visemes.models.vocab --out models/weights/phone_vocab.json``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from visemes.atomic import atomic_write_text
-from visemes.errors import ModelError
+from visemes.core.atomic import atomic_write_text
+from visemes.core.errors import ModelError
 
 VOCAB_FORMAT_VERSION = 1
 PAD, UNK = "<pad>", "<unk>"
@@ -107,7 +107,7 @@ class Vocab:
     def load(cls, path: str | os.PathLike | None = None) -> "Vocab":
         try:
             if path is None:
-                text = resources.files("models").joinpath("weights", VOCAB_FILE).read_text("utf-8")
+                text = resources.files("visemes.models").joinpath("weights", VOCAB_FILE).read_text("utf-8")
             else:
                 text = Path(path).read_text("utf-8")
         except (OSError, FileNotFoundError) as exc:
@@ -127,7 +127,7 @@ def panphon_base_segments() -> list[str]:
 def pack_inventories() -> tuple[list[str], list[str]]:
     """(phones, pack codes) from every available language pack; empty if lang_packs is not usable."""
     try:
-        import lang_packs
+        from visemes import lang_packs
         infos = lang_packs.available()
     except Exception:  # packs are optional at build time: the panphon list alone is a valid vocabulary
         return [], []

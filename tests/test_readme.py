@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lang_packs.tools.readme_table import render_table, splice
+from visemes.lang_packs.tools.readme_table import render_table, splice
 from visemes.cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,7 +13,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_language_table_is_current():
-    assert splice(README, render_table()) == README, "run: python -m lang_packs.tools.readme_table"
+    assert splice(README, render_table()) == README, "run: python -m visemes.lang_packs.tools.readme_table"
 
 
 def test_language_table_lists_every_required_pack():

@@ -7,19 +7,29 @@ The front door of the distribution. Heavy parts (JAX models, the aligner, espeak
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
-from visemes.errors import VisemesError
-from visemes.timeline import Alignment, Interval, PhoneToken, Tier, Transcript, WordPhones
+# The repository keeps alignment/, lang_packs/ and models/ beside this folder and the build maps them
+# to visemes.alignment, visemes.lang_packs and visemes.models (package-dir in pyproject.toml). When
+# Python finds this package straight in a checkout (the repository root on sys.path: `python -m pytest`,
+# `python -c`, `python -m visemes...` there), add the root to the search path so the three resolve to
+# the same folders under the same names as when installed. An installed copy has them inside.
+_CHECKOUT = Path(__file__).resolve().parent.parent
+if (_CHECKOUT / "pyproject.toml").is_file() and not (Path(__file__).parent / "alignment").is_dir():
+    __path__.append(str(_CHECKOUT))  # noqa: F821 - __path__ is the package's module search path
+
+from visemes.core.errors import VisemesError
+from visemes.core.timeline import Alignment, Interval, PhoneToken, Tier, Transcript, WordPhones
 
 __version__ = "0.1.0"
 
 # Public API name -> "module:attribute", imported on first use (PEP 562).
 _LAZY = {
-    "phonemize": "visemes.api:phonemize",
-    "text_to_visemes": "visemes.api:text_to_visemes",
-    "animate": "visemes.pipeline:animate",
-    "load_pack": "lang_packs:load",
+    "phonemize": "visemes.pipeline.text:phonemize",
+    "text_to_visemes": "visemes.pipeline.text:text_to_visemes",
+    "animate": "visemes.pipeline.animator:animate",
+    "load_pack": "visemes.lang_packs:load",
 }
 
 __all__ = [

@@ -6,9 +6,9 @@ aligned (one file, or a whole corpus pooled), with phones tied by IPA symbol acr
 
 from __future__ import annotations
 
-from alignment.base import register_aligner
-from alignment.builtin.aligner import AdaptedParams, AlignerConfig, BuiltinAligner, Prepared
-from alignment.builtin.jitcache import enable_compile_cache
+from visemes.alignment.base import register_aligner
+from visemes.alignment.builtin.aligner import AdaptedParams, AlignerConfig, BuiltinAligner, Prepared
+from visemes.alignment.builtin.jitcache import enable_compile_cache
 
 register_aligner("builtin", BuiltinAligner)
 

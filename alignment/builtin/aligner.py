@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from alignment.base import Aligner
-from alignment.builtin import features as F
-from alignment.builtin.calibration import Calibration, load_calibration
-from alignment.builtin.confidence import MISMATCH_GAP, score_alignment
-from alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
-from alignment.builtin.dtw import template_path
-from alignment.builtin.model import (
+from visemes.alignment.base import Aligner
+from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.calibration import Calibration, load_calibration
+from visemes.alignment.builtin.chunking import align_long, decode_long
+from visemes.alignment.builtin.confidence import MISMATCH_GAP, score_alignment
+from visemes.alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
+from visemes.alignment.builtin.dtw import template_path
+from visemes.alignment.builtin.model import (
     NOISE,
     SIL,
     Chain,
@@ -24,10 +24,12 @@ from alignment.builtin.model import (
     build_chain,
     map_emissions,
 )
-from alignment.builtin.phones import VOWEL_CLASSES, broad_class
-from alignment.builtin.priors import load_prior
-from visemes.errors import AlignmentError, AudioError
-from visemes.timeline import Alignment, Interval, Tier, Transcript
+from visemes.alignment.builtin.phones import VOWEL_CLASSES, broad_class
+from visemes.alignment.builtin.prepared import Prepared
+from visemes.alignment.builtin.priors import load_prior
+
+from visemes.core.errors import AlignmentError, AudioError
+from visemes.core.timeline import Alignment, Interval, Tier, Transcript
 
 #: Frames that separate frame t-1 from frame t lie between their window centres.
 EDGE_OFFSET = (F.WIN / 2 - F.HOP / 2) / F.SAMPLE_RATE
@@ -52,21 +54,11 @@ class AlignerConfig:
     #: adapt per-language phone models on top of the pooled ones (files grouped by transcript.lang)
     group_by_lang: bool = False
     #: with little data, start EM from espeak-ng speech of the words warped onto the recording by DTW
-    #: (where the words are text visemes.synthesis speaks with the transcript's exact phones; else the
+    #: (where the words are text visemes.speech.synthesis speaks with the transcript's exact phones; else the
     #: flat start). Measured: +3.5 points single-file on synthetic speech; in corpus mode it cost 2 points
     #: on the tuning languages (0.833 vs 0.852), so corpora keep the flat start.
     use_template: bool = True  # measured: no gain on the tuning languages (0.830 vs 0.842)
     auto_flat_seconds: float = 60.0
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Per-file features and transcript (plain arrays and dataclasses: picklable for worker processes)."""
-
-    feats: np.ndarray  # [T, D] float32, normalised
-    energy: np.ndarray  # [T] raw c0 (log energy proxy)
-    duration: float
-    transcript: Transcript
 
 
 @dataclass(frozen=True)
@@ -154,7 +146,7 @@ class BuiltinAligner(Aligner):
 
     # -- protocol ---------------------------------------------------------------------------------
     def prepare(self, audio: np.ndarray, sr: int, transcript: Transcript) -> Prepared:
-        from alignment.base import validate_audio
+        from visemes.core.audio import validate_audio
 
         audio = validate_audio(audio, sr)
         _check_audible(audio)
@@ -204,8 +196,6 @@ class BuiltinAligner(Aligner):
 
     def _em(self, prepared, chains, init: str, iterations: int) -> tuple[Emissions, float]:
         """Viterbi EM from ``init``; returns the emissions and the final total path log-likelihood."""
-        from alignment.builtin.chunking import decode_long
-
         stats = _Collector(prepared[0].feats.shape[1])
         if init == "prior" and self.prior.means:
             pass  # no statistics: the emissions are the prior itself (phones back off to their class)
@@ -244,8 +234,6 @@ class BuiltinAligner(Aligner):
         return self.decode_many([prepared], params)[0]
 
     def decode_many(self, prepared: Sequence[Prepared], params: AdaptedParams) -> list[Alignment]:
-        from alignment.builtin.chunking import align_long
-
         em = params.emissions
         table = GaussTable.from_emissions(em)
         out: list = [None] * len(prepared)

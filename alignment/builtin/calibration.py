@@ -14,8 +14,8 @@ from importlib import resources
 
 import numpy as np
 
-from alignment.builtin.phones import VOWEL_CLASSES, broad_class
-from visemes.errors import ModelError
+from visemes.alignment.builtin.phones import VOWEL_CLASSES, broad_class
+from visemes.core.errors import ModelError
 
 FORMAT_VERSION = 1
 _GROUP = {
@@ -89,7 +89,7 @@ def calibration_json(by_convention: Mapping[str, Mapping[str, float]], sources: 
 
 def read_calibration_file() -> dict:
     try:
-        text = resources.files("alignment.builtin").joinpath("data/calibration.json").read_text("utf-8")
+        text = resources.files("visemes.alignment.builtin").joinpath("data/calibration.json").read_text("utf-8")
     except FileNotFoundError:
         return {"offsets": {}, "sources": {}}
     data = json.loads(text)

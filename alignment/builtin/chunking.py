@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment.builtin import features as F
-from visemes.timeline import Alignment, Interval, Tier, Transcript
+from visemes.alignment.builtin import decode
+from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.model import build_chain
+from visemes.alignment.builtin.prepared import Prepared
+from visemes.core.timeline import Alignment, Interval, Tier, Transcript
 
 WINDOW = 2000  # frames (10 s) per decoding window
 MIN_COMMIT = 700  # commit at least this many frames before looking for a pause
@@ -21,10 +24,6 @@ MIN_PHONE_FRAMES = 8  # 25 phones/s, faster than speech: a window holds at most 
 
 def _windows(aligner, prep, em, table):
     """Yield (sub_prepared, chain, path, rows, frame_offset, word_offset) per committed piece."""
-    from alignment.builtin import decode
-    from alignment.builtin.aligner import Prepared
-    from alignment.builtin.model import build_chain
-
     words = prep.transcript.words
     t0, w0 = 0, 0
     total = len(prep.feats)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignment.builtin.features import bucket
-from alignment.builtin.model import Chain, Emissions
-from alignment.builtin.viterbi import NEG
+from visemes.alignment.builtin.features import bucket
+from visemes.alignment.builtin.model import Chain, Emissions
+from visemes.alignment.builtin.viterbi import NEG
 
 STATE_BUCKETS = (64, 128, 256, 512, 1024, 2048)  # few buckets: each is a compile (~1 s on CPU)
 GAUSS_BUCKETS = (128, 256, 512, 1024, 2048, 4096)
@@ -146,7 +146,7 @@ class DecodePlan:
     def run(self, em: Emissions, table: GaussTable | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
         import jax
 
-        from alignment.builtin.viterbi import decode_batch
+        from visemes.alignment.builtin.viterbi import decode_batch
 
         table = table or GaussTable.from_emissions(em)
         rows_of_key = np.array([table.index[em.resolve(k)] for k in self.keys] + [-1], np.int32)

@@ -2,7 +2,7 @@
 
 DTW here is the asymmetric step pattern (query frame always advances; template index +0, +1 or +2),
 so it runs on the same jitted/vmapped scan as the HMM Viterbi with every template frame a state.
-The template is espeak-ng speech of the transcript's words (``visemes.synthesis``): its exact phone
+The template is espeak-ng speech of the transcript's words (``visemes.speech.synthesis``): its exact phone
 times, warped onto the recording, give EM a starting segmentation (the issue's prototype gained from it).
 """
 
@@ -12,9 +12,9 @@ from functools import partial
 
 import numpy as np
 
-from alignment.builtin import features as F
-from alignment.builtin.decode import STATE_BUCKETS
-from alignment.builtin.viterbi import NEG, viterbi_batch
+from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.decode import STATE_BUCKETS
+from visemes.alignment.builtin.viterbi import NEG, viterbi_batch
 
 
 @partial(__import__("jax").jit)
@@ -55,7 +55,7 @@ def template_path(prep, chain) -> np.ndarray | None:
     if not transcript.lang:
         return None
     try:
-        from visemes.synthesis import speak
+        from visemes.speech.synthesis import speak
 
         spoken = speak(" ".join(w.text for w in transcript.words), transcript.lang)
     except Exception:  # noqa: BLE001 - any failure (unknown language, no espeak) means: no template

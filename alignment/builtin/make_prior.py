@@ -1,6 +1,6 @@
 """Build the shipped prior (``data/prior.json``) from synthetic espeak-ng speech (license-safe).
 
-    python -m alignment.builtin.make_prior [--out alignment/builtin/data/prior.json]
+    python -m visemes.alignment.builtin.make_prior [--out alignment/builtin/data/prior.json]
 
 Each synthetic phone (exact espeak-ng times) is split into equal thirds, one per HMM state; frames are
 pooled per broad class and state. Silence comes from the padding, closures from the first third of
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from alignment.builtin import features as F
-from alignment.builtin.model import CLOSURE, N_STATES, NOISE, SIL, Prior, Stats
-from alignment.builtin.phones import CLOSURE_CLASSES, broad_class
-from alignment.builtin.synthetic import CLEAN, PRIOR_LANGS, Condition, iter_set
+from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.model import CLOSURE, N_STATES, NOISE, SIL, Prior, Stats
+from visemes.alignment.builtin.phones import CLOSURE_CLASSES, broad_class
+from visemes.alignment.builtin.synthetic import CLEAN, PRIOR_LANGS, Condition, iter_set
 
 #: Voice variants here are disjoint from the benchmark's (+f2, +f3, +m3).
 PRIOR_CONDITIONS = (
@@ -69,13 +69,13 @@ def build_prior(langs=PRIOR_LANGS, conditions=PRIOR_CONDITIONS) -> Prior:
 
 
 def main(argv=None) -> int:
-    from alignment.builtin.priors import prior_to_json
+    from visemes.alignment.builtin.priors import prior_to_json
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("data") / "prior.json")
     args = ap.parse_args(argv)
     prior = build_prior()
-    from visemes.atomic import atomic_write_text
+    from visemes.core.atomic import atomic_write_text
 
     atomic_write_text(args.out, prior_to_json(prior, "synthetic espeak-ng speech: " + ", ".join(PRIOR_LANGS)) + "\n",
                       overwrite=True)

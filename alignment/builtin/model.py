@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from alignment.builtin.phones import CLASSES, CLOSURE_CLASSES, base_symbol, broad_class
-from visemes.timeline import Transcript
+from visemes.alignment.builtin.phones import CLASSES, CLOSURE_CLASSES, base_symbol, broad_class
+from visemes.core.timeline import Transcript
 
 N_STATES = 3
 SIL = "sil"

@@ -11,8 +11,8 @@ from importlib import resources
 
 import numpy as np
 
-from alignment.builtin.model import Prior
-from visemes.errors import ModelError
+from visemes.alignment.builtin.model import Prior
+from visemes.core.errors import ModelError
 
 FORMAT_VERSION = 1
 PRIOR_FILE = "data/prior.json"
@@ -20,7 +20,7 @@ PRIOR_FILE = "data/prior.json"
 
 def load_prior() -> Prior:
     try:
-        text = resources.files("alignment.builtin").joinpath(PRIOR_FILE).read_text("utf-8")
+        text = resources.files("visemes.alignment.builtin").joinpath(PRIOR_FILE).read_text("utf-8")
     except FileNotFoundError:
         return Prior({}, {})
     data = json.loads(text)

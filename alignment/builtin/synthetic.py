@@ -1,4 +1,4 @@
-"""Synthetic speech with exact phone times (espeak-ng via visemes.synthesis), for the prior, tests, benchmark.
+"""Synthetic speech with exact phone times (espeak-ng via visemes.speech.synthesis), for the prior, tests, benchmark.
 
 The sentences are written for this project (no third-party text). Two disjoint language groups: the
 prior and any tuning use ``PRIOR_LANGS`` with espeak's default voice; the benchmark uses
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.timeline import Alignment, Interval, Tier
 
 SENTENCES: dict[str, tuple[str, ...]] = {
     "es": ("el perro come pan en la cocina", "mañana vamos a la playa con mis amigos",
@@ -98,8 +98,8 @@ def _noise(n: int, rng: np.random.Generator, colour: float) -> np.ndarray:
 
 def make_item(text: str, lang: str, condition: Condition = CLEAN, *, key: str = "", seed: int = 0) -> SyntheticItem:
     """Synthesise ``text`` with padding and noise; the alignment's times are shifted by the lead-in."""
-    import lang_packs
-    from visemes.synthesis import speak
+    from visemes import lang_packs
+    from visemes.speech.synthesis import speak
 
     pack = lang_packs.load(lang)
     voice = pack.voice + condition.variant if condition.variant else None

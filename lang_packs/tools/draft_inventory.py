@@ -1,7 +1,7 @@
 """Draft a pack's [phones] table: phonemize its coverage words, count the normalized phones, and print
 TOML entries for the phones the pack does not list yet, pre-filled from the universal fallback.
 
-    python -m lang_packs.tools.draft_inventory CODE [--n 2000] [--all]
+    python -m visemes.lang_packs.tools.draft_inventory CODE [--n 2000] [--all]
 
 The pack file may have an empty [phones] table while you draft. Check every drafted line by hand
 (viseme, and the note); see lang_packs/AUTHORING.md.
@@ -13,9 +13,9 @@ import argparse
 import json
 import sys
 
-from lang_packs.coverage import N_WORDS, measure
-from lang_packs.fallback import mouth_target, viseme_class
-from lang_packs.loader import build, spec_of
+from visemes.lang_packs.coverage import N_WORDS, measure
+from visemes.lang_packs.fallback import mouth_target, viseme_class
+from visemes.lang_packs.loader import build, spec_of
 
 
 def draft(code: str, n: int = N_WORDS, show_all: bool = False) -> str:

@@ -1,7 +1,7 @@
 """Write (or check) the language table in README.md from the pack files.
 
-    python -m lang_packs.tools.readme_table            # rewrite the table between the markers
-    python -m lang_packs.tools.readme_table --check    # exit 1 if README.md is out of date
+    python -m visemes.lang_packs.tools.readme_table            # rewrite the table between the markers
+    python -m visemes.lang_packs.tools.readme_table --check    # exit 1 if README.md is out of date
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lang_packs.info import available
+from visemes.lang_packs.info import available
 
 START, END = "<!-- langtable:start -->", "<!-- langtable:end -->"
 
@@ -48,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     wanted = splice(current, render_table())
     if args.check:
         if wanted != current:
-            print(f"{args.readme} language table is out of date: run python -m lang_packs.tools.readme_table")
+            print(f"{args.readme} language table is out of date: run python -m visemes.lang_packs.tools.readme_table")
             return 1
         return 0
     if wanted != current:
-        from visemes.atomic import atomic_write_text
+        from visemes.core.atomic import atomic_write_text
 
         atomic_write_text(args.readme, wanted, overwrite=True)
     return 0

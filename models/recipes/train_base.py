@@ -1,7 +1,7 @@
 """Reproducible recipe for the shipped base model (``models/weights/base.safetensors``).
 
-    python -m models.recipes.train_base --work /tmp/visemes-base            # data + train + install
-    python -m models.recipes.train_base --work DIR --stage data|train|install
+    python -m visemes.models.recipes.train_base --work /tmp/visemes-base            # data + train + install
+    python -m visemes.models.recipes.train_base --work DIR --stage data|train|install
 
 Stage ``data`` synthesises teacher examples (espeak-ng + coarticulation, offline) into ``DIR/*.npz``;
 ``train`` trains the ``base`` preset with resumable checkpoints and ``DIR/metrics.jsonl``; ``install``
@@ -27,9 +27,9 @@ HELDOUT_LANGS: tuple[str, ...] = ("it", "nl", "uk", "ur", "ms", "te", "cy", "eu"
 def stage_data(work: Path, per_lang: int, eval_per_lang: int, seed: int) -> None:
     from tqdm.auto import tqdm
 
-    from models.data import save_examples
-    from models.teacher import teacher_examples
-    from models.vocab import Vocab, build_vocab
+    from visemes.models.data import save_examples
+    from visemes.models.teacher import teacher_examples
+    from visemes.models.vocab import build_vocab
 
     vocab = build_vocab(extra_langs=list(TRAIN_LANGS))
     vocab.save(work / "phone_vocab.json", overwrite=True)
@@ -43,10 +43,10 @@ def stage_data(work: Path, per_lang: int, eval_per_lang: int, seed: int) -> None
 
 
 def stage_train(work: Path, steps: int, batch_size: int, seed: int, resume: bool) -> None:
-    from models.config import ModelConfig
-    from models.data import load_examples
-    from models.train import TrainConfig, train_base
-    from models.vocab import Vocab
+    from visemes.models.config import ModelConfig
+    from visemes.models.data import load_examples
+    from visemes.models.train import TrainConfig, train_base
+    from visemes.models.vocab import Vocab
 
     vocab = Vocab.load(work / "phone_vocab.json")
     train, evals = load_examples(work / "train.npz"), load_examples(work / "eval.npz")[::3]  # eval cost
@@ -55,13 +55,13 @@ def stage_train(work: Path, steps: int, batch_size: int, seed: int, resume: bool
     tc = TrainConfig(steps=steps, batch_size=batch_size, crop_frames=192, seed=seed,
                      eval_every=max(50, steps // 5), checkpoint_every=50)
     model, _ = train_base(cfg, vocab, train, evals, tc, out_dir=work, resume=resume)
-    model.save(work / "base.safetensors", overwrite=True, meta={"recipe": "models.recipes.train_base",
+    model.save(work / "base.safetensors", overwrite=True, meta={"recipe": "visemes.models.recipes.train_base",
                                                                "train_langs": list(TRAIN_LANGS)})
     print(f"saved {work / 'base.safetensors'} ({model.n_params} parameters, fingerprint {model.fingerprint})")
 
 
 def stage_install(work: Path, overwrite: bool) -> None:
-    from models.api import VisemeModel
+    from visemes.models.api import VisemeModel
 
     dest = Path(__file__).resolve().parents[1] / "weights"
     model = VisemeModel.load(work / "base.safetensors")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
-from alignment.base import Aligner, BatchItem
-from alignment.audio import load_audio
-from visemes.errors import AlignmentError
-from visemes.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
+from visemes.alignment.base import Aligner, BatchItem
+from visemes.core.audio import load_audio
+from visemes.core.errors import AlignmentError
+from visemes.core.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
 
 RATE = 16_000
 FRAME = 160  # 10 ms at 16 kHz

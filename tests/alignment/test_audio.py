@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from alignment.audio import load_audio, resample, to_mono
-from alignment.base import validate_audio
-from visemes.errors import AudioError
+from visemes.core.audio import load_audio, resample, to_mono
+from visemes.core.audio import validate_audio
+from visemes.core.errors import AudioError
 
 
 def _sine(rate: int, seconds: float = 0.5, freq: float = 440.0) -> np.ndarray:

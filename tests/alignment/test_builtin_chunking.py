@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import alignment.builtin.aligner as aligner_mod
-import alignment.builtin.chunking as chunking
-import alignment.builtin.decode as decode_mod
-from alignment.builtin import AlignerConfig, BuiltinAligner
-from alignment.builtin.synthetic import Condition, make_item
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+import visemes.alignment.builtin.aligner as aligner_mod
+import visemes.alignment.builtin.chunking as chunking
+import visemes.alignment.builtin.decode as decode_mod
+from visemes.alignment.builtin import AlignerConfig, BuiltinAligner
+from visemes.alignment.builtin.synthetic import Condition, make_item
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 pytest.importorskip("espeakng_loader")
 

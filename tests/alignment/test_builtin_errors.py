@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignment.base import registered_aligners
-from alignment.builtin import BuiltinAligner
-from visemes.errors import AlignmentError, AudioError, TranscriptError
-from visemes.timeline import Transcript
+from visemes.alignment.base import registered_aligners
+from visemes.alignment.builtin import BuiltinAligner
+from visemes.core.errors import AlignmentError, AudioError, TranscriptError
+from visemes.core.timeline import Transcript
 
 SR = 16_000
 

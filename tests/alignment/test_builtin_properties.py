@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alignment.builtin import BuiltinAligner
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.alignment.builtin import BuiltinAligner
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 SR = 16_000
 SYMBOLS = ["a", "i", "u", "e", "o", "p", "t", "k", "b", "d", "s", "ʃ", "m", "n", "l", "r", "j", "w", "tʃ", "aː", "ŋ"]

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import soxr
 
-from alignment.builtin import BuiltinAligner
-from alignment.builtin import features as F
-from alignment.builtin.decode import MERGE_CELLS, DecodePlan, GaussTable, _merge_small_groups
-from alignment.builtin.model import Stats, build_chain, map_emissions
-from alignment.builtin.priors import load_prior
-from visemes.timeline import Transcript
+from visemes.alignment.builtin import BuiltinAligner
+from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.decode import MERGE_CELLS, DecodePlan, GaussTable, _merge_small_groups
+from visemes.alignment.builtin.model import Stats, build_chain, map_emissions
+from visemes.alignment.builtin.priors import load_prior
+from visemes.core.timeline import Transcript
 
 
 def test_small_groups_ride_in_a_larger_shape_only_when_cheap():
@@ -58,8 +58,8 @@ def test_a_plan_decodes_like_one_utterance_at_a_time():
 def test_compile_cache_is_opt_in_and_fills_the_directory(tmp_path):
     code = textwrap.dedent(f"""
         import numpy as np, jax
-        from alignment.builtin import enable_compile_cache
-        from alignment.builtin.viterbi import run_viterbi
+        from visemes.alignment.builtin import enable_compile_cache
+        from visemes.alignment.builtin.viterbi import run_viterbi
         assert not jax.config.jax_compilation_cache_dir  # importing enabled nothing
         d = enable_compile_cache({str(tmp_path / "cache")!r})
         assert enable_compile_cache({str(tmp_path / "other")!r}) == d  # the first choice stands
@@ -100,8 +100,8 @@ def test_wideband_audio_is_untouched_and_telephone_band_gets_a_quiet_floor():
 
 def test_correct_transcript_of_8khz_speech_is_not_flagged():
     pytest.importorskip("espeakng_loader")
-    import lang_packs
-    from visemes.synthesis import speak
+    from visemes import lang_packs
+    from visemes.speech.synthesis import speak
 
     text = "Hello world, this is a test."
     spoken = speak(text, "en-US")

@@ -10,9 +10,9 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from alignment.builtin import AlignerConfig, BuiltinAligner
-from alignment.builtin.synthetic import Condition, make_item
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.alignment.builtin import AlignerConfig, BuiltinAligner
+from visemes.alignment.builtin.synthetic import Condition, make_item
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 pytest.importorskip("espeakng_loader")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment.builtin import features as F
-from alignment.builtin.viterbi import NEG, run_viterbi
+from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.viterbi import NEG, run_viterbi
 
 
 def _reference(ll, skip_in, start_ok, end_ok, pen):
@@ -71,7 +71,7 @@ def test_features_do_not_depend_on_chunking():
 
 
 def test_dtw_recovers_a_known_time_warp():
-    from alignment.builtin.dtw import dtw
+    from visemes.alignment.builtin.dtw import dtw
 
     rng = np.random.default_rng(2)
     template = rng.normal(size=(60, F.N_DIMS)).astype(np.float32)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from alignment import base
+from visemes.alignment import base
 from alignment_fakes import EvenAligner, tone_file
 from visemes.cli.main import main
-from visemes.exports.textgrid import read_textgrid, write_textgrid
-from visemes.timeline import Alignment
+from visemes.core.textgrid import read_textgrid, write_textgrid
+from visemes.core.timeline import Alignment
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,7 @@ def test_align_corpus_refusals(tmp_path, capsys):
 
 
 def test_align_corpus_mfa_unavailable_is_refused_up_front(tmp_path, capsys, monkeypatch):
-    from alignment.mfa import mfa_version
+    from visemes.alignment.mfa import mfa_version
 
     monkeypatch.setenv("PATH", str(tmp_path))
     mfa_version.cache_clear()
@@ -142,8 +142,8 @@ def test_eval_align_table_json_and_nothing_scored(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def spoken():
-    pytest.importorskip("alignment.builtin", reason="the built-in aligner is not installed in this checkout")
-    from visemes.synthesis import speak
+    pytest.importorskip("visemes.alignment.builtin", reason="the built-in aligner is not installed in this checkout")
+    from visemes.speech.synthesis import speak
 
     return [speak(text, "ar") for text in ("شكرا جزيلا", "مرحبا")]
 
@@ -157,7 +157,7 @@ def test_builtin_align_cli_on_synthetic_speech(tmp_path, spoken, capsys):
     result = Alignment.from_json(out.read_text(encoding="utf-8"))
     gold = spoken[0].alignment
     assert result.phones.labels == gold.phones.labels and result.meta["aligner"] == "builtin"
-    from alignment.evaluate import evaluate_pairs
+    from visemes.alignment.evaluate import evaluate_pairs
 
     report = evaluate_pairs([result], [gold], langs=["ar"])
     assert report.overall.within[50] >= 0.8, report.table()

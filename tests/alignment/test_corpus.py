@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from alignment.audio import load_audio
-from alignment.corpus import align_corpus, discover_corpus
-from alignment.transcripts import from_ipa
+from visemes.core.audio import load_audio
+from visemes.pipeline.align_corpus import align_corpus, discover_corpus
+from visemes.alignment.transcripts import from_ipa
 from alignment_fakes import BatchDecodingAligner, BatchFakeAligner, EvenAligner, PooledAligner, tone_file
-from visemes.errors import InputError
-from visemes.exports.textgrid import read_textgrid
-from visemes.timeline import Alignment
+from visemes.core.errors import InputError
+from visemes.core.textgrid import read_textgrid
+from visemes.core.timeline import Alignment
 
 
 def make_corpus(root: Path) -> Path:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignment.evaluate import (
+from visemes.alignment.evaluate import (
     BoundaryStats,
     boundaries,
     evaluate_dirs,
@@ -18,9 +18,9 @@ from alignment.evaluate import (
     lang_of,
     phone_class,
 )
-from visemes.errors import InputError
-from visemes.exports.textgrid import write_textgrid
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.errors import InputError
+from visemes.core.textgrid import write_textgrid
+from visemes.core.timeline import Alignment, Interval, Tier
 
 
 def grid(*phones: tuple[float, float, str], duration: float = 2.0, lang: str | None = None) -> Alignment:

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import alignment
-from alignment import base
-from alignment.transcripts import from_phones, from_text, make_transcript, read_transcript_file
+from visemes import alignment
+from visemes.alignment import base
+from visemes.alignment.transcripts import from_phones, from_text, make_transcript, read_transcript_file
 from alignment_fakes import RATE, EvenAligner, PooledAligner, tone_file
-from visemes.errors import BackendUnavailableError, InputError, TranscriptError
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.core.errors import BackendUnavailableError, InputError, TranscriptError
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_read_transcript_files(tmp_path):
 
 
 def test_array_with_silence_only_fails_cleanly(fake_backend):
-    from visemes.errors import AlignmentError
+    from visemes.core.errors import AlignmentError
 
     with pytest.raises(AlignmentError, match="silent"):
         alignment.align(np.zeros(RATE, np.float32), RATE, phones=["a"], backend=fake_backend)
@@ -156,7 +156,7 @@ def test_sample_rate_bounds_for_files(tmp_path, fake_backend):
 
 
 def test_backends_are_held_to_the_transcript():
-    from visemes.errors import AlignmentError
+    from visemes.core.errors import AlignmentError
 
     class Sloppy(EvenAligner):
         name = "sloppy"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from alignment.base import BatchItem
-from alignment.mfa import (
+from visemes.alignment.base import BatchItem
+from visemes.alignment.mfa import (
     MFAAligner,
     build_lexicon,
     import_mfa_textgrid,
@@ -26,10 +26,10 @@ from alignment.mfa import (
     mfa_version,
     normalize_word,
 )
-from alignment.transcripts import from_ipa
+from visemes.alignment.transcripts import from_ipa
 from alignment_fakes import tone_file
-from visemes.errors import AlignmentError, BackendUnavailableError, InputError
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.core.errors import AlignmentError, BackendUnavailableError, InputError
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -238,8 +238,8 @@ def test_real_mfa_if_installed(tmp_path):
     listed = subprocess.run(["mfa", "model", "list", "acoustic"], capture_output=True, text=True)
     if "english_mfa" not in listed.stdout:
         pytest.skip("the english_mfa acoustic model is not installed (mfa model download acoustic english_mfa)")
-    import lang_packs
-    from visemes.synthesis import speak
+    from visemes import lang_packs
+    from visemes.speech.synthesis import speak
 
     spoken = speak("hello world", "en-US")
     pack_transcript = lang_packs.load("en-US").phonemize("hello world")

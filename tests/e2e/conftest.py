@@ -24,7 +24,7 @@ class Speech:
 
 @pytest.fixture(scope="session")
 def en_speech(tmp_path_factory) -> Speech:
-    from visemes.synthesis import speak
+    from visemes.speech.synthesis import speak
 
     spoken = speak(EN_TEXT, "en-US")
     path = tmp_path_factory.mktemp("speech") / "hello.wav"
@@ -35,7 +35,7 @@ def en_speech(tmp_path_factory) -> Speech:
 @pytest.fixture(scope="session")
 def en_result(en_speech):
     """The aligned coarticulation result for ``en_speech`` (computed once)."""
-    from visemes.pipeline import animate
+    from visemes.pipeline.animator import animate
 
     return animate(en_speech.path, text=en_speech.text, lang="en-US", use_model=False)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from visemes.atomic import atomic_write_text
-from visemes.errors import AudioError, TranscriptError
+from visemes.core.atomic import atomic_write_text
+from visemes.core.errors import AudioError, TranscriptError
 
 
 def fake_process(item, options, staging: Path) -> dict:

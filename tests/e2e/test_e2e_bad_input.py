@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from visemes.cli.main import main
-from visemes.errors import (
+from visemes.lang_packs import loader as pack_loader
+from visemes.lang_packs import registry as pack_registry
+from visemes.core.errors import (
     AdapterMismatchError,
     AlignmentError,
     AudioError,
@@ -27,7 +29,7 @@ from visemes.errors import (
     UnknownLanguageError,
     VisemesError,
 )
-from visemes.pipeline import animate
+from visemes.pipeline.animator import animate
 
 NO_MODEL = dict(use_model=False)
 
@@ -202,8 +204,6 @@ def test_unknown_language_and_dialect(en_speech, capsys):
 
 def test_malformed_pack_names_file_and_key(en_speech, tmp_path, monkeypatch):
     """A third-party pack (entry point) with a broken phone table fails with PackError naming file and key."""
-    import lang_packs.loader
-    import lang_packs.registry
 
     folder = tmp_path / "packs"
     folder.mkdir()
@@ -212,17 +212,17 @@ def test_malformed_pack_names_file_and_key(en_speech, tmp_path, monkeypatch):
         encoding="utf-8",
     )
     ep = types.SimpleNamespace(name="broken", value="broken_pkg:packs", load=lambda: str(folder))
-    monkeypatch.setattr(lang_packs.registry, "_entry_points", lambda: [ep])
-    lang_packs.loader.clear_caches()
-    lang_packs.registry.pack_files.cache_clear()
+    monkeypatch.setattr(pack_registry, "_entry_points", lambda: [ep])
+    pack_loader.clear_caches()
+    pack_registry.pack_files.cache_clear()
     try:
         with pytest.raises(PackError) as info:
             animate(text="a", lang="zz-bad", **NO_MODEL)
         assert "zz-bad.toml" in str(info.value)
     finally:
         monkeypatch.undo()
-        lang_packs.loader.clear_caches()
-        lang_packs.registry.pack_files.cache_clear()
+        pack_loader.clear_caches()
+        pack_registry.pack_files.cache_clear()
 
 
 # --- model and adapter files ----------------------------------------------------------------------
@@ -235,7 +235,7 @@ def _model_file(folder: Path, name: str, *, cut: int | None = None, sidecar: str
     """A weights file in the models package's layout (safetensors + JSON sidecar), optionally damaged."""
     from safetensors.numpy import save
 
-    from models.checkpoint import MODEL_FORMAT_VERSION
+    from visemes.models.checkpoint import MODEL_FORMAT_VERSION
 
     blob = save({"w": np.zeros((64, 64), np.float32)}, metadata={"format_version": str(MODEL_FORMAT_VERSION)})
     path = folder / f"{name}.safetensors"
@@ -260,8 +260,8 @@ def test_missing_truncated_and_damaged_model_files(tmp_path):
 @pytest.mark.xfail(not SHIPPED_MODEL, reason="models/weights/base.safetensors (the models helper's shipped weights) "
                                             "is not in the tree yet", raises=ModelError, strict=True)
 def test_adapter_for_another_model_is_refused(tmp_path):
-    from models.config import LoRAConfig
-    from models.lora import Adapter
+    from visemes.models.config import LoRAConfig
+    from visemes.models.lora import Adapter
 
     path = Adapter("other", {"x.lora_a": np.zeros((2, 2), np.float32)}, LoRAConfig(), "0123456789abcdef").save(
         tmp_path / "other.safetensors")

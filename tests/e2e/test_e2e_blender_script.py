@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.curves import FrameCurves, MouthAnimation
-from visemes.exports import write_all
-from visemes.visemesets import OCULUS_15
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.curves import FrameCurves, MouthAnimation
+from visemes.formats import write_all
+from visemes.core.vocabulary import OCULUS_15
 
 import blender_fakes
 

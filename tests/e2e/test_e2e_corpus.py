@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from visemes.cli.main import main
-from visemes.corpus import REPORT_NAME, STAGING_NAME, CorpusOptions, discover, run_corpus
-from visemes.errors import BackendUnavailableError, InputError
+from visemes.pipeline.runner import REPORT_NAME, STAGING_NAME, CorpusOptions, discover, run_corpus
+from visemes.core.errors import BackendUnavailableError, InputError
 
 from corpus_fakes import fake_process
 
@@ -136,8 +136,8 @@ def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_spee
     few ms away from a long-running process. Those are compared on labels and to within 25 ms.
     """
     distributed = pytest.importorskip("distributed", reason="dask[distributed] (the `cluster` extra) is not installed")
-    from visemes.exports import FORMATS
-    from visemes.synthesis import speak
+    from visemes.formats import FORMATS
+    from visemes.speech.synthesis import speak
 
     src = tmp_path / "in"
     (src / "spk").mkdir(parents=True)

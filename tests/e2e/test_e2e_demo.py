@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from visemes.cli.main import main
-from visemes.demo import DEMO_LANGS
-from visemes.exports import FORMATS
-from visemes.preview import find_ffmpeg
+from visemes.cli.demo import DEMO_LANGS
+from visemes.formats import FORMATS
+from visemes.formats.preview import find_ffmpeg
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-import lang_packs
+from visemes import lang_packs
 import visemes
-import visemes.errors
 from visemes.cli.main import main
-from visemes.curves import frame_count
-from visemes.errors import InputError, OutputExistsError
-from visemes.exports import FORMATS
-from visemes.pipeline import AnimationResult, animate
-from visemes.visemesets import OCULUS_15, classes
+from visemes.core.curves import frame_count
+from visemes.core.errors import InputError, OutputExistsError
+from visemes.formats import FORMATS
+from visemes.pipeline.animator import AnimationResult, animate
+from visemes.core.vocabulary import OCULUS_15, classes
 
 
 def _starts(tier):
@@ -78,11 +76,6 @@ def test_given_timings_skip_alignment_and_give_the_same_curves(en_speech, en_res
                 use_model=False)
 
 
-SHIPPED_MODEL = (Path(__file__).resolve().parents[2] / "models" / "weights" / "base.safetensors").is_file()
-
-
-@pytest.mark.xfail(not SHIPPED_MODEL, reason="models/weights/base.safetensors (the models helper's shipped weights) "
-                                            "is not in the tree yet", raises=visemes.errors.ModelError, strict=True)
 def test_shipped_model_curves(en_speech, en_result):
     r = animate(en_speech.audio, en_speech.sample_rate, alignment=en_result.alignment, lang="en-US")
     assert r.animation.source.startswith("model:") and r.summary()["curves"] == r.animation.source
@@ -155,7 +148,7 @@ def test_cli_text_only_with_plot_and_preview(tmp_path, capsys):
 
 
 def test_cli_side_by_side_comparison(en_speech, tmp_path, capsys):
-    from visemes.preview import DEFAULT_SIZE, find_ffmpeg
+    from visemes.formats.preview import DEFAULT_SIZE, find_ffmpeg
 
     rc = main(["animate", str(en_speech.path), "--text", en_speech.text, "--lang", "en-US", "-o", str(tmp_path),
                "--no-model", "--format", "json", "--compare-lang", "en-GB"])
@@ -173,7 +166,7 @@ def test_cli_side_by_side_comparison(en_speech, tmp_path, capsys):
 
 
 def test_save_preview_falls_back_to_gif_without_ffmpeg(en_result, tmp_path, monkeypatch):
-    monkeypatch.setattr("visemes.preview.find_ffmpeg", lambda: None)
+    monkeypatch.setattr("visemes.formats.preview.find_ffmpeg", lambda: None)
     written = en_result.save(tmp_path, ["json"], preview=True)
     assert [p.name for p in written] == ["hello.json", "hello.gif", "hello.summary.json"]
     with pytest.raises(OutputExistsError):

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.curves import FrameCurves
-from visemes.errors import ExportError, InputError, OutputExistsError
-from visemes.preview import (
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.curves import FrameCurves
+from visemes.core.errors import ExportError, InputError, OutputExistsError
+from visemes.formats.preview import (
     DEFAULT_SIZE,
     PreviewPanel,
     find_ffmpeg,
@@ -21,7 +21,7 @@ from visemes.preview import (
     render_mouth,
     write_preview,
 )
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.timeline import Alignment, Interval, Tier
 
 POSES = {
     "a": dict(jaw_open=0.85, lip_spread=0.2),
@@ -150,7 +150,7 @@ def test_failing_encoder_leaves_nothing(tmp_path):
 def test_gif_fallback_without_ffmpeg(tmp_path, monkeypatch):
     from PIL import Image
 
-    monkeypatch.setattr("visemes.preview.find_ffmpeg", lambda: None)
+    monkeypatch.setattr("visemes.formats.preview.find_ffmpeg", lambda: None)
     with pytest.warns(UserWarning, match="GIF"):
         out = write_preview(tmp_path / "p.mp4", _panel(0.5))
     assert out.suffix == ".gif"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import lang_packs
-from lang_packs.coverage import measure
+from visemes import lang_packs
+from visemes.lang_packs.coverage import measure
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lang_packs.registry import pack_files
+from visemes.lang_packs.registry import pack_files
 
 
 def builtin_codes() -> list[str]:

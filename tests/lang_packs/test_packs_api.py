@@ -6,13 +6,13 @@ import dataclasses
 
 import pytest
 
-import lang_packs
-from lang_packs import LanguagePack, PhoneSpec
+from visemes import lang_packs
+from visemes.lang_packs import LanguagePack, PhoneSpec
 from packs_util import builtin_codes
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import TranscriptError, UnknownLanguageError
-from visemes.timeline import Transcript
-from visemes.visemesets import OCULUS_15
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import TranscriptError, UnknownLanguageError
+from visemes.core.timeline import Transcript
+from visemes.core.vocabulary import OCULUS_15
 
 
 @pytest.mark.parametrize("code", ["cmn", "CMN", "zh", "zh_CN", "zh-cn", " cmn "])
@@ -142,7 +142,7 @@ def test_available_lists_builtin_packs():
 
 
 def test_every_espeak_voice_loads():
-    from lang_packs.g2p import espeak_voices
+    from visemes.lang_packs.g2p import espeak_voices
 
     voices = espeak_voices()
     assert len(voices) > 100 and {"cmn", "ar", "hi", "sw", "yue"} <= voices
@@ -152,7 +152,7 @@ def test_every_espeak_voice_loads():
 
 
 def test_generic_pack_for_a_language_code_that_is_no_voice_name():
-    from lang_packs.loader import generic
+    from visemes.lang_packs.loader import generic
 
     # espeak's voice is roa/fr ("French"); fr-fr is only its language code (load("fr-fr") is the fr pack's alias)
     pack = generic("fr-fr")
@@ -163,7 +163,7 @@ def test_generic_pack_for_a_language_code_that_is_no_voice_name():
 @pytest.mark.parametrize("code,first", [("no", "h"), ("hbs", "d")])
 def test_generic_pack_for_a_secondary_espeak_language(packs, code, first):
     # listed only as a further language of an espeak voice (no -> nb, hbs -> bs), not by espeak_voices()
-    from lang_packs.g2p import espeak_voices
+    from visemes.lang_packs.g2p import espeak_voices
 
     assert code not in espeak_voices()
     pack = packs(code)
@@ -192,7 +192,7 @@ def test_import_is_cheap():
 
 
 def test_orthographic_words():
-    from lang_packs.text import orthographic_words
+    from visemes.lang_packs.text import orthographic_words
 
     assert orthographic_words("l'homme, peut-être -- «oui» 😀 25%") == ["l'homme", "peut-être", "oui", "25"]
     assert orthographic_words("नमस्ते।  دنیا‌ها צה״ל") == ["नमस्ते", "دنیا‌ها", "צה״ל"]
@@ -201,7 +201,7 @@ def test_orthographic_words():
 
 @pytest.mark.parametrize("query, expected", [("mandarin", "cmn"), ("Egyptian", "ar-EG"), ("cantonese", "yue"), ("cmm", "cmn")])
 def test_unknown_code_suggests_packs_by_code_or_language_name(query, expected):
-    from visemes.errors import UnknownLanguageError
+    from visemes.core.errors import UnknownLanguageError
 
     with pytest.raises(UnknownLanguageError) as info:
         lang_packs.load(query)

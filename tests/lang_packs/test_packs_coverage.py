@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from packs_util import builtin_codes
-from lang_packs.info import recorded_coverage
+from visemes.lang_packs.info import recorded_coverage
 
 
 @pytest.mark.parametrize("code", builtin_codes())
@@ -14,14 +14,14 @@ def test_full_coverage(coverages, code):
     assert cov.tokens > 1000, f"{code}: only {cov.tokens} phone tokens in {cov.words}"
     assert not cov.missing, (
         f"{code}: phones not listed in the pack: {' '.join(cov.missing)}; draft entries with "
-        f"`python -m lang_packs.tools.draft_inventory {code}`"
+        f"`python -m visemes.lang_packs.tools.draft_inventory {code}`"
     )
 
 
 @pytest.mark.parametrize("code", builtin_codes())
 def test_recorded_coverage_is_current(coverages, code):
     rec = recorded_coverage().get(code)
-    assert rec is not None, f"{code}: run `python -m lang_packs.tools.coverage {code}` and commit _coverage.toml"
+    assert rec is not None, f"{code}: run `python -m visemes.lang_packs.tools.coverage {code}` and commit _coverage.toml"
     cov = coverages(code)
     assert rec["coverage"] == pytest.approx(cov.ratio, abs=1e-6)
     assert rec["words"] == cov.words

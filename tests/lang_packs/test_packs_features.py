@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lang_packs import fallback_phone
-from lang_packs.fallback import mouth_target, viseme_class
-from lang_packs.features import N_FEATURES, phone_features
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.visemesets import OCULUS_15
+from visemes.lang_packs import fallback_phone
+from visemes.lang_packs.fallback import mouth_target, viseme_class
+from visemes.lang_packs.features import N_FEATURES, phone_features
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.vocabulary import OCULUS_15
 
 
 def test_feature_vector_shape_and_values():
@@ -72,7 +72,7 @@ def test_segment_table_equals_panphon():
     """features reads panphon's CSV itself (fast); its vectors must equal panphon.FeatureTable's."""
     import panphon
 
-    from lang_packs.features import _segments
+    from visemes.lang_packs.features import _segments
 
     table = panphon.FeatureTable()
     symbols = [b + m for b in IPA for m in MARKS + ["˞", "☃"]] + ["tʃ", "t͡ʃ", "dʒʰ", "ʈʂʰ", "ɻ̩", "ə˞", "aɪ", "ẽː"]

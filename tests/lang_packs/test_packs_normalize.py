@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import lang_packs
-from lang_packs.features import is_syllabic
+from visemes import lang_packs
+from visemes.lang_packs.features import is_syllabic
 
 # raw espeak tokens as the cmn voice prints them (IPA, mnemonic), tone markers and stress included
 CMN_RAW = [("m", "m"), ("ˈɑ5", "'A55"), ("ˈɑ5", "'A51"), ("ts.h", "ts.h"), ("ˈi.ɜ", "'i.35"), ("j", "j"),

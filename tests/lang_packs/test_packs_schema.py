@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import lang_packs
-from lang_packs import loader, registry
-from lang_packs.loader import merge, read_document
-from lang_packs.registry import PackFile
-from lang_packs.schema import validate
-from visemes.errors import PackError
+from visemes import lang_packs
+from visemes.lang_packs import loader, registry
+from visemes.lang_packs.loader import merge, read_document
+from visemes.lang_packs.registry import PackFile
+from visemes.lang_packs.schema import validate
+from visemes.core.errors import PackError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -7,6 +7,7 @@ import site
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -35,24 +36,30 @@ def test_wheel_ships_and_loads_every_pack(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
                     "--force-reinstall", str(wheel)], check=True, capture_output=True, timeout=300)
     script = textwrap.dedent("""
-        import json, lang_packs
+        import importlib.util, json
+        from visemes import lang_packs
         out = {}
         for info in lang_packs.available():
             pack = lang_packs.load(info.code)
             out[info.code] = [pack.code, len(pack.inventory), info.coverage, lang_packs.__file__]
         from importlib.resources import files
         shipped = {name: files(pkg).joinpath(rel).is_file() for name, pkg, rel in [
-            ("aligner prior", "alignment", "builtin/data/prior.json"),
-            ("aligner calibration", "alignment", "builtin/data/calibration.json"),
-            ("model weights", "models", "weights/base.safetensors"),
-            ("model config", "models", "weights/base.json"),
-            ("phone vocabulary", "models", "weights/phone_vocab.json"),
+            ("aligner prior", "visemes.alignment", "builtin/data/prior.json"),
+            ("aligner calibration", "visemes.alignment", "builtin/data/calibration.json"),
+            ("model weights", "visemes.models", "weights/base.safetensors"),
+            ("model config", "visemes.models", "weights/base.json"),
+            ("phone vocabulary", "visemes.models", "weights/phone_vocab.json"),
         ]}
-        print(json.dumps({"packs": out, "shipped": shipped}))
+        others = [n for n in ("alignment", "models", "lang_packs") if importlib.util.find_spec(n)]
+        print(json.dumps({"packs": out, "shipped": shipped, "other_top_level": others}))
     """)
     run = subprocess.run([str(py), "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["other_top_level"] == []  # `import models` fails outside the checkout
+    with zipfile.ZipFile(wheel) as zf:
+        top = {name.split("/")[0] for name in zf.namelist() if not name.split("/")[0].endswith(".dist-info")}
+    assert top == {"visemes"}, top  # one import name in site-packages
     assert all(result["shipped"].values()), result["shipped"]  # data the aligner and model need at run time
     loaded = result["packs"]
     assert set(loaded) == set(builtin_codes())

@@ -14,28 +14,28 @@ LANGS = ("en-us", "es")
 
 @pytest.fixture(scope="session")
 def vocab():
-    from models.vocab import Vocab
+    from visemes.models.vocab import Vocab
 
     return Vocab.load()
 
 
 @pytest.fixture(scope="session")
 def tiny_cfg(vocab):
-    from models.config import ModelConfig
+    from visemes.models.config import ModelConfig
 
     return ModelConfig.tiny(n_phones=len(vocab.phones))
 
 
 @pytest.fixture(scope="session")
 def teacher_data(vocab):
-    from models.teacher import teacher_examples
+    from visemes.models.teacher import teacher_examples
 
     return teacher_examples(LANGS, 12, vocab, seed=0, fps_choices=(FPS,), rates=(150, 200))
 
 
 @pytest.fixture(scope="session")
 def train_cfg():
-    from models.train import TrainConfig
+    from visemes.models.train import TrainConfig
 
     return TrainConfig(steps=200, batch_size=8, crop_frames=128, lr=1e-2, warmup=20, eval_every=200,
                        checkpoint_every=1000)
@@ -44,7 +44,7 @@ def train_cfg():
 @pytest.fixture(scope="session")
 def trained(tiny_cfg, vocab, teacher_data, train_cfg, tmp_path_factory):
     """(VisemeModel, records, run dir) — the tiny base model after a short training run."""
-    from models.train import train_base
+    from visemes.models.train import train_base
 
     run = tmp_path_factory.mktemp("run")
     model, records = train_base(tiny_cfg, vocab, teacher_data[:-4], teacher_data[-4:], train_cfg, out_dir=run,
@@ -59,7 +59,7 @@ def tiny_model(trained):
 
 @pytest.fixture(scope="session")
 def dialect_data(vocab):
-    from models.teacher import rounded_dialect, teacher_examples
+    from visemes.models.teacher import rounded_dialect, teacher_examples
 
     return teacher_examples(LANGS, 12, vocab, seed=0, fps_choices=(FPS,), rates=(150, 200),
                             pack_transform=rounded_dialect)
@@ -67,8 +67,8 @@ def dialect_data(vocab):
 
 @pytest.fixture(scope="session")
 def dialect_adapter(tiny_model, dialect_data, train_cfg):
-    from models.config import LoRAConfig
-    from models.train import finetune_adapter
+    from visemes.models.config import LoRAConfig
+    from visemes.models.train import finetune_adapter
 
     cfg = dataclasses.replace(train_cfg, steps=100, lr=2e-2, warmup=10)
     adapter, records = finetune_adapter(tiny_model, "rounded", dialect_data[:-4], dialect_data[-4:], cfg,
@@ -82,7 +82,7 @@ def make_alignment():
 
 
 def random_alignment(vocab, seconds: float = 3.0, seed: int = 0, lang: str = "en-us"):
-    from visemes.timeline import Alignment, Interval, Tier
+    from visemes.core.timeline import Alignment, Interval, Tier
 
     rng = np.random.default_rng(seed)
     phones, t = [], 0.1

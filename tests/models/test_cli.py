@@ -8,8 +8,8 @@ from visemes.cli.main import main
 
 
 def test_train_and_finetune_commands(tmp_path, teacher_data, dialect_data):
-    from models.data import save_examples
-    from models.lora import Adapter
+    from visemes.models.data import save_examples
+    from visemes.models.lora import Adapter
 
     data = save_examples(tmp_path / "d.npz", teacher_data[:6])
     run = tmp_path / "run"
@@ -28,7 +28,7 @@ def test_train_and_finetune_commands(tmp_path, teacher_data, dialect_data):
     meta = json.loads(out.with_suffix(".json").read_text("utf-8"))
     assert adapter.name == "ar-EG" and adapter.lora.rank == 4 and meta["base_fingerprint"] == adapter.base_fingerprint
     assert meta["format_version"] == 1
-    import models
+    from visemes import models
 
     assert models.load(model_path).fingerprint == adapter.base_fingerprint
     # missing data is a one-line error with exit code 2, before any training

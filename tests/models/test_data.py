@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visemes.arkit import ARKIT_52, ARKIT_MOUTH
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import InputError
-from visemes.visemesets import OCULUS_15
+from visemes.mouth.arkit import ARKIT_52, ARKIT_MOUTH
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import InputError
+from visemes.core.vocabulary import OCULUS_15
 
 
 def write_live_link_csv(path, n=120, fps=60.0):
@@ -27,7 +27,7 @@ def write_live_link_csv(path, n=120, fps=60.0):
 
 
 def test_live_link_face_csv_to_example(tmp_path, vocab, make_alignment):
-    from models.data import example_from_curves, read_live_link_face
+    from visemes.models.data import example_from_curves, read_live_link_face
 
     values, names, times = read_live_link_face(write_live_link_csv(tmp_path / "take.csv"))
     assert values.shape == (120, 53) and names[:2] == ("eyeBlinkLeft", "eyeLookDownLeft")
@@ -40,7 +40,7 @@ def test_live_link_face_csv_to_example(tmp_path, vocab, make_alignment):
 
 
 def test_generic_curves_npy_and_csv(tmp_path, vocab, make_alignment):
-    from models.data import example_from_curves, read_curves
+    from visemes.models.data import example_from_curves, read_curves
 
     arr = np.random.default_rng(0).random((31, 9)).astype(np.float32)
     np.save(tmp_path / "c.npy", arr)
@@ -64,7 +64,7 @@ def test_generic_curves_npy_and_csv(tmp_path, vocab, make_alignment):
 
 
 def test_not_a_live_link_csv(tmp_path):
-    from models.data import read_live_link_face
+    from visemes.models.data import read_live_link_face
 
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="Live Link Face"):

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from visemes.errors import InputError, ModelError
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.errors import InputError, ModelError
+from visemes.core.timeline import Alignment, Interval, Tier
 
 
 def test_presets_and_json_round_trip():
-    from models.config import LoRAConfig, ModelConfig
+    from visemes.models.config import LoRAConfig, ModelConfig
 
     base, tiny = ModelConfig.base(), ModelConfig.tiny()
     assert base.d_model > tiny.d_model and base.n_layers >= tiny.n_layers
@@ -30,7 +30,7 @@ def test_presets_and_json_round_trip():
 
 
 def test_vocab_ids_and_unknowns(vocab):
-    from models.vocab import stress_id, tone_id
+    from visemes.models.vocab import stress_id, tone_id
 
     assert vocab.phone_id("<pad>") == 0 and vocab.phone_id("ʘ") > 1
     assert vocab.phone_id("no-such-phone") == 1  # UNK
@@ -40,7 +40,7 @@ def test_vocab_ids_and_unknowns(vocab):
 
 
 def test_vocab_is_frozen_json(vocab, tmp_path):
-    from models.vocab import Vocab
+    from visemes.models.vocab import Vocab
 
     path = vocab.save(tmp_path / "v.json")
     assert Vocab.load(path) == vocab
@@ -52,7 +52,7 @@ def test_vocab_is_frozen_json(vocab, tmp_path):
 
 
 def test_unseen_phone_gets_features_of_similar_phones():
-    from models.features import phone_features
+    from visemes.models.features import phone_features
 
     p, b, a = phone_features("p"), phone_features("b"), phone_features("a")
     assert np.abs(p - b).sum() < np.abs(p - a).sum()  # p is closer to b than to a
@@ -60,7 +60,7 @@ def test_unseen_phone_gets_features_of_similar_phones():
 
 
 def test_frame_positions_golden():
-    from models.inputs import frame_positions
+    from visemes.models.inputs import frame_positions
 
     starts, ends = np.array([0.1, 0.2, 0.5]), np.array([0.2, 0.3, 0.6])
     times = np.array([0.0, 0.1, 0.15, 0.2, 0.4, 0.55])
@@ -75,7 +75,7 @@ def test_frame_positions_golden():
 
 
 def test_encode_collate_and_window(vocab):
-    from models.inputs import FRAME_BUCKETS, collate, encode, window
+    from visemes.models.inputs import FRAME_BUCKETS, collate, encode, window
 
     al = Alignment((Tier("phones", (Interval(0.1, 0.2, "p"), Interval(0.2, 0.35, "a", {"tone": "3"}))),),
                    1.0, {"lang": "es"})
@@ -95,7 +95,7 @@ def test_encode_collate_and_window(vocab):
 
 
 def test_audio_features_track_loudness_and_pitch():
-    from models.audio_features import audio_features
+    from visemes.models.audio_features import audio_features
 
     sr = 16000
     t = np.arange(sr) / sr
@@ -107,7 +107,7 @@ def test_audio_features_track_loudness_and_pitch():
 
 def test_audio_features_in_blocks_equal_all_frames_at_once(monkeypatch):
     # hour-long files are processed in blocks of frames to bound memory; blocks must not change values
-    import models.audio_features as af
+    import visemes.models.audio_features as af
 
     rng = np.random.default_rng(1)
     t = np.arange(0, 3.0, 1 / 30)

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from visemes.errors import AdapterMismatchError
+from visemes.core.errors import AdapterMismatchError
 
 
 def test_inject_targets_attention_and_mlp(tiny_cfg):
-    from models.config import LoRAConfig
-    from models.lora import inject, target_paths
-    from models.network import abstract_model
+    from visemes.models.config import LoRAConfig
+    from visemes.models.lora import inject, target_paths
+    from visemes.models.network import abstract_model
 
     m = abstract_model(tiny_cfg)
     paths = target_paths(m, LoRAConfig())
@@ -31,7 +31,7 @@ def test_finetune_trains_only_the_adapter(tiny_model, dialect_adapter):
     assert adapter.base_fingerprint == tiny_model.fingerprint
     assert all(k.endswith((".lora_a", ".lora_b")) for k in adapter.arrays)
     assert any(np.abs(v).max() > 0 for k, v in adapter.arrays.items() if k.endswith(".lora_b"))  # it learned
-    from models import checkpoint
+    from visemes.models import checkpoint
 
     assert checkpoint.fingerprint(base_before) == tiny_model.fingerprint
 
@@ -58,10 +58,10 @@ def test_adapter_learns_the_dialect_and_base_is_unchanged(tiny_model, dialect_ad
 
 
 def test_adapter_file_round_trip_and_mismatch(tiny_model, dialect_adapter, tmp_path):
-    from models.api import VisemeModel
-    from models.lora import Adapter
-    from models import checkpoint
-    from models.network import abstract_model
+    from visemes.models.api import VisemeModel
+    from visemes.models.lora import Adapter
+    from visemes.models import checkpoint
+    from visemes.models.network import abstract_model
 
     adapter, _ = dialect_adapter
     path = adapter.save(tmp_path / "rounded.safetensors")
@@ -81,9 +81,9 @@ def test_adapter_file_round_trip_and_mismatch(tiny_model, dialect_adapter, tmp_p
 
 
 def test_merge_unmerge_exact_and_merged_equals_unmerged(tiny_model, dialect_adapter, vocab, make_alignment):
-    from models import checkpoint, lora
-    from models.inputs import collate
-    from models.network import abstract_model
+    from visemes.models import checkpoint, lora
+    from visemes.models.inputs import collate
+    from visemes.models.network import abstract_model
 
     adapter, _ = dialect_adapter
     tiny_model.add_adapter(adapter)
@@ -113,7 +113,7 @@ def test_merge_unmerge_exact_and_merged_equals_unmerged(tiny_model, dialect_adap
 
 
 def test_several_adapters_one_per_utterance(tiny_model, dialect_adapter, vocab, make_alignment):
-    from models.lora import Adapter
+    from visemes.models.lora import Adapter
 
     adapter, _ = dialect_adapter
     tiny_model.add_adapter(adapter)

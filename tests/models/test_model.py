@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from visemes.arkit import ARKIT_MOUTH
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import ModelError
+from visemes.mouth.arkit import ARKIT_MOUTH
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import ModelError
 
 
 def test_predict_gives_bounded_curves(tiny_model, vocab, make_alignment):
@@ -24,7 +24,8 @@ def test_predict_gives_bounded_curves(tiny_model, vocab, make_alignment):
 
 
 def test_other_viseme_sets_by_mapping(tiny_model, vocab, make_alignment):
-    from visemes.visemesets import classes, from_oculus
+    from visemes.mouth.visemesets import from_oculus
+    from visemes.core.vocabulary import classes
 
     al = make_alignment(vocab, 2.0, seed=11)
     oculus = tiny_model.predict(al).visemes
@@ -48,7 +49,7 @@ def test_padding_does_not_change_outputs(tiny_model, vocab, make_alignment):
 
 
 def test_save_load_round_trip_and_damage(tiny_model, vocab, tmp_path, make_alignment):
-    from models.api import VisemeModel
+    from visemes.models.api import VisemeModel
 
     path = tiny_model.save(tmp_path / "m.safetensors")
     meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
@@ -74,8 +75,8 @@ def test_aot_compiled_bucket_matches_jit(tiny_model, vocab, make_alignment):
 
 
 def test_jax_export_round_trip(tiny_model, vocab, tmp_path, make_alignment):
-    from models.export import deserialize, export_inference, inference_function, save_export, serialize
-    from models.inputs import collate
+    from visemes.models.export import deserialize, export_inference, inference_function, save_export, serialize
+    from visemes.models.inputs import collate
 
     exported = export_inference(tiny_model, 1, 128, 128)
     blob = serialize(exported)
@@ -94,7 +95,7 @@ def test_jax_export_round_trip(tiny_model, vocab, tmp_path, make_alignment):
 
 
 def test_streaming_matches_offline(tiny_model, vocab, make_alignment):
-    from models.streaming import StreamingPredictor, predict_streaming
+    from visemes.models.streaming import StreamingPredictor, predict_streaming
 
     al = make_alignment(vocab, 4.0, seed=5)
     offline = tiny_model.predict(al, fps=30.0)
@@ -116,14 +117,14 @@ def test_long_input_windows_are_exact(tiny_model, vocab, make_alignment):
     try:
         windowed = tiny_model.predict(al, fps=30.0)
     finally:
-        from models.api import MAX_WINDOW_FRAMES
+        from visemes.models.api import MAX_WINDOW_FRAMES
 
         tiny_model.max_window_frames = MAX_WINDOW_FRAMES
     np.testing.assert_allclose(windowed.articulation.values, whole.articulation.values, atol=1e-4)
 
 
 def test_rejects_frame_rates_beyond_the_attention_window(tiny_model, vocab, make_alignment):
-    from visemes.errors import InputError
+    from visemes.core.errors import InputError
 
     with pytest.raises(InputError, match="fps"):
         tiny_model.predict(make_alignment(vocab, 1.0), fps=120.0)

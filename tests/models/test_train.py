@@ -33,11 +33,10 @@ def test_trained_model_follows_the_teacher(tiny_model, teacher_data):
 
 
 def test_resume_continues_exactly(tiny_model, tiny_cfg, vocab, teacher_data, train_cfg, tmp_path):
-    from flax import nnx
 
-    from models import checkpoint
-    from models.network import abstract_model
-    from models.train import fit
+    from visemes.models import checkpoint
+    from visemes.models.network import abstract_model
+    from visemes.models.train import fit
 
     cfg = dataclasses.replace(train_cfg, steps=6, warmup=2, eval_every=1000, checkpoint_every=1000)
 
@@ -60,7 +59,7 @@ def test_resume_continues_exactly(tiny_model, tiny_cfg, vocab, teacher_data, tra
 
 
 def test_training_data_cache_round_trip(teacher_data, tmp_path):
-    from models.data import load_examples, save_examples
+    from visemes.models.data import load_examples, save_examples
 
     path = save_examples(tmp_path / "d.npz", teacher_data[:3])
     with np.load(path, allow_pickle=False) as z:  # no object arrays anywhere
@@ -69,7 +68,7 @@ def test_training_data_cache_round_trip(teacher_data, tmp_path):
     assert [e.lang for e in again] == [e.lang for e in teacher_data[:3]]
     np.testing.assert_array_equal(again[1].articulation, teacher_data[1].articulation)
     np.testing.assert_array_equal(again[2].inputs.frame_pos, teacher_data[2].inputs.frame_pos)
-    from visemes.errors import OutputExistsError
+    from visemes.core.errors import OutputExistsError
 
     with pytest.raises(OutputExistsError):
         save_examples(path, teacher_data[:1])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.curves import FrameCurves, MouthAnimation, frame_count
-from visemes.timeline import Alignment, Interval, Tier
-from visemes.visemesets import OCULUS_15
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.curves import FrameCurves, MouthAnimation, frame_count
+from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.core.vocabulary import OCULUS_15
 
 MOUTH_SHAPES = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "tongueOut")
 

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import visemes
-from visemes.api import TextVisemes, phonemize, text_to_visemes
-from visemes.curves import frame_count
-from visemes.errors import InputError, OutputExistsError, TranscriptError, UnknownLanguageError
-from visemes.exports import FORMATS, json_doc, rhubarb
-from visemes.visemesets import classes
+from visemes.pipeline.text import TextVisemes, phonemize, text_to_visemes
+from visemes.core.curves import frame_count
+from visemes.core.errors import InputError, OutputExistsError, TranscriptError, UnknownLanguageError
+from visemes.formats import FORMATS, json_doc, rhubarb
+from visemes.core.vocabulary import classes
 
 TEXT, LANG = "नमस्ते दुनिया", "hi"
 
@@ -20,7 +20,7 @@ def result() -> TextVisemes:
 
 
 def test_phonemize_delegates_to_the_pack():
-    import lang_packs
+    from visemes import lang_packs
 
     assert phonemize(TEXT, LANG) == lang_packs.load(LANG).phonemize(TEXT)
     assert visemes.phonemize is phonemize and visemes.text_to_visemes is text_to_visemes

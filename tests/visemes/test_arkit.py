@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from visemes.arkit import ARKIT_52, ARKIT_MOUTH, arkit_curves, articulation_to_arkit
-from visemes.articulation import ARTICULATION_PARAMS, REST_TARGET
-from visemes.curves import FrameCurves
-from visemes.errors import InputError
+from visemes.mouth.arkit import ARKIT_52, ARKIT_MOUTH, arkit_curves, articulation_to_arkit
+from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
+from visemes.core.curves import FrameCurves
+from visemes.core.errors import InputError
 
 
 def _pose(**values: float) -> dict[str, float]:

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from visemes.cli.main import cli, main
-from visemes.errors import InputError, OutputExistsError
-from visemes.exports import FORMATS, ExportParts, curves_csv, json_doc, rhubarb
+from visemes.core.errors import InputError, OutputExistsError
+from visemes.formats import FORMATS, ExportParts, curves_csv, json_doc, rhubarb
 
 TEXT, LANG = "नमस्ते", "hi"
 

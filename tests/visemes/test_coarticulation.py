@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from visemes.arkit import ARKIT_MOUTH
-from visemes.articulation import ARTICULATION_PARAMS, REST_TARGET
-from visemes.coarticulation import CoarticulationParams, animate_phones, articulation_values
-from visemes.curves import SUPPORTED_FPS
-from visemes.errors import InputError
-from visemes.timeline import Interval, Tier
-from visemes.visemesets import VISEME_SETS, classes
+from visemes.mouth.arkit import ARKIT_MOUTH
+from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
+from visemes.mouth.coarticulation import CoarticulationParams, animate_phones, articulation_values
+from visemes.core.curves import SUPPORTED_FPS
+from visemes.core.errors import InputError
+from visemes.core.timeline import Interval, Tier
+from visemes.core.vocabulary import VISEME_SETS, classes
 
 
 @pytest.fixture(scope="module")
 def pack():
-    import lang_packs
+    from visemes import lang_packs
 
     return lang_packs.load("en-us")
 
@@ -119,7 +119,7 @@ _SYMBOLS = ["p", "b", "m", "ɑ", "i", "u", "oʊ", "s", "t", "k", "f", "l", "ɹ",
 
 def _weak_bilabials() -> CoarticulationParams:
     """Bilabial closure dominance no stronger than a vowel's: contact then depends on the guarantee."""
-    from visemes.coarticulation import _default_magnitude
+    from visemes.mouth.coarticulation import _default_magnitude
 
     magnitude = _default_magnitude()
     magnitude["bilabial"]["close"] = 0.5
@@ -159,7 +159,7 @@ def test_bilabials_always_close(pack, weak, phones_spec, fps, set_name):
 
 def test_closure_follows_the_packs_target_not_the_pp_class():
     """Spanish intervocalic β is PP with lips short of contact (target 0.6): no forced closure; b closes."""
-    import lang_packs
+    from visemes import lang_packs
 
     es = lang_packs.load("es")
     assert es.phone("β").viseme == "PP" and es.phone("β").target["lip_close"] < 0.9

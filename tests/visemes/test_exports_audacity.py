@@ -1,9 +1,9 @@
 import pytest
 
 from _export_samples import sample_alignment
-from visemes.errors import ExportError
-from visemes.exports import ExportParts, audacity
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.errors import ExportError
+from visemes.formats import ExportParts, audacity
+from visemes.core.timeline import Alignment, Interval, Tier
 
 
 def test_exact_lines_and_default_tier(tmp_path):

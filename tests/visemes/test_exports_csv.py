@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from _export_samples import MOUTH_SHAPES, sample_animation
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import ExportError, InputError
-from visemes.exports import ExportParts, curves_csv, oculus
-from visemes.visemesets import OCULUS_15
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import ExportError, InputError
+from visemes.formats import ExportParts, curves_csv, oculus
+from visemes.core.vocabulary import OCULUS_15
 
 NUMBER = re.compile(r"^-?\d+\.\d{6}$")
 
@@ -97,7 +97,7 @@ def test_oculus_layout_and_round_trip(tmp_path):
 
 
 def test_oculus_needs_oculus_visemes(tmp_path):
-    from visemes.curves import FrameCurves, MouthAnimation
+    from visemes.core.curves import FrameCurves, MouthAnimation
 
     a = sample_animation()
     azure = MouthAnimation(a.articulation, a.blendshapes, FrameCurves(30, ("v0", "v1"), np.zeros((a.n_frames, 2))))
@@ -115,7 +115,7 @@ def test_irregular_times_are_refused(tmp_path):
 
 @pytest.mark.parametrize("fps", [24.0, 25.0, 29.97, 30.0, 59.94, 60.0])
 def test_frame_rate_survives_six_decimal_times(tmp_path, fps):
-    from visemes.curves import FrameCurves, MouthAnimation
+    from visemes.core.curves import FrameCurves, MouthAnimation
 
     n = 40
     curves = FrameCurves(fps, ("a",), np.linspace(0, 1, n)[:, None])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from _export_samples import sample_alignment, sample_animation
-from visemes.errors import ExportError, OutputExistsError
-from visemes.exports import ExportParts, json_doc
+from visemes.core.errors import ExportError, OutputExistsError
+from visemes.formats import ExportParts, json_doc
 
 
 def test_round_trip_alignment_and_animation(tmp_path):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from _export_samples import MOUTH_SHAPES, sample_animation
-from visemes.arkit import ARKIT_52, ARKIT_MOUTH
-from visemes.curves import FrameCurves, MouthAnimation
-from visemes.errors import ExportError
-from visemes.exports import ExportParts, livelink
+from visemes.mouth.arkit import ARKIT_52, ARKIT_MOUTH
+from visemes.core.curves import FrameCurves, MouthAnimation
+from visemes.core.errors import ExportError
+from visemes.formats import ExportParts, livelink
 
 APP_HEADER = (
     "Timecode,BlendShapeCount,EyeBlinkLeft,EyeLookDownLeft,EyeLookInLeft,EyeLookOutLeft,EyeLookUpLeft,"

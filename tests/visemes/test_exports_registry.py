@@ -5,8 +5,8 @@ import pytest
 import soundfile
 
 from _export_samples import sample_alignment, sample_animation
-from visemes.errors import ExportError, InputError, OutputExistsError
-from visemes.exports import FORMATS, ExportParts, as_parts, format_for_path, parse_formats, write_all, write_one
+from visemes.core.errors import ExportError, InputError, OutputExistsError
+from visemes.formats import FORMATS, ExportParts, as_parts, format_for_path, parse_formats, write_all, write_one
 
 WITHOUT_AUDIO = [name for name in FORMATS if name != "wav"]
 

@@ -4,9 +4,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from _export_samples import sample_alignment
-from visemes.errors import ExportError
-from visemes.exports import ExportParts, moho, rhubarb
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.errors import ExportError
+from visemes.formats import ExportParts, moho, rhubarb
+from visemes.core.timeline import Alignment, Interval, Tier
 
 # Neighbouring equal shapes are joined (0.62-0.70 F + 0.70-0.80 F), as Rhubarb's JoiningTimeline does;
 # the pause 0.50-0.62 becomes X.

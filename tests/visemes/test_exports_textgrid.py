@@ -1,9 +1,10 @@
 import pytest
 
 from _export_samples import sample_alignment
-from visemes.errors import ExportError, OutputExistsError
-from visemes.exports import textgrid
-from visemes.timeline import Alignment, Interval, Tier
+from visemes.core.errors import ExportError, OutputExistsError
+from visemes.core.textgrid import canonical_tier_name
+from visemes.formats import textgrid
+from visemes.core.timeline import Alignment, Interval, Tier
 
 # Self-made fixtures shaped like the files MFA (short text format, ARPAbet, sil/sp/spn, "" gaps) and
 # VoxAngeles (long text format, `word`/`phone` tier names, UTF-8 IPA) write.
@@ -187,7 +188,7 @@ def test_reads_voxangeles_style_long_textgrid(tmp_path):
     ("speaker1 - words", "words"), ("viseme", "visemes"), ("tones", "tones"),
 ])
 def test_canonical_tier_names(name, expected):
-    assert textgrid.canonical_tier_name(name) == expected
+    assert canonical_tier_name(name) == expected
 
 
 def test_two_speakers_are_refused(tmp_path):

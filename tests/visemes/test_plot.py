@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from _export_samples import sample_alignment, sample_animation
-from visemes.errors import InputError, OutputExistsError
-from visemes.plot import figure_height_in, low_confidence_spans, plot_timeline, render_timeline
+from visemes.core.errors import InputError, OutputExistsError
+from visemes.formats.plot import figure_height_in, low_confidence_spans, plot_timeline, render_timeline
 
 
 def png_size(path):
@@ -76,15 +76,15 @@ def test_no_pyplot_state():
     # In a fresh interpreter: other tests in this session may import pyplot themselves.
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); from _export_samples import sample_alignment; "
-        "from visemes.plot import render_timeline; render_timeline(sample_alignment(), width_px=400); "
+        "from visemes.formats.plot import render_timeline; render_timeline(sample_alignment(), width_px=400); "
         "assert 'matplotlib.pyplot' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], check=True)
 
 
 def test_words_in_a_script_without_font_are_shown_as_ipa():
-    from visemes.plot import _display_labels, renderable
-    from visemes.timeline import Alignment, Interval, Tier
+    from visemes.formats.plot import _display_labels, renderable
+    from visemes.core.timeline import Alignment, Interval, Tier
 
     unknown = "\ue000\ue001"  # private-use characters: no font draws them
     words = Tier("words", (Interval(0.1, 0.4, unknown), Interval(0.5, 0.7, "ok")))
@@ -96,8 +96,8 @@ def test_words_in_a_script_without_font_are_shown_as_ipa():
 
 
 def test_many_curves_are_thinned_to_the_moving_ones():
-    from visemes.curves import FrameCurves
-    from visemes.plot import MAX_DEFAULT_CURVES, default_channels
+    from visemes.core.curves import FrameCurves
+    from visemes.formats.plot import MAX_DEFAULT_CURVES, default_channels
 
     values = np.zeros((20, 30))
     values[:, 3] = np.linspace(0, 1, 20)  # the one that moves most

@@ -7,10 +7,10 @@ import functools
 import numpy as np
 import pytest
 
-from visemes.errors import InputError, TranscriptError
-from visemes.phone_mapping import base_symbol, transfer_times, transfer_times_detailed
-from visemes.synthesis import alignment_from_events, speak, synthesize, timed_phonemes
-from visemes.timeline import PhoneToken, Transcript, WordPhones
+from visemes.core.errors import InputError, TranscriptError
+from visemes.speech.time_transfer import base_symbol, transfer_times, transfer_times_detailed
+from visemes.speech.synthesis import alignment_from_events, speak, synthesize, timed_phonemes
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 SENTENCES = {
     "en-us": "Hello world, this is a church.",
@@ -267,7 +267,7 @@ class _RawPack:
 
 
 def test_speak_with_pack_returns_audio_and_the_packs_phones():
-    from visemes.synthesis import speak_with_pack
+    from visemes.speech.synthesis import speak_with_pack
 
     pack = _RawPack("cmn")
     spoken = speak_with_pack(SENTENCES["cmn"], pack, rate=150)
@@ -282,8 +282,8 @@ def test_speak_with_pack_returns_audio_and_the_packs_phones():
 
 @pytest.mark.parametrize("lang", sorted(SENTENCES))
 def test_speak_times_the_packs_transcript(lang):
-    import lang_packs
-    from visemes.synthesis import speak
+    from visemes import lang_packs
+    from visemes.speech.synthesis import speak
 
     text = SENTENCES[lang]
     spoken = speak(text, lang)
@@ -301,7 +301,7 @@ def test_speak_times_the_packs_transcript(lang):
 
 
 def test_speak_with_a_voice_variant():
-    from visemes.synthesis import speak
+    from visemes.speech.synthesis import speak
 
     fast = speak("Good morning", "en-us", voice="en-us+f3", rate=220)
     normal = speak("Good morning", "en-us")
@@ -356,7 +356,7 @@ def test_timing_is_the_same_in_a_fresh_process():
     import subprocess
     import sys
 
-    code = ("import json; from visemes.synthesis import synthesize; "
+    code = ("import json; from visemes.speech.synthesis import synthesize; "
             "a, _, ev = synthesize('Good morning.', 'en-us', 175, 50); "
             "print(json.dumps([len(a), [(e.kind, e.name, e.sample) for e in ev]]))")
     synthesize("An utterance first, so this process has history.", "en-us", 175, 50)

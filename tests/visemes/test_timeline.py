@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from visemes.atomic import atomic_open, atomic_path, atomic_write_bytes, atomic_write_text
-from visemes.curves import FrameCurves, MouthAnimation, check_fps, frame_count
-from visemes.errors import ExportError, InputError, OutputExistsError, TimelineError, TranscriptError, VisemesError
-from visemes.timeline import (
+from visemes.core.atomic import atomic_open, atomic_path, atomic_write_bytes, atomic_write_text
+from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
+from visemes.core.errors import ExportError, InputError, OutputExistsError, TimelineError, TranscriptError, VisemesError
+from visemes.core.timeline import (
     FORMAT_VERSION, Alignment, Interval, PhoneToken, Tier, Transcript, WordPhones,
 )
 
@@ -253,7 +253,7 @@ def test_timeline_objects_survive_pickling_for_worker_pipes():
 
     import numpy as np
 
-    from visemes.curves import FrameCurves
+    from visemes.core.curves import FrameCurves
 
     phone = Interval(0.1, 0.2, "a", {"tone": "3", "confidence": 0.5})
     ali = Alignment((Tier("words", (Interval(0.1, 0.2, "word"),)), Tier("phones", (phone,))), 1.0, {"lang": "cmn"})

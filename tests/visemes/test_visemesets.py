@@ -6,18 +6,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from visemes.articulation import ARTICULATION_PARAMS
-from visemes.errors import InputError
-from visemes.timeline import Interval, Tier
-from visemes.visemesets import (
-    OCULUS_15,
-    SILENCE,
-    VISEME_SETS,
-    classes,
-    from_oculus,
-    phone_to_viseme,
-    viseme_tier,
-)
+from visemes.core.articulation import ARTICULATION_PARAMS
+from visemes.core.errors import InputError
+from visemes.core.timeline import Interval, Tier
+from visemes.mouth.visemesets import from_oculus, phone_to_viseme, viseme_tier
+from visemes.core.vocabulary import OCULUS_15, SILENCE, VISEME_SETS, classes
 
 
 @dataclass(frozen=True)
@@ -29,7 +22,7 @@ class Spec:
 
 def _spec(symbol: str):
     """The universal fallback's PhoneSpec (what lang_packs gives phones a pack does not list)."""
-    from lang_packs import fallback_phone
+    from visemes.lang_packs import fallback_phone
 
     return fallback_phone(symbol)
 
@@ -163,7 +156,7 @@ def test_viseme_tier_of_empty_phones_is_silence():
 
 
 def test_real_pack_phones_map_into_every_set():
-    import lang_packs
+    from visemes import lang_packs
 
     for code in ("cmn", "ar", "hi"):
         pack = lang_packs.load(code)

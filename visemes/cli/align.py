@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from visemes.errors import InputError
+from visemes.core.errors import InputError
 
 _OUTPUT_SUFFIXES = {".textgrid": "textgrid", ".json": "json"}
 
@@ -57,8 +57,8 @@ def align(
     acoustic_model: str | None, beam: int | None, overwrite: bool,
 ) -> None:
     """Align AUDIO (wav/flac/ogg) to --text (with --lang) or to --phones; write a TextGrid or JSON."""
-    import alignment
-    from visemes.atomic import atomic_write_text, check_writable
+    from visemes import alignment
+    from visemes.core.atomic import atomic_write_text, check_writable
 
     fmt = _OUTPUT_SUFFIXES.get(output.suffix.lower())
     if fmt is None:
@@ -73,7 +73,7 @@ def align(
         backend_options=_backend_options(backend, acoustic_model, beam),
     )
     if fmt == "textgrid":
-        from visemes.exports.textgrid import write_textgrid
+        from visemes.core.textgrid import write_textgrid
 
         write_textgrid(result, output, overwrite=overwrite)
     else:
@@ -110,8 +110,8 @@ def align_corpus(
     Files already aligned are skipped (resumable); a bad file is reported and the run goes on; the exit
     code is 1 when any file failed.
     """
-    from alignment import get_aligner
-    from alignment.corpus import align_corpus as run_corpus
+    from visemes.alignment import get_aligner
+    from visemes.pipeline.align_corpus import align_corpus as run_corpus
 
     if not ipa and not lang:
         raise InputError("Give --lang CODE for text transcripts, or --ipa for IPA transcripts.")
@@ -136,7 +136,7 @@ def align_corpus(
 def eval_align(pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str,
                strict_labels: bool) -> None:
     """Phone-boundary errors of PRED_DIR's alignments against GOLD_DIR's TextGrids (same relative paths)."""
-    from alignment.evaluate import evaluate_dirs
+    from visemes.alignment.evaluate import evaluate_dirs
 
     report = evaluate_dirs(pred_dir, gold_dir, lang_from=lang_from, strict_labels=strict_labels)  # type: ignore[arg-type]
     click.echo(report.to_json() if as_json else report.table())

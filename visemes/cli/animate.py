@@ -1,5 +1,5 @@
 """``visemes animate``, ``visemes animate-corpus`` and ``visemes demo``: thin layers over
-:mod:`visemes.pipeline`, :mod:`visemes.corpus` and :mod:`visemes.demo`."""
+:mod:`visemes.pipeline.animator`, :mod:`visemes.pipeline.runner` and :mod:`visemes.cli.demo`."""
 
 from __future__ import annotations
 
@@ -8,35 +8,13 @@ from typing import Any
 
 import click
 
-from visemes.errors import InputError
+from visemes.core.errors import InputError
+from visemes.formats import expand_formats
 
 class _BatchFailed(click.ClickException):
     """Exit code 1 (2 means bad usage or input) when some files of a batch failed."""
 
     exit_code = 1
-
-
-#: Short names users type for groups of export formats.
-FORMAT_ALIASES = {"rhubarb": ("rhubarb-tsv",), "tsv": ("rhubarb-tsv",), "praat": ("textgrid",),
-                  "arkit": ("livelink",), "live-link": ("livelink",)}
-
-
-def expand_formats(spec: str, *, has_audio: bool = True, viseme_set: str = "oculus") -> list[str]:
-    """``"json,csv,rhubarb"`` -> export format names; ``all`` = every format that fits (``wav`` only with
-    audio, ``oculus`` only with Oculus viseme curves)."""
-    from visemes.exports import FORMATS, parse_formats
-
-    names: list[str] = []
-    for raw in spec.split(","):
-        name = raw.strip().lower()
-        if not name:
-            continue
-        if name == "all":
-            names += [n for n, f in FORMATS.items()
-                      if (has_audio or "audio" not in f.needs) and (viseme_set == "oculus" or n != "oculus")]
-        else:
-            names += list(FORMAT_ALIASES.get(name, (name,)))
-    return [f.name for f in parse_formats(list(dict.fromkeys(names)))]
 
 
 def print_summary(summary: dict[str, Any], written: list[Path]) -> None:
@@ -108,8 +86,8 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
     Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
-    from alignment.transcripts import read_text_file
-    from visemes.pipeline import animate as run, timing_only
+    from visemes.alignment.transcripts import read_text_file
+    from visemes.pipeline.animator import animate as run, timing_only
 
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
@@ -129,7 +107,7 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     protect = [p for p in (audio, text_file, timings) if p is not None]
     compare_path = Path(out_dir) / f"{stem or result.name}.compare.mp4"
     if compare_lang or compare_adapter:
-        from visemes.atomic import check_writable
+        from visemes.core.atomic import check_writable
 
         check_writable(compare_path, overwrite)  # before the second animation, not after
     written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect)
@@ -161,8 +139,8 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: s
     """Animate every audio file in IN_DIR (transcript beside it: NAME.txt/.lab, or NAME.TextGrid timings)
     into OUT_DIR/NAME/. Resumable: finished files are skipped. Exits 1 if any file failed; the report
     (OUT_DIR/corpus_report.json) lists every failure with its reason."""
-    from visemes.corpus import REPORT_NAME, CorpusOptions, run_corpus
-    from visemes.pipeline import load_pack
+    from visemes.pipeline.runner import REPORT_NAME, CorpusOptions, run_corpus
+    from visemes.pipeline.animator import load_pack
 
     load_pack(lang)  # an unknown language fails once, here, not once per file
     options = CorpusOptions(lang=lang, fps=fps, viseme_set=viseme_set, formats=tuple(expand_formats(formats, has_audio=True, viseme_set=viseme_set)),
@@ -192,7 +170,7 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: s
 def demo(out_dir: Path, langs: tuple[str, ...], no_model: bool, no_preview: bool, overwrite: bool) -> None:
     """Offline demo, no input needed: synthesize speech in Mandarin, Arabic, Hindi and English, align it,
     animate it, and write every format, a timeline plot and a preview video per language."""
-    from visemes.demo import DEMO_LANGS, run_demo
+    from visemes.cli.demo import DEMO_LANGS, run_demo
 
     report = run_demo(out_dir, langs=langs or DEMO_LANGS, use_model=not no_model, preview=not no_preview,
                       overwrite=overwrite, echo=click.echo)

@@ -12,7 +12,7 @@ import sys
 import click
 
 from visemes import __version__
-from visemes.errors import VisemesError
+from visemes.core.errors import VisemesError
 
 # command name -> ("module:click command object", one-line help shown by `visemes --help`).
 # The help lines live here so that listing commands imports none of them (some pull in JAX).

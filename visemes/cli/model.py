@@ -1,4 +1,4 @@
-"""``visemes train`` and ``visemes finetune``: thin layers over :mod:`models.train`.
+"""``visemes train`` and ``visemes finetune``: thin layers over :mod:`visemes.models.train`.
 
 DATA arguments are example caches (``.npz`` written by ``visemes train --teacher ... --save-data`` or the
 base recipe) or Live Link Face captures (``take.csv`` with ``take.wav`` and ``take.txt`` beside it).
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from visemes.errors import InputError
+from visemes.core.errors import InputError
 
 
 def _load_data(paths: tuple[str, ...], lang: str | None, vocab, cfg) -> list:
-    from models.data import live_link_face_example, load_examples
+    from visemes.models.data import live_link_face_example, load_examples
 
     examples = []
     for raw in paths:
@@ -63,11 +63,11 @@ def _split(examples: list, eval_share: float, seed: int) -> tuple[list, list]:
 def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, crop_frames, lr, eval_share, seed,
           resume, lang):
     """Train a viseme model from DATA (.npz caches / Live Link Face .csv) and/or teacher synthesis."""
-    from models.config import ModelConfig
-    from models.data import save_examples
-    from models.teacher import teacher_examples
-    from models.train import TrainConfig, train_base
-    from models.vocab import Vocab
+    from visemes.models.config import ModelConfig
+    from visemes.models.data import save_examples
+    from visemes.models.teacher import teacher_examples
+    from visemes.models.train import TrainConfig, train_base
+    from visemes.models.vocab import Vocab
 
     out = Path(out_dir)
     vocab = Vocab.load()
@@ -110,9 +110,9 @@ def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, cro
 def finetune(data, name, out_path, base_path, dialect, rank, alpha, targets, steps, batch_size, crop_frames, lr, seed,
              lang, overwrite):
     """Train a LoRA dialect adapter NAME on DATA; the base model stays unchanged."""
-    import models
-    from models.config import LoRAConfig
-    from models.train import TrainConfig, finetune_adapter
+    from visemes import models
+    from visemes.models.config import LoRAConfig
+    from visemes.models.train import TrainConfig, finetune_adapter
 
     base = models.load(base_path)
     examples = _load_data(tuple(data), lang, base.vocab, base.cfg)

@@ -12,11 +12,11 @@ import click
 def langs(as_json: bool) -> None:
     """List the language packs: code, name, parent, G2P backend, phones, coverage.
 
-    Coverage is read from lang_packs/data/_coverage.toml, written by `python -m lang_packs.tools.coverage`
+    Coverage is read from lang_packs/data/_coverage.toml, written by `python -m visemes.lang_packs.tools.coverage`
     (share of phone tokens of the pack's 2,000 most frequent words that the pack lists explicitly).
     Any other espeak-ng voice also loads, as a generic pack from the feature-based fallback.
     """
-    import lang_packs
+    from visemes import lang_packs
 
     infos = lang_packs.available()
     if as_json:
@@ -40,7 +40,7 @@ def langs(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: words with phones, attrs and visemes.")
 def phonemize(text: str, lang: str, as_json: bool) -> None:
     """Print TEXT's words with their IPA phones; stress as ˈ ˌ, tone in braces after the phone (mˈɑ{1})."""
-    import lang_packs
+    from visemes import lang_packs
 
     pack = lang_packs.load(lang)
     transcript = pack.phonemize(text)

@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
-from visemes.errors import InputError
+from visemes.core.errors import InputError
 
 
 def load_alignment_file(path: Path) -> tuple[Any, Any]:
     """(Alignment, MouthAnimation or None) from our JSON (result or alignment) or a Praat TextGrid."""
-    from visemes import exports
+    from visemes import formats as exports
 
     fmt = exports.format_for_path(path)
     if fmt is None or fmt.name not in ("json", "textgrid", "rhubarb-json", "rhubarb-tsv", "audacity"):
@@ -28,9 +28,9 @@ def load_alignment_file(path: Path) -> tuple[Any, Any]:
 def load_curves_file(path: Path) -> Any:
     """Mouth curves to draw: our JSON or CSV (articulation), a Live Link Face CSV (the moving mouth
     blendshapes), an Oculus CSV, or any per-frame CSV with a time column (every channel)."""
-    from visemes import exports
-    from visemes.errors import ExportError
-    from visemes.exports import curves_csv, livelink
+    from visemes import formats as exports
+    from visemes.core.errors import ExportError
+    from visemes.formats import curves_csv, livelink
 
     fmt = exports.format_for_path(path)
     name = fmt.name if fmt else None
@@ -78,8 +78,8 @@ def plot(alignment_file: Path, audio: Path | None, spectrogram: bool, curves: Pa
     Example:
       visemes plot take.TextGrid --audio take.wav --curves take.json -o take.png
     """
-    from visemes.atomic import check_writable
-    from visemes.plot import plot_timeline
+    from visemes.core.atomic import check_writable
+    from visemes.formats.plot import plot_timeline
 
     if output.suffix.lower() != ".png":
         raise InputError(f"The plot is a PNG image; name the output OUT.png (got {output.name}).")
@@ -88,7 +88,7 @@ def plot(alignment_file: Path, audio: Path | None, spectrogram: bool, curves: Pa
     drawn = load_curves_file(curves) if curves is not None else animation
     samples = sample_rate = None
     if audio is not None:
-        from alignment import load_audio
+        from visemes.alignment import load_audio
 
         samples, sample_rate = load_audio(audio)
     picked = [c.strip() for c in channels.split(",") if c.strip()] if channels else None

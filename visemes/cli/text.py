@@ -1,4 +1,4 @@
-"""``visemes text2visemes``: text -> timed visemes + mouth curves, no audio needed (thin over visemes.api)."""
+"""``visemes text2visemes``: text -> timed visemes + mouth curves, no audio needed (thin over visemes.pipeline.text)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from visemes.errors import InputError
+from visemes.core.errors import InputError
+from visemes.formats import expand_formats
 
-_VISEME_SETS = ("oculus", "azure", "rhubarb", "mpeg4")  # visemes.visemesets.VISEME_SETS, kept import-free
+_VISEME_SETS = ("oculus", "azure", "rhubarb", "mpeg4")  # visemes.mouth.visemesets.VISEME_SETS, kept import-free
 
 
 @click.command("text2visemes")
@@ -49,10 +50,9 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
       visemes text2visemes "नमस्ते दुनिया" --lang hi -o out/ --format json,csv,textgrid
       visemes text2visemes "你好" --lang cmn --viseme-set rhubarb -o hello.rhubarb.tsv
     """
-    from visemes import exports
-    from visemes.api import text_to_visemes
-    from visemes.atomic import check_writable
-    from visemes.cli.animate import expand_formats  # one format vocabulary (aliases, "all") for every command
+    from visemes import formats as exports
+    from visemes.pipeline.text import text_to_visemes
+    from visemes.core.atomic import check_writable
 
     if text == "-":
         text = sys.stdin.read()

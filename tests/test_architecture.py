@@ -1,0 +1,108 @@
+"""The package's shape: one import name, layers that point one way, no import cycles.
+
+The repository keeps alignment/, lang_packs/ and models/ beside visemes/ and the build maps them into
+the namespace, so import-linter (which walks folders) is run on a copy laid out as installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+LINT_IMPORTS = shutil.which("lint-imports")
+
+
+@pytest.fixture(scope="module")
+def installed_layout(tmp_path_factory) -> Path:
+    """The source tree copied into the shape the wheel installs (visemes/alignment/..., no top-level others)."""
+    site = tmp_path_factory.mktemp("layout")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for package, folder in PYPROJECT["tool"]["setuptools"]["package-dir"].items():
+        shutil.copytree(ROOT / folder, site.joinpath(*package.split(".")), ignore=skip, dirs_exist_ok=True)
+    return site
+
+
+def _run(code: str, site: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=site, env=env,
+                          timeout=300)
+
+
+def test_every_package_folder_is_listed_for_the_build():
+    """pyproject lists packages by hand (package-dir mapping); a new subfolder must be added there."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = set()
+    for package, folder in PYPROJECT["tool"]["setuptools"]["package-dir"].items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((package, *rel)))
+    mapped_inside_visemes = {p for p in found if p.split(".")[:2] in (["visemes", "alignment"], ["visemes", "models"],
+                                                                     ["visemes", "lang_packs"])}
+    assert found == listed, f"packages missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
+    assert mapped_inside_visemes, "the three subpackages are mapped"
+
+
+@pytest.mark.skipif(LINT_IMPORTS is None, reason="import-linter is a test dependency: pip install '.[test]'")
+def test_layer_contract_holds(installed_layout):
+    env = {**os.environ, "PYTHONPATH": str(installed_layout)}
+    run = subprocess.run([LINT_IMPORTS, "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+                         capture_output=True, text=True, cwd=installed_layout, env=env, timeout=300)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "0 broken" in run.stdout
+
+
+CYCLES = r"""
+import json, sys
+import grimp
+graph = grimp.build_graph("visemes", cache_dir=None)
+modules = sorted(graph.modules)
+edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in modules}
+# Strongly connected components (Tarjan) of the module graph; any of more than one module is a cycle.
+index, low, stack, on, sccs, counter = {}, {}, [], set(), [], [0]
+sys.setrecursionlimit(10000)
+def visit(v):
+    index[v] = low[v] = counter[0]; counter[0] += 1; stack.append(v); on.add(v)
+    for w in edges[v]:
+        if w not in index:
+            visit(w); low[v] = min(low[v], low[w])
+        elif w in on:
+            low[v] = min(low[v], index[w])
+    if low[v] == index[v]:
+        comp = []
+        while True:
+            w = stack.pop(); on.discard(w); comp.append(w)
+            if w == v: break
+        if len(comp) > 1: sccs.append(sorted(comp))
+for m in modules:
+    if m not in index: visit(m)
+print(json.dumps(sccs))
+"""
+
+
+def test_no_import_cycles(installed_layout):
+    """Every import counts, function-level ones included: a deferred import must not hide a cycle."""
+    run = _run(CYCLES, installed_layout)
+    assert run.returncode == 0, run.stderr[-3000:]
+    cycles = json.loads(run.stdout)
+    assert cycles == [], f"import cycles among project modules: {cycles}"
+
+
+def test_only_visemes_is_a_top_level_name(installed_layout):
+    run = _run("import visemes.alignment, visemes.models, visemes.lang_packs\n"
+               "import importlib.util as u\n"
+               "print([n for n in ('alignment', 'models', 'lang_packs') if u.find_spec(n)])", installed_layout)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

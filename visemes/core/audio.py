@@ -1,0 +1,171 @@
+"""Audio in: read files with soundfile, downmix, check, resample with soxr.
+
+Every failure is an :class:`~visemes.core.errors.AudioError` that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from visemes.core.errors import AudioError
+
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 96_000
+
+#: Extensions the corpus runner treats as audio (all read by libsndfile through soundfile).
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
+
+
+def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Read ``path`` as mono float32; resample to ``target_rate`` when given.
+
+    Any rate from 8 to 96 kHz, any channel count (averaged to mono), integer or float samples.
+    Raises :class:`AudioError` for a missing, empty, unreadable, truncated or non-finite file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"Audio file {path} does not exist; check the path.")
+    if path.is_dir():
+        raise AudioError(f"{path} is a folder, not an audio file; give a .wav, .flac or .ogg file.")
+    if not os.access(path, os.R_OK):
+        raise AudioError(f"Audio file {path} is not readable (permission denied); check its permissions.")
+    size = path.stat().st_size
+    if size == 0:
+        raise AudioError(f"Audio file {path} is empty (0 bytes); re-export or re-record it.")
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(
+            f"Cannot read {path} as audio ({_sf_reason(exc)}); give a WAV, FLAC or OGG file "
+            "(convert other formats with ffmpeg first)."
+        ) from None
+    if info.format == "WAV" or info.format == "WAVEX":
+        _check_wav_complete(path, size)
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(
+            f"{path} is corrupt or truncated ({_sf_reason(exc)}); re-export the file from its source."
+        ) from None
+    if info.frames > 0 and data.shape[0] < info.frames:
+        raise AudioError(
+            f"{path} is truncated: its header promises {info.frames} samples but only {data.shape[0]} could "
+            "be decoded; re-export the file from its source."
+        )
+    if data.shape[0] == 0:
+        raise AudioError(f"{path} holds no audio samples; re-export or re-record it.")
+    try:
+        mono = validate_audio(data, int(rate))
+    except AudioError as exc:
+        raise AudioError(f"{path}: {exc}") from None
+    if target_rate is not None and target_rate != rate:
+        mono = resample(mono, int(rate), int(target_rate))
+        rate = target_rate
+    return mono, int(rate)
+
+
+def validate_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mono float32 in [-1, 1]-ish, finite, of a supported rate; raises :class:`AudioError` otherwise."""
+    if not isinstance(sample_rate, (int, np.integer)) or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"Sample rate {sample_rate!r} Hz is not supported; give audio between {MIN_SAMPLE_RATE} and "
+            f"{MAX_SAMPLE_RATE} Hz (resample it first)."
+        )
+    array = np.asarray(audio)
+    if array.size == 0:
+        raise AudioError("The audio is empty (0 samples); check the file was recorded and not truncated.")
+    if np.issubdtype(array.dtype, np.integer):
+        info = np.iinfo(array.dtype)
+        array = array.astype(np.float32) / max(abs(info.min), info.max)
+    array = array.astype(np.float32, copy=False)
+    if array.ndim == 2:
+        # samples x channels (soundfile's layout); tolerate channels x samples for short channel counts
+        if array.shape[0] < array.shape[1] and array.shape[0] <= 8:
+            array = array.T
+        array = array.mean(axis=1)
+    elif array.ndim != 1:
+        raise AudioError(f"Audio must be 1-D (mono) or 2-D (samples x channels), got shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise AudioError("The audio contains NaN or infinite samples; the file is corrupt or was decoded wrongly.")
+    min_seconds = 0.05
+    if array.shape[0] < int(min_seconds * sample_rate):
+        raise AudioError(
+            f"The audio is {array.shape[0] / sample_rate * 1000:.1f} ms long; at least {min_seconds * 1000:.0f} ms "
+            "is needed to align anything."
+        )
+    return np.ascontiguousarray(array)
+
+
+
+def to_mono(audio: np.ndarray, sample_rate: int, target_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """In-memory counterpart of :func:`load_audio`: validate, downmix, optionally resample."""
+    mono = validate_audio(audio, sample_rate)
+    rate = int(sample_rate)
+    if target_rate is not None and target_rate != rate:
+        mono = resample(mono, rate, int(target_rate))
+        rate = int(target_rate)
+    return mono, rate
+
+
+def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Band-limited resampling (soxr, high quality) of mono float32 audio."""
+    for rate in (from_rate, to_rate):
+        if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+            raise AudioError(
+                f"Cannot resample to or from {rate} Hz; rates between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} "
+                "Hz are supported."
+            )
+    if from_rate == to_rate:
+        return np.asarray(audio, dtype=np.float32)
+    out = soxr.resample(np.asarray(audio, dtype=np.float32), from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def audio_duration(path: str | os.PathLike) -> float:
+    """Duration in seconds from the header only (cheap), or 0.0 when the header is unreadable."""
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def _sf_reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    # libsndfile prefixes "Error opening '<path>': "; the path is already in our message
+    return text.split("': ", 1)[-1] if "': " in text else text
+
+
+def _check_wav_complete(path: Path, size: int) -> None:
+    """Raise if a WAV's data chunk is shorter than its header says.
+
+    Hand-written because libsndfile silently shortens such files instead of reporting them.
+    """
+    with path.open("rb") as fh:
+        header = fh.read(12)
+        if len(header) < 12 or header[:4] not in (b"RIFF", b"RF64") or header[8:12] != b"WAVE":
+            return
+        offset = 12
+        while offset + 8 <= size:
+            fh.seek(offset)
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return
+            chunk_id, chunk_size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if chunk_id == b"data":
+                # 0 and 0xFFFFFFFF mark streams written without a final size (and RF64): nothing to check
+                if chunk_size in (0, 0xFFFFFFFF) or header[:4] == b"RF64":
+                    return
+                available = size - (offset + 8)
+                if available < chunk_size:
+                    raise AudioError(
+                        f"{path} is truncated: its WAV header promises {chunk_size} bytes of audio but the "
+                        f"file holds only {available}; re-copy or re-export the file."
+                    )
+                return
+            offset += 8 + chunk_size + (chunk_size & 1)

@@ -1,0 +1,429 @@
+"""The timeline data model: immutable, validated intervals, tiers and alignments.
+
+Rules (checked when an object is built, never with ``assert``):
+
+* an interval has finite ``0 <= start < end`` and a non-empty label;
+* a tier's intervals are ordered and do not overlap (touching is fine);
+* silence is a *gap* between intervals, never an interval labelled "sil" in words/phones tiers;
+* an alignment's tiers end no later than its ``duration``.
+
+Times are seconds (float). Start and end are stored, not start and duration, so that boundaries shared
+by neighbours stay bit-identical through round-trips.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Union
+
+from visemes.core.errors import TimelineError, TranscriptError
+
+FORMAT_VERSION = 1
+#: Tolerance for "touching" intervals and for "inside the duration" checks (seconds).
+TIME_EPSILON = 1e-6
+#: Labels that mean "no speech" in files from other tools (TextGrids, Rhubarb, MFA, lab corpora),
+#: compared case-insensitively after stripping spaces. Read as gaps, never as phones or words.
+SILENCE_LABELS: frozenset[str] = frozenset({"", "sil", "sp", "spn", "<eps>", "<sil>", "[sil]", "silence", "#"})
+
+AttrValue = Union[str, int, float, bool]
+
+
+def is_silence_label(label: str) -> bool:
+    """True for a label that other tools write for silence or pauses (:data:`SILENCE_LABELS`)."""
+    return label.strip().lower() in SILENCE_LABELS
+
+
+def _freeze_attrs(attrs: Mapping[str, Any] | None, where: str) -> Mapping[str, AttrValue]:
+    if not attrs:
+        return MappingProxyType({})
+    frozen: dict[str, AttrValue] = {}
+    for key, value in attrs.items():
+        if not isinstance(key, str) or not key:
+            raise TimelineError(f"{where}: attribute names must be non-empty strings, got {key!r}.")
+        if not isinstance(value, (str, int, float, bool)):
+            raise TimelineError(
+                f"{where}: attribute {key!r} must be a string, number or bool, got {type(value).__name__}."
+            )
+        frozen[key] = value
+    return MappingProxyType(frozen)
+
+
+@dataclass(frozen=True, eq=False)
+class Interval:
+    """A labelled span of time; ``attrs`` carries e.g. tone, stress, confidence."""
+
+    start: float
+    end: float
+    label: str
+    attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        start, end = float(self.start), float(self.end)
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise TimelineError(f"Interval {self.label!r} has a non-finite time ({start}, {end}).")
+        if start < 0:
+            raise TimelineError(f"Interval {self.label!r} starts before 0 s ({start}).")
+        if not end > start:
+            raise TimelineError(
+                f"Interval {self.label!r} must have start < end, got start={start} end={end}."
+            )
+        if not isinstance(self.label, str) or not self.label.strip():
+            raise TimelineError(
+                f"Interval at {start:.3f}-{end:.3f} s has an empty label; leave silence as a gap instead."
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "attrs", _freeze_attrs(self.attrs, f"Interval {self.label!r}"))
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def midpoint(self) -> float:
+        return 0.5 * (self.start + self.end)
+
+    def with_label(self, label: str, **attrs: AttrValue) -> "Interval":
+        return Interval(self.start, self.end, label, {**self.attrs, **attrs})
+
+    def with_attrs(self, **attrs: AttrValue) -> "Interval":
+        return Interval(self.start, self.end, self.label, {**self.attrs, **attrs})
+
+    def shifted(self, offset: float) -> "Interval":
+        return Interval(self.start + offset, self.end + offset, self.label, self.attrs)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label}
+        if self.attrs:
+            out["attrs"] = dict(self.attrs)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Interval":
+        try:
+            return cls(float(data["start"]), float(data["end"]), str(data["label"]), data.get("attrs"))
+        except KeyError as exc:
+            raise TimelineError(f"Interval record {dict(data)!r} lacks the key {exc.args[0]!r}.") from None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Interval):
+            return NotImplemented
+        return (self.start, self.end, self.label, dict(self.attrs)) == (
+            other.start,
+            other.end,
+            other.label,
+            dict(other.attrs),
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.label, tuple(sorted(self.attrs.items()))))
+
+    def __reduce__(self):  # mappingproxy cannot be pickled; worker pipes need these objects
+        return (Interval, (self.start, self.end, self.label, dict(self.attrs)))
+
+
+@dataclass(frozen=True)
+class Tier:
+    """An ordered, non-overlapping sequence of intervals with a name (``words``, ``phones``...)."""
+
+    name: str
+    intervals: tuple[Interval, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TimelineError("A tier needs a non-empty name.")
+        intervals = tuple(self.intervals)
+        for i, iv in enumerate(intervals):
+            if not isinstance(iv, Interval):
+                raise TimelineError(f"Tier {self.name!r}: item {i} is {type(iv).__name__}, not an Interval.")
+        for prev, cur in zip(intervals, intervals[1:]):
+            if cur.start < prev.end - TIME_EPSILON:
+                raise TimelineError(
+                    f"Tier {self.name!r}: interval {cur.label!r} at {cur.start:.4f} s overlaps or precedes "
+                    f"{prev.label!r} ending at {prev.end:.4f} s; intervals must be ordered and disjoint."
+                )
+        object.__setattr__(self, "intervals", intervals)
+
+    def __len__(self) -> int:
+        return len(self.intervals)
+
+    def __iter__(self) -> Iterator[Interval]:
+        return iter(self.intervals)
+
+    def __getitem__(self, index: int) -> Interval:
+        return self.intervals[index]
+
+    @property
+    def labels(self) -> list[str]:
+        return [iv.label for iv in self.intervals]
+
+    @property
+    def start(self) -> float:
+        return self.intervals[0].start if self.intervals else 0.0
+
+    @property
+    def end(self) -> float:
+        return self.intervals[-1].end if self.intervals else 0.0
+
+    def at(self, time: float) -> Interval | None:
+        """The interval covering ``time`` (start inclusive, end exclusive), or None in a gap."""
+        import bisect
+
+        starts = [iv.start for iv in self.intervals]
+        i = bisect.bisect_right(starts, time) - 1
+        if i >= 0 and self.intervals[i].start <= time < self.intervals[i].end:
+            return self.intervals[i]
+        return None
+
+    def within(self, start: float, end: float) -> list[Interval]:
+        """Intervals lying inside [start, end] (with tolerance)."""
+        return [
+            iv
+            for iv in self.intervals
+            if iv.start >= start - TIME_EPSILON and iv.end <= end + TIME_EPSILON
+        ]
+
+    def shifted(self, offset: float) -> "Tier":
+        return Tier(self.name, tuple(iv.shifted(offset) for iv in self.intervals))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "intervals": [iv.to_dict() for iv in self.intervals]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Tier":
+        return cls(str(data["name"]), tuple(Interval.from_dict(d) for d in data.get("intervals", ())))
+
+
+WORDS, PHONES, VISEMES = "words", "phones", "visemes"
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A timeline: named tiers (``words``, ``phones``, optionally ``visemes``) over ``duration`` seconds.
+
+    ``meta`` holds JSON-able facts about how it was made: language code, aligner name, viseme set,
+    per-utterance confidence, QA flags.
+    """
+
+    tiers: tuple[Tier, ...]
+    duration: float
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        tiers = tuple(self.tiers)
+        names = [t.name for t in tiers]
+        if len(set(names)) != len(names):
+            raise TimelineError(f"Alignment has duplicate tier names: {names}.")
+        duration = float(self.duration)
+        if not math.isfinite(duration) or duration <= 0:
+            raise TimelineError(f"Alignment duration must be a positive number of seconds, got {duration}.")
+        for tier in tiers:
+            if tier.end > duration + TIME_EPSILON:
+                raise TimelineError(
+                    f"Tier {tier.name!r} ends at {tier.end:.4f} s, after the alignment's duration "
+                    f"{duration:.4f} s."
+                )
+        object.__setattr__(self, "tiers", tiers)
+        object.__setattr__(self, "duration", duration)
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta or {})))
+
+    def __reduce__(self):
+        return (Alignment, (self.tiers, self.duration, dict(self.meta)))
+
+    # --- access -------------------------------------------------------------------------------
+    @property
+    def tier_names(self) -> list[str]:
+        return [t.name for t in self.tiers]
+
+    def tier(self, name: str) -> Tier:
+        for t in self.tiers:
+            if t.name == name:
+                return t
+        raise TimelineError(f"Alignment has no tier {name!r}; it has {self.tier_names}.")
+
+    def has_tier(self, name: str) -> bool:
+        return name in self.tier_names
+
+    @property
+    def words(self) -> Tier:
+        return self.tier(WORDS)
+
+    @property
+    def phones(self) -> Tier:
+        return self.tier(PHONES)
+
+    @property
+    def visemes(self) -> Tier:
+        return self.tier(VISEMES)
+
+    @property
+    def lang(self) -> str | None:
+        return self.meta.get("lang")
+
+    # --- derivation (returns new objects) ----------------------------------------------------------
+    def with_tier(self, tier: Tier) -> "Alignment":
+        """A copy with ``tier`` added, or replacing the tier of the same name."""
+        tiers = [t for t in self.tiers if t.name != tier.name] + [tier]
+        order = {n: i for i, n in enumerate(self.tier_names)}
+        tiers.sort(key=lambda t: order.get(t.name, len(order)))
+        return Alignment(tuple(tiers), self.duration, self.meta)
+
+    def with_meta(self, **meta: Any) -> "Alignment":
+        return Alignment(self.tiers, self.duration, {**self.meta, **meta})
+
+    def phones_of(self, word: Interval) -> list[Interval]:
+        """Phones lying inside ``word``."""
+        return self.phones.within(word.start, word.end)
+
+    def check_nesting(self) -> None:
+        """Raise if a phone straddles a word boundary or a word holds no phone."""
+        if not (self.has_tier(WORDS) and self.has_tier(PHONES)):
+            return
+        for word in self.words:
+            if not self.phones_of(word):
+                raise TimelineError(f"Word {word.label!r} at {word.start:.3f} s contains no phone.")
+        for phone in self.phones:
+            if self.words.at(phone.midpoint) is None:
+                continue  # a phone outside any word (e.g. from an IPA transcript with no word tier)
+            word = self.words.at(phone.midpoint)
+            if phone.start < word.start - TIME_EPSILON or phone.end > word.end + TIME_EPSILON:
+                raise TimelineError(
+                    f"Phone {phone.label!r} ({phone.start:.3f}-{phone.end:.3f} s) straddles the boundary "
+                    f"of word {word.label!r} ({word.start:.3f}-{word.end:.3f} s)."
+                )
+
+    # --- serialization --------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "visemes.alignment",
+            "format_version": FORMAT_VERSION,
+            "duration": self.duration,
+            "meta": dict(self.meta),
+            "tiers": [t.to_dict() for t in self.tiers],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Alignment":
+        if data.get("format") not in (None, "visemes.alignment"):
+            raise TimelineError(f"Not a visemes alignment document (format={data.get('format')!r}).")
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise TimelineError(
+                f"Alignment format_version {version!r} is not supported (this library reads "
+                f"{FORMAT_VERSION}); upgrade visemes or re-export the file."
+            )
+        try:
+            tiers = tuple(Tier.from_dict(t) for t in data["tiers"])
+            return cls(tiers, float(data["duration"]), data.get("meta") or {})
+        except KeyError as exc:
+            raise TimelineError(f"Alignment document lacks the key {exc.args[0]!r}.") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> "Alignment":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TimelineError(f"Alignment JSON is not valid JSON: {exc}.") from None
+        if not isinstance(data, dict):
+            raise TimelineError("Alignment JSON must be an object at the top level.")
+        return cls.from_dict(data)
+
+
+# --- untimed transcripts (what G2P produces and aligners consume) -----------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PhoneToken:
+    """One IPA phone before timing; ``attrs`` carries syllable tone, stress, etc."""
+
+    symbol: str
+    attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or not self.symbol.strip() or any(c.isspace() for c in self.symbol):
+            raise TranscriptError(f"A phone must be a non-empty IPA symbol without spaces, got {self.symbol!r}.")
+        object.__setattr__(self, "attrs", _freeze_attrs(self.attrs, f"Phone {self.symbol!r}"))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PhoneToken):
+            return NotImplemented
+        return self.symbol == other.symbol and dict(self.attrs) == dict(other.attrs)
+
+    def __hash__(self) -> int:
+        return hash((self.symbol, tuple(sorted(self.attrs.items()))))
+
+    def __reduce__(self):
+        return (PhoneToken, (self.symbol, dict(self.attrs)))
+
+    def __repr__(self) -> str:
+        extra = "".join(f" {k}={v}" for k, v in self.attrs.items())
+        return f"<{self.symbol}{extra}>"
+
+
+@dataclass(frozen=True)
+class WordPhones:
+    """A word and its phones, in order."""
+
+    text: str
+    phones: tuple[PhoneToken, ...]
+
+    def __post_init__(self) -> None:
+        phones = tuple(self.phones)
+        if not phones:
+            raise TranscriptError(f"Word {self.text!r} has no phones.")
+        object.__setattr__(self, "phones", phones)
+
+    @property
+    def symbols(self) -> list[str]:
+        return [p.symbol for p in self.phones]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What an aligner needs: words, each with its phone sequence, and the language (if known)."""
+
+    words: tuple[WordPhones, ...]
+    lang: str | None = None
+
+    def __post_init__(self) -> None:
+        words = tuple(self.words)
+        if not words:
+            raise TranscriptError("The transcript is empty: give at least one word with phones.")
+        object.__setattr__(self, "words", words)
+
+    @property
+    def phones(self) -> list[PhoneToken]:
+        return [p for w in self.words for p in w.phones]
+
+    @property
+    def symbols(self) -> list[str]:
+        return [p.symbol for p in self.phones]
+
+    @classmethod
+    def from_ipa(cls, text: str, lang: str | None = None) -> "Transcript":
+        """Parse space-separated IPA phones; words split by ``|`` or line breaks.
+
+        With no separator the whole transcript is one word (named by its phones).
+        """
+        if not text or not text.strip():
+            raise TranscriptError("The IPA transcript is empty: give phones separated by spaces.")
+        chunks: list[str] = []
+        for line in text.splitlines():
+            chunks.extend(c for c in line.split("|"))
+        words = []
+        for chunk in chunks:
+            symbols = chunk.split()
+            if symbols:
+                words.append(WordPhones("".join(symbols), tuple(PhoneToken(s) for s in symbols)))
+        return cls(tuple(words), lang)
+
+
+def phones_tier_from(intervals: Iterable[Interval]) -> Tier:
+    return Tier(PHONES, tuple(intervals))

@@ -1,0 +1,208 @@
+"""Rhubarb Lip Sync outputs (TSV, XML, JSON) written exactly as ``rhubarb -f tsv|xml|json`` does, plus
+readers for Rhubarb's TSV and JSON so users can bring existing Rhubarb results along.
+
+Rhubarb's animation is a continuous sequence of mouth cues at centisecond resolution covering the
+whole recording: pauses are shape ``X``, neighbouring cues of the same shape are joined. Times are
+printed with two decimals. Our cues come from the viseme tier in the ``rhubarb`` set
+(``visemes.mouth.visemesets.viseme_tier(..., "rhubarb")``); gaps become ``X``.
+
+TSV: one ``<start>\\t<shape>`` line per cue, then ``<end>\\tX``.
+XML / JSON: see :func:`to_xml` / :func:`to_json`; ``metadata.soundFile`` is the audio path (empty when
+there is no audio file, e.g. text-only timing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from visemes.core.atomic import atomic_write_text
+from visemes.core.errors import ExportError
+from visemes.formats.parts import ExportParts, viseme_tier_in_set
+from visemes.core.timeline import Alignment, Interval, Tier
+
+#: Rhubarb's basic (A-F) and extended (G, H, X) mouth shapes.
+RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
+REST = "X"
+
+
+@dataclass(frozen=True)
+class MouthCue:
+    """One cue in centiseconds (Rhubarb's internal time unit, so outputs match it to the digit)."""
+
+    start_cs: int
+    end_cs: int
+    shape: str
+
+    @property
+    def start(self) -> float:
+        return self.start_cs / 100.0
+
+    @property
+    def end(self) -> float:
+        return self.end_cs / 100.0
+
+
+def _cs(seconds: float) -> int:
+    return int(round(seconds * 100.0))
+
+
+def mouth_cues(tier: Tier, duration: float) -> list[MouthCue]:
+    """Rhubarb's continuous cue list from a viseme tier: gaps -> X, joined, centisecond grid."""
+    end_cs = max(_cs(duration), 1)
+    raw: list[tuple[int, int, str]] = []
+    cursor = 0
+    for iv in tier:
+        if iv.label not in RHUBARB_SHAPES:
+            raise ExportError(
+                f"Viseme {iv.label!r} at {iv.start:.2f} s is not a Rhubarb shape ({', '.join(RHUBARB_SHAPES)}); "
+                "export the viseme tier of the 'rhubarb' set."
+            )
+        s, e = max(min(_cs(iv.start), end_cs), cursor), min(_cs(iv.end), end_cs)
+        if e <= s:
+            continue  # shorter than Rhubarb's 10 ms resolution once rounded
+        if s > cursor:
+            raw.append((cursor, s, REST))
+        raw.append((s, e, iv.label))
+        cursor = e
+    if cursor < end_cs:
+        raw.append((cursor, end_cs, REST))
+    cues: list[MouthCue] = []
+    for s, e, shape in raw:
+        if cues and cues[-1].shape == shape and cues[-1].end_cs == s:
+            cues[-1] = MouthCue(cues[-1].start_cs, e, shape)
+        else:
+            cues.append(MouthCue(s, e, shape))
+    return cues
+
+
+def _fmt(cs: int) -> str:
+    return f"{cs / 100.0:.2f}"
+
+
+def to_tsv(cues: list[MouthCue]) -> str:
+    lines = [f"{_fmt(c.start_cs)}\t{c.shape}" for c in cues]
+    lines.append(f"{_fmt(cues[-1].end_cs if cues else 0)}\t{REST}")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(cues: list[MouthCue], sound_file: str = "") -> str:
+    # Hand-formatted like Rhubarb's own JsonExporter (json.dumps cannot print 0.00 with two decimals).
+    duration = cues[-1].end_cs if cues else 0
+    lines = [
+        "{",
+        '  "metadata": {',
+        f'    "soundFile": {json.dumps(sound_file, ensure_ascii=False)},',
+        f'    "duration": {_fmt(duration)}',
+        "  },",
+        '  "mouthCues": [',
+    ]
+    cue_lines = [
+        f'    {{ "start": {_fmt(c.start_cs)}, "end": {_fmt(c.end_cs)}, "value": "{c.shape}" }}' for c in cues
+    ]
+    lines.append(",\n".join(cue_lines))
+    lines += ["  ]", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def to_xml(cues: list[MouthCue], sound_file: str = "") -> str:
+    # Laid out as boost::property_tree::write_xml(indent ' ' x 2) prints Rhubarb's tree.
+    duration = cues[-1].end_cs if cues else 0
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "<rhubarbResult>",
+        "  <metadata>",
+        f"    <soundFile>{escape(sound_file)}</soundFile>",
+        f"    <duration>{_fmt(duration)}</duration>",
+        "  </metadata>",
+        "  <mouthCues>",
+        *(f'    <mouthCue start="{_fmt(c.start_cs)}" end="{_fmt(c.end_cs)}">{c.shape}</mouthCue>' for c in cues),
+        "  </mouthCues>",
+        "</rhubarbResult>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cues_of(parts: ExportParts, fmt: str) -> list[MouthCue]:
+    tier = viseme_tier_in_set(parts, "rhubarb", fmt)
+    return mouth_cues(tier, parts.need_alignment(fmt).duration)
+
+
+def write_tsv(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    return atomic_write_text(path, to_tsv(cues_of(parts, "rhubarb-tsv")), overwrite=overwrite)
+
+
+def write_json(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    return atomic_write_text(path, to_json(cues_of(parts, "rhubarb-json"), parts.sound_file), overwrite=overwrite)
+
+
+def write_xml(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    return atomic_write_text(path, to_xml(cues_of(parts, "rhubarb-xml"), parts.sound_file), overwrite=overwrite)
+
+
+# --- readers ---------------------------------------------------------------------------------------
+
+
+def _check_shape(shape: str, where: str) -> str:
+    shape = shape.strip()
+    if shape not in RHUBARB_SHAPES:
+        raise ExportError(f"{where}: {shape!r} is not a Rhubarb mouth shape ({', '.join(RHUBARB_SHAPES)}).")
+    return shape
+
+
+def cues_to_alignment(cues: list[tuple[float, float, str]], duration: float, source: str) -> Alignment:
+    """Rhubarb cues as an alignment with one ``visemes`` tier (``X`` cues become gaps)."""
+    intervals = [Interval(s, e, shape) for s, e, shape in cues if shape != REST and e > s]
+    duration = max([duration] + [e for _, e, _ in cues])
+    if duration <= 0:
+        raise ExportError(f"{source}: the Rhubarb result is empty (zero duration).")
+    return Alignment((Tier("visemes", tuple(intervals)),), duration, {"viseme_set": "rhubarb", "source": source})
+
+
+def read_tsv(path: str | os.PathLike) -> Alignment:
+    path = Path(path)
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+    except OSError as exc:
+        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    points: list[tuple[float, str]] = []
+    for n, line in enumerate(lines, 1):
+        cells = line.split("\t")
+        if len(cells) != 2:
+            raise ExportError(f"{path}:{n}: expected '<time>\\t<shape>', got {line!r}.")
+        try:
+            t = float(cells[0])
+        except ValueError:
+            raise ExportError(f"{path}:{n}: {cells[0]!r} is not a time in seconds.") from None
+        if points and t < points[-1][0]:
+            raise ExportError(f"{path}:{n}: times must not decrease.")
+        points.append((t, _check_shape(cells[1], f"{path}:{n}")))
+    if not points:
+        raise ExportError(f"{path} holds no mouth cues.")
+    # Each cue lasts until the next line; the last line marks the end (Rhubarb writes X there).
+    cues = [(s, e, shape) for (s, shape), (e, _) in zip(points, points[1:])]
+    return cues_to_alignment(cues, points[-1][0], path.name)
+
+
+def read_json(path: str | os.PathLike) -> Alignment:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"{path} is not valid JSON ({exc}).") from None
+    if not isinstance(data, dict) or not isinstance(data.get("mouthCues"), list):
+        raise ExportError(f"{path}: not a Rhubarb JSON result (no 'mouthCues' list).")
+    cues = []
+    for i, cue in enumerate(data["mouthCues"]):
+        try:
+            cues.append((float(cue["start"]), float(cue["end"]), _check_shape(str(cue["value"]), f"{path}: cue {i}")))
+        except (KeyError, TypeError, ValueError):
+            raise ExportError(f"{path}: mouth cue {i} needs numeric 'start', 'end' and a 'value'.") from None
+    metadata = data.get("metadata") or {}
+    duration = float(metadata.get("duration", 0.0) or 0.0)
+    return cues_to_alignment(cues, duration, path.name)

@@ -1,0 +1,368 @@
+"""Dominance-function coarticulation: timed phones -> smooth per-frame mouth curves.
+
+The model follows Cohen & Massaro (1993, "Modeling coarticulation in synthetic visual speech"): every
+segment ``s`` has, for every articulatory parameter ``p``, a target ``T[s,p]`` and a dominance
+function ``D[s,p](t)``; the parameter's value at time ``t`` is the dominance-weighted mean of the
+targets::
+
+    F[p](t) = sum_s D[s,p](t) * T[s,p] / sum_s D[s,p](t)
+    D[s,p](t) = alpha[s,p] * exp(-theta[s,p,side] * d_s(t) ** c) * taper(d_s(t))
+
+Changes to the original, each for a stated reason:
+
+* ``d_s(t)`` is the distance from the segment's *core* (its central ``core_fraction`` of the interval),
+  not from its centre, so long vowels hold their target and short phones still peak;
+* ``theta`` differs before the core (anticipatory) and after it (carry-over), per phone class and
+  parameter group, so rounding of a rounded vowel spreads early across the consonants before it;
+* magnitudes depend on the phone class *and* on whether the phone specifies the parameter: a
+  consonant whose target leaves lip shape or tongue neutral (``k`` for rounding) gets a small
+  magnitude there and lets its neighbours decide (the "unspecified feature" of coarticulation
+  theory), while bilabial closure and labiodental tuck get very high magnitudes;
+* pauses are rest segments (``REST_TARGET``) whose magnitude grows with the pause length, so a short
+  break barely moves the mouth and a long one returns it to rest;
+* ``taper`` is a smooth (C1) window that reaches 0 at the segment's reach (``reach_nats`` divided by
+  its slowest rate, at most ``window`` seconds: where its dominance has decayed by ~1000x anyway), so
+  each segment only touches nearby frames: the sums are sparse and the whole model is a few
+  vectorised numpy passes;
+* after blending, every bilabial gets a smooth bump on ``lip_close`` that guarantees contact
+  (>= ``closure_min``) at the frame nearest its centre, even for a 20 ms /p/ at 24 fps, because a
+  missed closure is the most visible lip-sync error.
+
+Viseme weights per frame come from the same machinery with one "visual" dominance per segment over
+the segment's class in the chosen viseme set (rest segments give the set's silence class); they sum
+to 1 in every frame. Everything is deterministic. This is the non-neural fallback and the teacher
+of the neural model, so all tunable constants live in :class:`CoarticulationParams`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from visemes.mouth.arkit import ARKIT_MOUTH, articulation_to_arkit
+from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
+from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
+from visemes.core.errors import InputError
+from visemes.core.timeline import Tier
+from visemes.mouth.visemesets import phone_to_viseme
+from visemes.core.vocabulary import SILENCE, check_set, classes
+
+#: Phone classes of the model (from the phone's Oculus viseme).
+KINDS: tuple[str, ...] = ("vowel", "bilabial", "labiodental", "sibilant", "dental", "consonant", "rest")
+#: Parameter groups sharing dominance settings.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "jaw": ("jaw_open",),
+    "shape": ("lip_spread", "lip_round", "lip_protrude"),
+    "close": ("lip_close",),
+    "tuck": ("lower_lip_tuck",),
+    "upper": ("upper_lip_raise",),
+    "tongue": ("tongue_tip", "tongue_out"),
+}
+_KIND_OF_VISEME = {
+    "PP": "bilabial", "FF": "labiodental", "SS": "sibilant", "CH": "sibilant", "TH": "dental",
+    "DD": "consonant", "kk": "consonant", "nn": "consonant", "RR": "consonant",
+    "aa": "vowel", "E": "vowel", "ih": "vowel", "oh": "vowel", "ou": "vowel", "sil": "rest",
+}
+
+
+def _table(rows: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in rows.items()})
+
+
+def _default_magnitude() -> dict[str, dict[str, float]]:
+    return {
+        "vowel": {"jaw": 1.0, "shape": 1.0, "close": 1.5, "tuck": 1.5, "upper": 0.6, "tongue": 0.3},
+        "bilabial": {"jaw": 0.5, "shape": 0.15, "close": 60.0, "tuck": 5.0, "upper": 0.3, "tongue": 0.15},
+        "labiodental": {"jaw": 0.7, "shape": 0.2, "close": 5.0, "tuck": 60.0, "upper": 1.0, "tongue": 0.15},
+        "sibilant": {"jaw": 2.0, "shape": 0.6, "close": 1.5, "tuck": 1.0, "upper": 1.0, "tongue": 0.5},
+        "dental": {"jaw": 1.0, "shape": 0.3, "close": 1.5, "tuck": 1.0, "upper": 0.3, "tongue": 8.0},
+        "consonant": {"jaw": 0.5, "shape": 1.2, "close": 1.0, "tuck": 1.0, "upper": 0.6, "tongue": 2.0},
+        "rest": {"jaw": 1.0, "shape": 1.0, "close": 1.0, "tuck": 1.0, "upper": 1.0, "tongue": 1.0},
+    }
+
+
+def _default_rates() -> dict[str, dict[str, tuple[float, float]]]:
+    # (anticipatory, carry-over) decay rates in 1/s; groups not listed use ``default_rate``
+    return {
+        "vowel": {"shape": (7.0, 14.0), "jaw": (20.0, 20.0)},
+        # closure and tuck: overwhelming inside the phone, gone within ~40 ms so the lips open for
+        # the vowel of "Bob" (lip_close < 0.05 mid-vowel)
+        "bilabial": {"close": (120.0, 120.0)},
+        "labiodental": {"tuck": (120.0, 120.0)},
+        "rest": {g: (20.0, 20.0) for g in GROUPS},
+    }
+
+
+def _default_visual() -> dict[str, float]:
+    return {"vowel": 1.0, "bilabial": 2.0, "labiodental": 2.0, "sibilant": 1.0, "dental": 1.5,
+            "consonant": 0.7, "rest": 1.0}
+
+
+@dataclass(frozen=True)
+class CoarticulationParams:
+    """Every tunable constant of the model (times in seconds, rates in 1/s)."""
+
+    #: alpha per phone class and parameter group (for consonant-like classes: when the phone specifies it)
+    magnitude: Mapping[str, Mapping[str, float]] = field(default_factory=_default_magnitude)
+    #: multiplier on ``magnitude`` for shape/upper/tongue groups a non-vowel target leaves neutral
+    unspecified_factor: float = 0.1
+    #: a group is "specified" by a phone when its target reaches this in any of the group's parameters
+    specified_threshold: float = 0.3
+    #: (anticipatory, carry-over) rates per class and group; anything else uses ``default_rate``
+    rates: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=_default_rates)
+    default_rate: float = 25.0
+    #: exponent c of the distance in the dominance function (1 = negative exponential)
+    distance_power: float = 1.0
+    #: central part of each phone at full dominance
+    core_fraction: float = 0.5
+    #: distance beyond which a segment no longer contributes (smoothly tapered to 0)
+    window: float = 0.6
+    #: a segment reaches reach_nats / (its slowest decay rate) seconds beyond its core (capped by window)
+    reach_nats: float = 7.0
+    #: a pause this long (or longer) has the full rest magnitude; shorter ones proportionally less
+    rest_full_pause: float = 0.25
+    #: pauses shorter than this are ignored (neighbouring phones touch)
+    min_pause: float = 0.01
+    #: lip_close guaranteed at the frame nearest every bilabial's centre
+    closure_min: float = 0.95
+    #: visual dominance magnitude per class for the viseme weights
+    visual_magnitude: Mapping[str, float] = field(default_factory=_default_visual)
+    visual_rate: float = 40.0
+
+    def __post_init__(self) -> None:
+        for name in ("magnitude", "rates"):
+            table = getattr(self, name)
+            if set(table) - set(KINDS):
+                raise InputError(f"CoarticulationParams.{name} has unknown classes {sorted(set(table) - set(KINDS))}.")
+            for groups in table.values():
+                if set(groups) - set(GROUPS):
+                    raise InputError(f"CoarticulationParams.{name} has unknown groups {sorted(set(groups) - set(GROUPS))}.")
+            object.__setattr__(self, name, _table(table))
+        if set(self.magnitude) != set(KINDS) or any(set(v) != set(GROUPS) for v in self.magnitude.values()):
+            raise InputError("CoarticulationParams.magnitude needs every class and every group.")
+        if set(self.visual_magnitude) != set(KINDS):
+            raise InputError("CoarticulationParams.visual_magnitude needs every class.")
+        object.__setattr__(self, "visual_magnitude", MappingProxyType(dict(self.visual_magnitude)))
+        positive = ("default_rate", "distance_power", "window", "reach_nats", "rest_full_pause", "visual_rate")
+        for name in positive:
+            if not float(getattr(self, name)) > 0:
+                raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
+        if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
+            raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
+
+    def alpha_matrix(self) -> np.ndarray:
+        """alpha[kind, group] (the specified case), in KINDS x GROUPS order."""
+        return np.array([[self.magnitude[kind][group] for group in GROUPS] for kind in KINDS])
+
+    def rate_matrix(self) -> np.ndarray:
+        """theta[kind, group, side] with side 0 = anticipatory (before the core), 1 = carry-over."""
+        out = np.full((len(KINDS), len(GROUPS), 2), float(self.default_rate))
+        for kind, groups in self.rates.items():
+            for group, (before, after) in groups.items():
+                out[KINDS.index(kind), _G[group]] = (before, after)
+        return out
+
+
+_P = {name: i for i, name in enumerate(ARTICULATION_PARAMS)}
+_G = {name: i for i, name in enumerate(GROUPS)}
+#: the group of each parameter, in ARTICULATION_PARAMS order (dominance is computed per group)
+_GROUP_OF_PARAM = np.array([next(_G[g] for g, ps in GROUPS.items() if p in ps) for p in ARTICULATION_PARAMS])
+_REST = np.array([REST_TARGET[p] for p in ARTICULATION_PARAMS])
+_REST_KIND = KINDS.index("rest")
+_NEUTRAL_SENSITIVE = ("shape", "upper", "tongue")
+
+
+@dataclass(frozen=True)
+class _Segments:
+    start: np.ndarray  # [S]
+    end: np.ndarray  # [S]
+    kind: np.ndarray  # [S] index into KINDS
+    target: np.ndarray  # [S, P]
+    alpha: np.ndarray  # [S, G]
+    scale: np.ndarray  # [S] pause-length scaling of rest segments (1 for phones)
+    reach: np.ndarray  # [S] seconds beyond the core where the segment's dominance tapers to 0
+    label: tuple[str, ...]  # viseme class in the chosen set
+    bilabial: np.ndarray  # [S] bool
+
+
+def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: CoarticulationParams) -> _Segments:
+    alpha_kind = prm.alpha_matrix()
+    silence = SILENCE[set_name]
+    # per distinct symbol: (kind, target, alpha, label, bilabial); the per-phone loop only appends
+    per_symbol: dict[str, tuple[int, np.ndarray, np.ndarray, str, bool]] = {}
+    rest_info = (_REST_KIND, _REST, alpha_kind[_REST_KIND], silence, False)
+    items: list[tuple[float, float, float, tuple[int, np.ndarray, np.ndarray, str, bool]]] = []
+
+    def symbol_info(symbol: str) -> tuple[int, np.ndarray, np.ndarray, str, bool]:
+        spec = pack.phone(symbol)
+        target = np.array([float(spec.target.get(p, REST_TARGET[p])) for p in ARTICULATION_PARAMS])
+        target = np.clip(target, 0.0, 1.0)
+        kind = KINDS.index(_KIND_OF_VISEME.get(spec.viseme, "consonant"))
+        alpha = alpha_kind[kind].copy()
+        if KINDS[kind] not in ("vowel", "rest"):
+            for group in _NEUTRAL_SENSITIVE:
+                if max(target[_P[p]] for p in GROUPS[group]) < prm.specified_threshold:
+                    alpha[_G[group]] *= prm.unspecified_factor
+        if KINDS[kind] == "rest":
+            target = _REST
+        # the pack's lip_close target decides, not the PP class: Spanish β and Japanese ɸ are PP with
+        # lips deliberately short of contact (0.6), and forcing contact on them contradicts the pack
+        bilabial = target[_P["lip_close"]] >= 0.9
+        return kind, target, alpha, phone_to_viseme(symbol, spec, set_name), bool(bilabial)
+
+    cursor = 0.0
+    for iv in phones:
+        if iv.end > duration + 1e-6:
+            raise InputError(f"Phone {iv.label!r} ends at {iv.end:.3f} s, after the duration {duration:.3f} s.")
+        if iv.start - cursor >= prm.min_pause:
+            items.append((cursor, iv.start, min(1.0, (iv.start - cursor) / prm.rest_full_pause), rest_info))
+        info = per_symbol.get(iv.label)
+        if info is None:
+            info = per_symbol[iv.label] = symbol_info(iv.label)
+        items.append((iv.start, iv.end, 1.0, info))
+        cursor = max(cursor, iv.end)
+    if duration - cursor >= prm.min_pause or not items:
+        items.append((cursor, duration, min(1.0, (duration - cursor) / prm.rest_full_pause), rest_info))
+    scale = np.array([it[2] for it in items])
+    kinds = np.array([it[3][0] for it in items], dtype=np.int64)
+    slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)  # per kind
+    reach = np.minimum(prm.window, prm.reach_nats / slowest)[kinds]
+    return _Segments(
+        np.array([it[0] for it in items], dtype=np.float64),
+        np.array([it[1] for it in items], dtype=np.float64),
+        kinds,
+        np.stack([it[3][1] for it in items]),
+        np.stack([it[3][2] for it in items]) * scale[:, None],
+        scale,
+        reach,
+        tuple(it[3][3] for it in items),
+        np.array([it[3][4] for it in items], dtype=bool),
+    )
+
+
+def _pairs(seg: _Segments, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, segment) index pairs for every frame within each segment's reach of it."""
+    lo = np.clip(np.ceil((seg.start - seg.reach) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
+    hi = np.clip(np.floor((seg.end + seg.reach) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
+    counts = hi - lo + 1
+    seg_idx = np.repeat(np.arange(len(lo)), counts)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    frame_idx = lo[seg_idx] + (np.arange(int(counts.sum())) - offsets[seg_idx])
+    return frame_idx, seg_idx
+
+
+def _distance(seg: _Segments, t: np.ndarray, seg_idx: np.ndarray, core_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each pair's frame time to its segment's core, and whether it lies before it."""
+    start, end = seg.start[seg_idx], seg.end[seg_idx]
+    centre, half = 0.5 * (start + end), 0.5 * core_fraction * (end - start)
+    offset = t - centre
+    rest = seg.kind[seg_idx] == _REST_KIND
+    half = np.where(rest, 0.5 * (end - start), half)  # a pause is at rest over its whole length
+    return np.maximum(0.0, np.abs(offset) - half), offset < 0
+
+
+def _taper(d: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    x = np.clip(d / reach, 0.0, 1.0)
+    return (1.0 - x * x) ** 2
+
+
+def articulation_values(
+    phones: Tier, pack: Any, fps: float, duration: float, params: CoarticulationParams | None = None
+) -> np.ndarray:
+    """Per-frame articulation ``[frames, 9]`` (ARTICULATION_PARAMS order) for timed ``phones``."""
+    return _animate(phones, pack, fps, duration, "oculus", params or CoarticulationParams())[0]
+
+
+def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str, prm: CoarticulationParams):
+    fps = check_fps(fps)
+    duration = float(duration)
+    if not (np.isfinite(duration) and duration > 0):
+        raise InputError(f"The animation duration must be a positive number of seconds, got {duration}.")
+    check_set(set_name)
+    seg = _segments(phones, pack, duration, set_name, prm)
+    n = frame_count(duration, fps)
+    times = np.arange(n) / fps
+    frame_idx, seg_idx = _pairs(seg, n, fps)
+    d, before = _distance(seg, times[frame_idx], seg_idx, prm.core_fraction)
+    taper = _taper(d, seg.reach[seg_idx])
+    dist = d ** prm.distance_power
+
+    # articulation: dominance-weighted mean of targets, per parameter
+    rates = prm.rate_matrix().astype(np.float32)  # [kind, G, side]
+    theta = rates[seg.kind[seg_idx], :, np.where(before, 0, 1)]  # [pairs, G]
+    dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist.astype(np.float32)[:, None])
+    dom *= taper.astype(np.float32)[:, None]
+    dom = dom[:, _GROUP_OF_PARAM]  # [pairs, P]
+    n_params = len(ARTICULATION_PARAMS)
+    num = np.zeros((n, n_params))
+    den = np.zeros((n, n_params))
+    weighted = dom * seg.target[seg_idx]
+    for p in range(n_params):
+        num[:, p] = np.bincount(frame_idx, weights=weighted[:, p], minlength=n)
+        den[:, p] = np.bincount(frame_idx, weights=dom[:, p], minlength=n)
+    tiny = 1e-9  # a whisper of rest everywhere: frames no segment reaches (none in practice) rest
+    values = (num + tiny * _REST) / (den + tiny)
+    values = _guarantee_closure(values, seg, fps, prm)
+
+    # viseme weights: one visual dominance per segment over its class in the chosen set
+    names = classes(set_name)
+    class_of_seg = np.array([names.index(label) for label in seg.label], dtype=np.int64)
+    visual = np.array([prm.visual_magnitude[k] for k in KINDS])[seg.kind[seg_idx]]
+    vdom = visual * seg.scale[seg_idx] * np.exp(-prm.visual_rate * dist) * taper
+    flat = frame_idx * len(names) + class_of_seg[seg_idx]
+    weights = np.bincount(flat, weights=vdom, minlength=n * len(names)).reshape(n, len(names))
+    weights[:, names.index(SILENCE[set_name])] += tiny
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.clip(values, 0.0, 1.0).astype(np.float32), weights.astype(np.float32)
+
+
+def _guarantee_closure(values: np.ndarray, seg: _Segments, fps: float, prm: CoarticulationParams) -> np.ndarray:
+    """Raise lip_close smoothly around every bilabial so the frame nearest its centre reaches contact."""
+    idx = np.flatnonzero(seg.bilabial)
+    if idx.size == 0:
+        return values
+    n = values.shape[0]
+    col = values[:, _P["lip_close"]].copy()
+    centres = 0.5 * (seg.start[idx] + seg.end[idx])
+    frames = np.clip(np.rint(centres * fps).astype(np.int64), 0, n - 1)
+    deficit = np.maximum(0.0, prm.closure_min - col[frames])
+    todo = deficit > 0
+    # bump: a C1 window centred on the chosen frame, at least 1.5 frames and half the phone wide
+    widths = np.maximum(1.5 / fps, 0.5 * (seg.end[idx] - seg.start[idx]) + 1.0 / fps)
+    for f, w, amount in zip(frames[todo], widths[todo], deficit[todo]):
+        reach = int(np.ceil(w * fps))
+        lo, hi = max(0, f - reach), min(n, f + reach + 1)
+        x = (np.arange(lo, hi) - f) / (w * fps)
+        col[lo:hi] += amount * np.clip(1.0 - x * x, 0.0, 1.0) ** 2
+    values = values.copy()
+    values[:, _P["lip_close"]] = np.minimum(col, 1.0)
+    return values
+
+
+def animate_phones(
+    phones: Tier,
+    pack: Any,
+    fps: float,
+    duration: float,
+    *,
+    viseme_set: str = "oculus",
+    params: CoarticulationParams | None = None,
+) -> MouthAnimation:
+    """Mouth animation for timed ``phones`` (labels are ``pack`` symbols) over ``duration`` seconds.
+
+    ``pack`` is anything with ``.phone(symbol) -> PhoneSpec`` (``.viseme``, ``.target``). Frame ``i`` is
+    at ``i / fps``. Returns articulation curves (ARTICULATION_PARAMS), ARKit mouth blendshapes
+    (ARKIT_MOUTH) and soft viseme weights over ``classes(viseme_set)`` that sum to 1 per frame.
+    """
+    prm = params or CoarticulationParams()
+    values, weights = _animate(phones, pack, fps, duration, viseme_set, prm)
+    fps = float(fps)
+    meta = {"source": "coarticulation", "viseme_set": viseme_set}
+    articulation = FrameCurves(fps, ARTICULATION_PARAMS, values, 0.0, meta)
+    blendshapes = FrameCurves(fps, ARKIT_MOUTH, articulation_to_arkit(values), 0.0, meta)
+    visemes = FrameCurves(fps, classes(viseme_set), weights, 0.0, meta)
+    return MouthAnimation(articulation, blendshapes, visemes, source="coarticulation")

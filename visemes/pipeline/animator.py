@@ -1,0 +1,427 @@
+"""The job users come for: speech (or text, or timings) -> timed visemes + per-frame mouth curves -> files.
+
+:func:`animate` composes the parts: a transcript from the language pack (``lang_packs``), timing from
+the built-in aligner (``visemes.alignment.align``) or from given timings or from espeak-ng (text only), the pack's
+viseme tier (``visemes.mouth.visemesets.viseme_tier``), and per-frame curves from the shipped model
+(``visemes.models.load().predict``) or, with ``use_model=False``, the coarticulation model
+(``visemes.mouth.coarticulation.animate_phones``). It returns an :class:`AnimationResult` that saves every
+export format plus a summary with QA flags (transcript mismatch, low confidence, clipped audio).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from visemes.core.atomic import atomic_write_text, check_writable
+from visemes.core.curves import MouthAnimation, check_fps
+from visemes.core.errors import InputError, TimelineError, TranscriptError
+from visemes.pipeline.qa import LOW_CONFIDENCE, assess
+from visemes.core.timeline import PHONES, Alignment, Interval, Tier, Transcript
+
+SUMMARY_FORMAT_VERSION = 1
+DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
+
+
+# --- the result -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AnimationResult:
+    """Timed words/phones/visemes (``alignment``), per-frame curves (``animation``), and where they came from."""
+
+    alignment: Alignment
+    animation: MouthAnimation
+    audio: np.ndarray | None = field(default=None, repr=False)
+    sample_rate: int | None = None
+    pack: Any = field(default=None, repr=False)
+    qa: Mapping[str, Any] = field(default_factory=dict)
+    timing: str = "aligned"   # "aligned" | "given" | "synthesized"
+    name: str = "visemes"     # stem for output files
+
+    @property
+    def visemes(self) -> Tier:
+        return self.alignment.visemes
+
+    @property
+    def phones(self) -> Tier:
+        return self.alignment.phones
+
+    @property
+    def curves(self) -> MouthAnimation:
+        return self.animation
+
+    @property
+    def duration(self) -> float:
+        return self.alignment.duration
+
+    @property
+    def lang(self) -> str | None:
+        return self.alignment.meta.get("lang")
+
+    @property
+    def qa_flags(self) -> list[str]:
+        return list(self.qa.get("flags", ()))
+
+    def summary(self, outputs: Sequence[str | os.PathLike] = ()) -> dict[str, Any]:
+        """A JSON-able digest: sizes, confidence, QA flags, what made it, and the files written."""
+        meta = self.alignment.meta
+        return {
+            "format": "visemes.summary",
+            "format_version": SUMMARY_FORMAT_VERSION,
+            "name": self.name,
+            "lang": meta.get("lang"),
+            "duration": round(self.duration, 4),
+            "fps": self.animation.fps,
+            "frames": self.animation.n_frames,
+            "timing": self.timing,
+            "aligner": meta.get("aligner"),
+            "curves": self.animation.source,
+            "viseme_set": meta.get("viseme_set"),
+            "curve_viseme_set": _set_of(self.animation.visemes.channels),
+            "words": len(self.alignment.words) if self.alignment.has_tier("words") else 0,
+            "phones": len(self.phones),
+            "visemes": len(self.visemes),
+            "confidence": self.qa.get("confidence"),
+            "low_confidence_share": self.qa.get("low_confidence_share"),
+            "clipped_share": self.qa.get("clipped_share"),
+            "voiced_seconds": self.qa.get("voiced_seconds"),
+            "qa_flags": self.qa_flags,
+            "qa_notes": list(self.qa.get("notes", ())),
+            "outputs": [Path(p).name for p in outputs],
+        }
+
+    def save(
+        self,
+        out_dir: str | os.PathLike,
+        formats: str | Iterable[str] = DEFAULT_FORMATS,
+        *,
+        stem: str | None = None,
+        overwrite: bool = False,
+        summary: bool = True,
+        plot: bool = False,
+        preview: bool = False,
+        protect: Iterable[str | os.PathLike] = (),
+    ) -> list[Path]:
+        """Write ``formats`` (see ``visemes.formats.FORMATS``) as ``out_dir/<stem><suffix>``, optionally a
+        timeline plot (``<stem>.png``) and a preview video (``<stem>.mp4``), then ``<stem>.summary.json``.
+
+        Everything is checked before anything is written; ``protect`` lists input files that must never
+        be written over (even with ``overwrite``). Returns the written paths.
+        """
+        from visemes import formats as exports
+
+        stem = stem or self.name
+        out = Path(out_dir)
+        chosen = exports.parse_formats(formats)
+        planned = [f.path_for(out, stem) for f in chosen]
+        if plot:
+            planned.append(out / f"{stem}.png")
+        preview_path = out / f"{stem}.mp4"
+        if preview:
+            from visemes.formats.preview import find_ffmpeg
+
+            preview_path = preview_path if find_ffmpeg() else preview_path.with_suffix(".gif")
+            planned.append(preview_path)
+        if summary:
+            planned.append(out / f"{stem}.summary.json")
+        guarded = {Path(p).resolve() for p in protect}
+        for path in planned:
+            if path.resolve() in guarded:
+                raise InputError(f"Writing {path} would overwrite an input file; choose another output folder or --stem.")
+            check_writable(path, overwrite)
+        written = exports.write_all(self, out, [f.name for f in chosen], stem=stem, overwrite=overwrite)
+        if plot:
+            written.append(self.plot(out / f"{stem}.png", overwrite=overwrite))
+        if preview:
+            written.append(self.preview(preview_path, overwrite=overwrite))
+        if summary:
+            path = out / f"{stem}.summary.json"
+            text = json.dumps(self.summary(written + [path]), ensure_ascii=False, indent=2)
+            written.append(atomic_write_text(path, text, overwrite=overwrite))
+        return written
+
+    def plot(self, path: str | os.PathLike | None = None, *, overwrite: bool = False, spectrogram: bool = False,
+             **kwargs: Any) -> Path | bytes:
+        """The timeline plot via :mod:`visemes.formats.plot`: waveform (or spectrogram), word/phone/viseme tiers,
+        mouth curves, low-confidence phones shaded. Writes a PNG to ``path`` (returned), or returns PNG bytes."""
+        from visemes.formats import plot as vplot
+
+        common = dict(audio=self.audio, sample_rate=self.sample_rate, curves=self.animation, spectrogram=spectrogram,
+                      confidence_threshold=LOW_CONFIDENCE, **kwargs)
+        if path is None:
+            return vplot.render_timeline(self.alignment, **common)
+        return vplot.plot_timeline(self.alignment, path, overwrite=overwrite, **common)
+
+    def preview(self, path: str | os.PathLike, *, overwrite: bool = False, size: tuple[int, int] | None = None,
+                title: str | None = None, others: Sequence[tuple[str, "AnimationResult"]] = ()) -> Path:
+        """A 2D mouth video of the curves with the audio (MP4; GIF without ffmpeg). ``others``: more
+        ``(title, result)`` panels side by side (two languages or two adapters on the same audio)."""
+        from visemes.formats.preview import DEFAULT_SIZE, PreviewPanel, write_preview
+
+        panels = [PreviewPanel(self.animation.articulation, title or self.panel_title(), self.alignment)]
+        panels += [PreviewPanel(r.animation.articulation, t, r.alignment) for t, r in others]
+        return write_preview(path, panels, self.audio, self.sample_rate, size=size or DEFAULT_SIZE, overwrite=overwrite)
+
+    def panel_title(self) -> str:
+        lang = self.alignment.meta.get("lang") or ""
+        source = "model" if self.animation.source.startswith("model") else "coarticulation"
+        adapter = self.alignment.meta.get("adapter")
+        return f"{lang}  {source}" + (f" +{adapter}" if adapter else "")
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _model(path: str | None) -> Any:
+    """The viseme model, loaded once per process (worker processes animate many files)."""
+    from visemes import models
+
+    return models.load(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _adapter(model_path: str | None, adapter: str) -> str:
+    """Load ``adapter`` (a path) into the cached model once; returns the name ``predict`` takes."""
+    return _model(model_path).load_adapter(adapter)
+
+
+def load_pack(lang: str) -> Any:
+    from visemes import lang_packs
+
+    if not isinstance(lang, str) or not lang.strip():
+        raise InputError("Give the language of the speech (--lang CODE, e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
+    return lang_packs.load(lang)
+
+
+def read_timings(path: str | os.PathLike) -> Alignment:
+    """Given timings: a Praat TextGrid (words/phones tiers) or our alignment/result JSON."""
+    from visemes import formats as exports
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Timing file {path} does not exist; give a .TextGrid or an alignment .json.")
+    fmt = exports.format_for_path(path)
+    if fmt is None or fmt.name not in ("textgrid", "json"):
+        raise InputError(f"Cannot read timings from {path.name}: give a Praat .TextGrid or a visemes alignment .json.")
+    data = fmt.read(path)
+    alignment = getattr(data, "alignment", data)
+    if not isinstance(alignment, Alignment):
+        raise TimelineError(f"{path} holds no alignment (words/phones tiers); export one with `visemes align`.")
+    if not alignment.has_tier(PHONES) or not len(alignment.phones):
+        raise TimelineError(f"{path} has no phones tier (or it is empty); the timings need a 'phones' tier.")
+    return alignment
+
+
+def _audio(audio: Any, sample_rate: int | None) -> tuple[np.ndarray, int, str | None]:
+    """Mono float32 audio, its rate and its file name (for arrays: None)."""
+    from visemes.alignment import load_audio, validate_audio
+
+    if isinstance(audio, (str, os.PathLike)):
+        samples, rate = load_audio(Path(audio))
+        if sample_rate is not None and int(sample_rate) != rate:
+            raise InputError(f"{audio} is at {rate} Hz but sample_rate={sample_rate} was given; leave it out for files.")
+        return samples, rate, Path(audio).stem
+    if sample_rate is None:
+        raise InputError("An audio array needs its sample_rate, e.g. animate(samples, 16000, text=..., lang=...).")
+    return validate_audio(np.asarray(audio), int(sample_rate)), int(sample_rate), None
+
+
+def _with_transcript_attrs(alignment: Alignment, transcript: Transcript) -> Alignment:
+    """Put the transcript's phone attributes (tone, stress) on the aligned phones (aligners keep labels
+    and order but may drop attributes; the model reads tone)."""
+    tokens = transcript.phones
+    phones = alignment.phones
+    if len(tokens) != len(phones) or any(t.symbol != p.label for t, p in zip(tokens, phones)):
+        return alignment
+    merged = tuple(Interval(p.start, p.end, p.label, {**dict(t.attrs), **dict(p.attrs)}) for p, t in zip(phones, tokens))
+    return alignment.with_tier(Tier(PHONES, merged))
+
+
+def curves_for(alignment: Alignment, pack: Any, fps: float, *, use_model: bool = True, model: str | None = None,
+               adapter: str | None = None, viseme_set: str = "oculus", audio: np.ndarray | None = None,
+               sample_rate: int | None = None) -> MouthAnimation:
+    """Per-frame curves: the shipped model (with an optional adapter; audio adds loudness/pitch) or the
+    coarticulation model. Viseme weights are in ``viseme_set``."""
+    if use_model:
+        m = _model(model)
+        name = None
+        if adapter is not None:
+            name = adapter if adapter in getattr(m, "adapters", {}) else _adapter(model, adapter)
+        # A model without a head for this viseme set still gives Oculus weights (the tier is in the chosen set).
+        heads = [n for n, _ in getattr(getattr(m, "cfg", None), "viseme_sets", ())] or [viseme_set]
+        curve_set = viseme_set if viseme_set in heads else "oculus"
+        return m.predict(alignment, fps=fps, adapter=name, pack=pack, audio=audio, sample_rate=sample_rate,
+                         viseme_set=curve_set)
+    if adapter is not None:
+        raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
+    from visemes.mouth.coarticulation import animate_phones
+
+    return animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set=viseme_set)
+
+
+# --- the front door -------------------------------------------------------------------------------
+
+
+def animate(
+    audio: Any = None,
+    sample_rate: int | None = None,
+    *,
+    text: str | None = None,
+    phones: Sequence[str] | str | Transcript | None = None,
+    alignment: Alignment | str | os.PathLike | None = None,
+    lang: str | None = None,
+    fps: float = 30.0,
+    viseme_set: str = "oculus",
+    use_model: bool = True,
+    model: str | os.PathLike | None = None,
+    adapter: str | os.PathLike | None = None,
+    aligner: str = "builtin",
+    name: str | None = None,
+) -> AnimationResult:
+    """Animate speech. Give one timing source:
+
+    * ``audio`` (path or array + ``sample_rate``) with ``text`` (and ``lang``) or IPA ``phones``: aligned
+      with the built-in aligner (``aligner=``);
+    * ``alignment`` (an Alignment, or a .TextGrid / alignment .json path): timings given, ``audio`` optional;
+    * ``text`` alone (no audio): timed by espeak-ng speech synthesis (the synthetic audio is kept).
+
+    ``use_model=False`` uses the deterministic coarticulation model instead of the neural one;
+    ``adapter`` is a model adapter (name or path). Returns an :class:`AnimationResult`.
+    """
+    from visemes.mouth.visemesets import viseme_tier
+    from visemes.core.vocabulary import check_set
+
+    fps = check_fps(fps)
+    check_set(viseme_set)
+    if alignment is not None and (text is not None or phones is not None):
+        raise InputError("Give timings (alignment=...) or a transcript (text/phones), not both.")
+    if text is not None and phones is not None:
+        raise InputError("Give the transcript as text=... or as IPA phones=..., not both.")
+    if alignment is None and text is None and phones is None:
+        raise InputError("Nothing to animate: give text=... (with lang=...), IPA phones=..., or an alignment.")
+    if isinstance(text, str) and not text.strip():
+        raise TranscriptError("The text is empty (or only whitespace); give the words spoken in the audio.")
+
+    # Cheap checks first, then the model: a bad language or weights file fails before the slow work.
+    early_pack = load_pack(lang) if lang else None
+    if use_model:
+        curves_model = _model(None if model is None else str(model))
+        if adapter is not None and str(adapter) not in getattr(curves_model, "adapters", {}):
+            _adapter(None if model is None else str(model), str(adapter))
+    elif adapter is not None:
+        raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
+
+    samples: np.ndarray | None = None
+    rate: int | None = None
+    stem = name
+    if audio is not None:
+        samples, rate, file_stem = _audio(audio, sample_rate)
+        stem = stem or file_stem
+
+    if alignment is not None:
+        timed = alignment if isinstance(alignment, Alignment) else read_timings(alignment)
+        if not isinstance(alignment, Alignment):
+            stem = stem or Path(alignment).stem
+        lang = lang or timed.lang
+        pack = early_pack or load_pack(lang or "")
+        if samples is not None and timed.duration > len(samples) / rate + 0.05:
+            raise TimelineError(
+                f"The timings run to {timed.duration:.2f} s but the audio lasts {len(samples) / rate:.2f} s; "
+                "give the audio these timings were made for."
+            )
+        timing = "given"
+    elif samples is not None:
+        from visemes import alignment as alignment_pkg
+        from visemes.alignment.transcripts import make_transcript
+
+        pack = early_pack
+        if pack is None:
+            raise InputError("Give the language (lang=... / --lang CODE): the language pack turns text into phones "
+                             "and maps phones to visemes and mouth shapes.")
+        if text is not None:
+            from visemes.alignment.transcripts import from_text
+
+            transcript = from_text(text, lang, pack)
+        else:
+            transcript = make_transcript(phones=phones, lang=lang)
+        timed = alignment_pkg.align(samples, rate, phones=transcript, lang=lang, backend=aligner)
+        timed = _with_transcript_attrs(timed, transcript)
+        timing = "aligned"
+    else:
+        if phones is not None:
+            raise InputError("IPA phones need audio to be timed; give the audio, or give text (espeak-ng times text).")
+        from visemes.speech.synthesis import speak_with_pack
+
+        pack = early_pack or load_pack(lang or "")
+        spoken = speak_with_pack(text, pack)
+        samples, rate, timed = spoken.audio, spoken.sample_rate, spoken.alignment
+        timing = "synthesized"
+
+    if not len(timed.phones):
+        raise TimelineError("The timings hold no phones; nothing to animate.")
+    lang_code = getattr(pack, "code", None) or lang
+    timed = timed.with_tier(viseme_tier(timed.phones, pack, viseme_set, duration=timed.duration))
+    anim = curves_for(timed, pack, fps, use_model=use_model, model=None if model is None else str(model),
+                      adapter=None if adapter is None else str(adapter), viseme_set=viseme_set, audio=samples,
+                      sample_rate=rate)
+    meta = {"lang": lang_code, "viseme_set": viseme_set, "timing": timing, "fps": fps}
+    if adapter is not None:
+        meta["adapter"] = Path(str(adapter)).stem
+    timed = timed.with_meta(**meta)
+    qa = assess(timed, samples, rate, timing)
+    timed = timed.with_meta(qa_flags=",".join(qa["flags"]))
+    return AnimationResult(timed, anim, samples, rate, pack, qa, timing, _safe_stem(stem or "visemes"))
+
+
+def _set_of(channels: Sequence[str]) -> str | None:
+    """Name of the viseme set whose classes are ``channels`` (in any order), or None."""
+    from visemes.core.vocabulary import VISEME_SETS, classes
+
+    return next((n for n in VISEME_SETS if set(classes(n)) == set(channels)), None)
+
+
+def timing_only(alignment: Alignment) -> Alignment:
+    """The words and phones of ``alignment`` with its language: timings to animate again (another adapter,
+    another viseme set) without aligning again."""
+    tiers = tuple(t for t in alignment.tiers if t.name in ("words", PHONES))
+    return Alignment(tiers, alignment.duration, {"lang": alignment.meta.get("lang")})
+
+
+def _safe_stem(stem: str) -> str:
+    bad = '/\\:*?"<>|'
+    out = "".join("_" if c in bad or ord(c) < 32 else c for c in stem).strip(". ")
+    return out or "visemes"
+
+
+# --- corpus adapter -------------------------------------------------------------------------------
+
+
+def animate_file(item: Any, options: Any, out_dir: Path) -> dict[str, Any]:
+    """The corpus runner's per-file function: animate ``item`` (a :class:`visemes.pipeline.runner.CorpusItem`)
+    with ``options`` and write the formats into ``out_dir``. Returns the summary."""
+    if item.timings is not None:
+        result = animate(item.audio, alignment=item.timings, lang=options.lang, fps=options.fps,
+                         viseme_set=options.viseme_set, use_model=options.use_model, model=options.model,
+                         adapter=options.adapter)
+    elif item.transcript is not None:
+        from visemes.alignment.transcripts import read_text_file
+
+        text = read_text_file(item.transcript)
+        result = animate(item.audio, text=text, lang=options.lang, fps=options.fps, viseme_set=options.viseme_set,
+                         use_model=options.use_model, model=options.model, adapter=options.adapter)
+    else:
+        raise TranscriptError(
+            f"No transcript for {Path(item.audio).name}: put the words in {Path(item.audio).with_suffix('.txt').name} "
+            "(or timings in a .TextGrid) beside it."
+        )
+    written = result.save(out_dir, options.formats, stem="visemes", summary=False)
+    return result.summary(written)
