@@ -76,10 +76,10 @@ def bench_demo(no_model: bool) -> None:
 _LONG_CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from visemes.pipeline.runner import CorpusOptions, run_corpus
+from visemes.pipeline.jobs import AnimateOptions, animate_corpus
 src, out, use_model, formats = sys.argv[1], sys.argv[2], sys.argv[3] == "1", tuple(sys.argv[4].split(","))
 start = time.perf_counter()
-report = run_corpus(src, out, CorpusOptions(lang="en-US", use_model=use_model, formats=formats), progress=False)
+report = animate_corpus(src, out, AnimateOptions(lang="en-US", use_model=use_model, formats=formats), jobs=1)
 wall = time.perf_counter() - start
 print(json.dumps({"wall": wall, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "failed": [o.to_dict() for o in report.failed]}))

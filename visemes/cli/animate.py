@@ -8,13 +8,15 @@ from typing import Any
 
 import click
 
+from visemes.alignment.transcripts import read_text_file
+from visemes.cli.align import cluster_option, echo_report, follow_symlinks_option, jobs_option
+from visemes.cli.demo import DEMO_LANGS, run_demo
+from visemes.cli.progress import RichProgress
+from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
 from visemes.formats import expand_formats
-
-class _BatchFailed(click.ClickException):
-    """Exit code 1 (2 means bad usage or input) when some files of a batch failed."""
-
-    exit_code = 1
+from visemes.pipeline.animator import animate as run, timing_only
+from visemes.pipeline.jobs import AnimateOptions, animate_corpus as run_animate_corpus
 
 
 def print_summary(summary: dict[str, Any], written: list[Path]) -> None:
@@ -86,8 +88,6 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
     Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
-    from visemes.alignment.transcripts import read_text_file
-    from visemes.pipeline.animator import animate as run, timing_only
 
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
@@ -107,8 +107,6 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     protect = [p for p in (audio, text_file, timings) if p is not None]
     compare_path = Path(out_dir) / f"{stem or result.name}.compare.mp4"
     if compare_lang or compare_adapter:
-        from visemes.core.atomic import check_writable
-
         check_writable(compare_path, overwrite)  # before the second animation, not after
     written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect)
     if compare_lang or compare_adapter:
@@ -128,35 +126,25 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
 @click.argument("in_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--lang", required=True, metavar="CODE", help="Language of every file.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
-@click.option("--cluster", default=None, metavar="ADDRESS",
-              help="Dask scheduler (tcp://host:port): run the files on its workers (pip install 'visemes[cluster]').")
+@jobs_option
+@cluster_option
+@follow_symlinks_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_with(_model_options)
-def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: str | None, quiet: bool, fps: float,
-                   viseme_set: str, adapter: str | None, model_path: str | None, no_model: bool, formats: str,
-                   overwrite: bool) -> None:
+def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int | None, cluster: str | None,
+                   follow_symlinks: bool, quiet: bool, fps: float, viseme_set: str, adapter: str | None,
+                   model_path: str | None, no_model: bool, formats: str, overwrite: bool) -> None:
     """Animate every audio file in IN_DIR (transcript beside it: NAME.txt/.lab, or NAME.TextGrid timings)
-    into OUT_DIR/NAME/. Resumable: finished files are skipped. Exits 1 if any file failed; the report
-    (OUT_DIR/corpus_report.json) lists every failure with its reason."""
-    from visemes.pipeline.runner import REPORT_NAME, CorpusOptions, run_corpus
-    from visemes.pipeline.animator import load_pack
-
-    load_pack(lang)  # an unknown language fails once, here, not once per file
-    options = CorpusOptions(lang=lang, fps=fps, viseme_set=viseme_set, formats=tuple(expand_formats(formats, has_audio=True, viseme_set=viseme_set)),
-                            adapter=adapter, use_model=not no_model, model=model_path)
-    report = run_corpus(in_dir, out_dir, options, jobs=jobs, cluster=cluster, overwrite=overwrite, progress=not quiet)
-    click.echo(f"{len(report.done)} animated, {len(report.skipped)} already done, {len(report.failed)} failed "
-               f"in {report.seconds:.1f} s; report: {Path(report.out_dir) / REPORT_NAME}")
-    for outcome in report.flagged:
-        click.secho(f"  QA {outcome.rel}: {', '.join(outcome.qa_flags)} (see {outcome.rel}/summary.json)", fg="yellow",
-                    err=True)
-    for outcome in report.failed:
-        first_line = (outcome.message or "").splitlines()[0] if outcome.message else ""
-        click.secho(f"  FAILED {outcome.rel}: {outcome.error_type}: {first_line}", fg="red", err=True)
-    if not report.ok:
-        raise _BatchFailed(f"{len(report.failed)} file(s) failed; the others are done. Fix them and run the same "
-                           "command again: finished files are skipped.")
+    into OUT_DIR/NAME/. Files are aligned as align-corpus aligns them (adapted once on the whole corpus).
+    Resumable: finished files are skipped. Exits 1 if any file failed; the report
+    (OUT_DIR/corpus_report.json) lists every file, with the reason for each failure."""
+    options = AnimateOptions(lang=lang, fps=fps, viseme_set=viseme_set,
+                             formats=tuple(expand_formats(formats, has_audio=True, viseme_set=viseme_set)),
+                             adapter=adapter, use_model=not no_model, model=model_path)
+    with RichProgress(enabled=not quiet) as bar:
+        report = run_animate_corpus(in_dir, out_dir, options, jobs=jobs, cluster=cluster, overwrite=overwrite,
+                                    follow_symlinks=follow_symlinks, progress=bar)
+    echo_report(report)
 
 
 @click.command("demo")
@@ -170,7 +158,6 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int, cluster: s
 def demo(out_dir: Path, langs: tuple[str, ...], no_model: bool, no_preview: bool, overwrite: bool) -> None:
     """Offline demo, no input needed: synthesize speech in Mandarin, Arabic, Hindi and English, align it,
     animate it, and write every format, a timeline plot and a preview video per language."""
-    from visemes.cli.demo import DEMO_LANGS, run_demo
 
     report = run_demo(out_dir, langs=langs or DEMO_LANGS, use_model=not no_model, preview=not no_preview,
                       overwrite=overwrite, echo=click.echo)

@@ -286,6 +286,7 @@ def animate(
     adapter: str | os.PathLike | None = None,
     aligner: str = "builtin",
     name: str | None = None,
+    aligned_to: Transcript | None = None,
 ) -> AnimationResult:
     """Animate speech. Give one timing source:
 
@@ -295,7 +296,9 @@ def animate(
     * ``text`` alone (no audio): timed by espeak-ng speech synthesis (the synthetic audio is kept).
 
     ``use_model=False`` uses the deterministic coarticulation model instead of the neural one;
-    ``adapter`` is a model adapter (name or path). Returns an :class:`AnimationResult`.
+    ``adapter`` is a model adapter (name or path). ``aligned_to``: with an ``alignment`` that an aligner
+    made from this transcript (the corpus runner's pooled alignment), its phone attributes are merged
+    in and QA checks the timings as aligned ones, as if aligned here. Returns an :class:`AnimationResult`.
     """
     from visemes.mouth.visemesets import viseme_tier
     from visemes.core.vocabulary import check_set
@@ -306,6 +309,8 @@ def animate(
         raise InputError("Give timings (alignment=...) or a transcript (text/phones), not both.")
     if text is not None and phones is not None:
         raise InputError("Give the transcript as text=... or as IPA phones=..., not both.")
+    if aligned_to is not None and not isinstance(alignment, Alignment):
+        raise InputError("aligned_to= goes with an alignment=Alignment that was aligned to that transcript.")
     if alignment is None and text is None and phones is None:
         raise InputError("Nothing to animate: give text=... (with lang=...), IPA phones=..., or an alignment.")
     if isinstance(text, str) and not text.strip():
@@ -339,6 +344,8 @@ def animate(
                 "give the audio these timings were made for."
             )
         timing = "given"
+        if aligned_to is not None:
+            timed, timing = _with_transcript_attrs(timed, aligned_to), "aligned"
     elif samples is not None:
         from visemes import alignment as alignment_pkg
         from visemes.alignment.transcripts import make_transcript
@@ -400,28 +407,3 @@ def _safe_stem(stem: str) -> str:
     bad = '/\\:*?"<>|'
     out = "".join("_" if c in bad or ord(c) < 32 else c for c in stem).strip(". ")
     return out or "visemes"
-
-
-# --- corpus adapter -------------------------------------------------------------------------------
-
-
-def animate_file(item: Any, options: Any, out_dir: Path) -> dict[str, Any]:
-    """The corpus runner's per-file function: animate ``item`` (a :class:`visemes.pipeline.runner.CorpusItem`)
-    with ``options`` and write the formats into ``out_dir``. Returns the summary."""
-    if item.timings is not None:
-        result = animate(item.audio, alignment=item.timings, lang=options.lang, fps=options.fps,
-                         viseme_set=options.viseme_set, use_model=options.use_model, model=options.model,
-                         adapter=options.adapter)
-    elif item.transcript is not None:
-        from visemes.alignment.transcripts import read_text_file
-
-        text = read_text_file(item.transcript)
-        result = animate(item.audio, text=text, lang=options.lang, fps=options.fps, viseme_set=options.viseme_set,
-                         use_model=options.use_model, model=options.model, adapter=options.adapter)
-    else:
-        raise TranscriptError(
-            f"No transcript for {Path(item.audio).name}: put the words in {Path(item.audio).with_suffix('.txt').name} "
-            "(or timings in a .TextGrid) beside it."
-        )
-    written = result.save(out_dir, options.formats, stem="visemes", summary=False)
-    return result.summary(written)

@@ -1,432 +1,426 @@
-"""Animate a whole folder: parallel (local processes or a Dask cluster), resumable, with an error report.
+"""The one corpus runner (``align-corpus`` and ``animate-corpus``): parallel, resumable, with a full report.
 
-Layout: every audio file ``IN/<rel>.<ext>`` with a transcript beside it (``<rel>.txt`` or ``<rel>.lab``;
-or timings in ``<rel>.TextGrid`` / ``<rel>.alignment.json``) gets an output folder ``OUT/<rel>/`` holding
-the exported formats and a ``summary.json``. A file's folder is built in a staging folder
-(``OUT/.staging/``) and renamed into place only when everything in it was written, so an output folder
-that exists is complete. That makes runs resumable: a file whose folder exists with a matching
-``summary.json`` (same input size/mtime, same options) is skipped.
+A :class:`CorpusJob` says what to do with a file once it is aligned (write TextGrids; or curves and
+exports) and where its outputs go (an :class:`~visemes.pipeline.staging.OutputLayout`); the runner
+does the rest, the same way for every job:
 
-Workers do all per-file work and send back only a small summary, so the main process never holds
-per-frame data, whatever the corpus size. The per-file function is pluggable (``process=``) so the
-runner is independent of the pipeline and can be tested on its own.
+1. discover the corpus (:mod:`visemes.pipeline.corpus`), claim the output folder (writable, locked,
+   stale staging removed: :mod:`visemes.pipeline.staging`), skip files whose outputs are current;
+2. align, best way first:
 
-Why Dask (``--cluster tcp://host:port``) rather than Ray: ``dask[distributed]`` is pure pip, small,
-starts a LocalCluster in a second for tests, and its futures map one-to-one onto this file-per-task
-design; Ray brings a large binary runtime we would use a sliver of. Workers must see IN and OUT at the
-same paths (a shared filesystem), as with any file-based batch tool.
+   * the aligner is :class:`~visemes.alignment.base.CorpusAdaptive` (the built-in one): workers
+     ``prepare`` *every* file of the corpus that needs aligning, also those finished in an earlier run,
+     so the result never depends on where a run was interrupted; this process ``adapt``s once on the
+     pooled list, in corpus order; workers ``decode`` the remaining files (in batches when the aligner
+     has ``decode_many``) with the adapted parameters;
+   * a :class:`~visemes.alignment.base.BatchAligner` (MFA): one external run over the remaining files;
+   * otherwise each worker ``align``s its files one by one;
+
+3. a worker hands each aligned file to ``job.finish`` in a staging folder and moves the outputs into
+   place, then sends back a small :class:`~visemes.pipeline.corpus.FileOutcome`.
+
+The main process holds the prepared alignment features while it adapts (pooling needs them), never
+curves or exports. Workers run on :mod:`visemes.pipeline.executors` (this process, a local pool, or
+Dask). Progress goes to a :class:`Progress` (the CLI renders it); the report is written to
+``OUT/corpus_report.json`` even when the run is interrupted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
 import time
 import traceback
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from visemes.alignment.base import Aligner, BatchAligner, BatchItem, CorpusAdaptive, check_result
 from visemes.core.atomic import atomic_write_text
-from visemes.core.errors import BackendUnavailableError, InputError, VisemesError
+from visemes.core.audio import audio_duration, load_audio
+from visemes.core.errors import AlignmentError, BackendUnavailableError, InputError, VisemesError
+from visemes.core.timeline import Alignment, Transcript
+from visemes.pipeline.corpus import REPORT_NAME, CorpusItem, CorpusReport, FileOutcome, check_dirs, discover
+from visemes.pipeline.executors import Executor, check_picklable, default_jobs, open_executor
+from visemes.pipeline.staging import OutputLayout, claim, staging_folder
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")  # what alignment.load_audio reads
-TEXT_SUFFIXES = (".txt", ".lab")
-TIMING_SUFFIXES = (".TextGrid", ".textgrid", ".alignment.json")
-SUMMARY_NAME = "summary.json"
-REPORT_NAME = "corpus_report.json"
-STAGING_NAME = ".staging"
-REPORT_FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class CorpusOptions:
-    """What to do with each file (picklable: it travels to worker processes and Dask workers)."""
-
-    lang: str
-    fps: float = 30.0
-    viseme_set: str = "oculus"
-    formats: tuple[str, ...] = ("json", "csv", "textgrid")
-    adapter: str | None = None
-    use_model: bool = True
-    model: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["formats"] = list(self.formats)
-        return out
+# --- the two interfaces: what a job does with a file, and who hears about progress -------------------
 
 
 @dataclass(frozen=True)
-class CorpusItem:
-    """One input file and where its outputs go. Paths are absolute."""
+class Aligned:
+    """An aligned file for ``job.finish``: the alignment and the transcript it was aligned to."""
 
-    rel: str
-    audio: str
-    transcript: str | None = None
-    timings: str | None = None
+    alignment: Alignment
+    transcript: Transcript
 
-    def fingerprint(self) -> dict[str, Any]:
-        """Size and mtime of every input, to tell whether finished outputs are still current."""
-        out = {}
-        for key in ("audio", "transcript", "timings"):
-            path = getattr(self, key)
-            if path is not None:
-                st = os.stat(path)
-                out[key] = {"path": Path(path).name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        return out
+
+class CorpusJob(Protocol):
+    """What to do with each file of a corpus. Must be picklable: it travels to every worker once."""
+
+    #: For messages and the progress display, e.g. ``"align-corpus"``.
+    name: str
+    #: The aligner for files that need aligning (None: no file does).
+    aligner: Aligner | None
+    layout: OutputLayout
+
+    def check(self) -> None:
+        """Cheap checks, once, before any file (unknown language, aligner not installed): raise VisemesError."""
+        ...
+
+    def stamp(self) -> Mapping[str, Any]:
+        """The options that made an output; a layout that records them redoes files made with others."""
+        ...
+
+    def needs_alignment(self, item: CorpusItem) -> bool: ...
+
+    def transcript(self, item: CorpusItem) -> Transcript:
+        """The file's transcript (TranscriptError when it has none)."""
+        ...
+
+    def finish(self, item: CorpusItem, aligned: Aligned | None, staging: Path, stem: str) -> Mapping[str, Any]:
+        """Write the file's outputs into ``staging`` as ``<stem><suffix>``; return a small JSON-able summary
+        (``duration``, ``qa_flags``...). ``aligned`` is None for a file that needs no alignment."""
+        ...
+
+
+class Progress(Protocol):
+    """Told what the runner is doing; the CLI draws it (phases: preparing, adapting, then the job's name)."""
+
+    def phase(self, name: str, total: int) -> None: ...
+
+    def advance(self, outcome: FileOutcome | None = None) -> None:
+        """One unit of the current phase finished (``outcome``: a file's final result)."""
+        ...
+
+
+class NoProgress:
+    def phase(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self, outcome: FileOutcome | None = None) -> None:
+        pass
+
+
+# --- what travels to the workers, and what they run ----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class FileOutcome:
-    """Result of one file: ``done`` (made now), ``skipped`` (finished earlier) or ``failed``."""
-
-    rel: str
-    audio: str
-    status: str
-    seconds: float = 0.0
-    error_type: str | None = None
-    message: str | None = None
-    summary: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"file": self.rel, "audio": self.audio, "status": self.status, "seconds": round(self.seconds, 3)}
-        if self.status == "failed":
-            out.update(error_type=self.error_type, message=self.message)
-        elif self.qa_flags:
-            out["qa_flags"] = list(self.qa_flags)
-        return out
-
-    @property
-    def qa_flags(self) -> list[str]:
-        """QA flags the per-file summary raised (finished files only)."""
-        flags = self.summary.get("qa_flags") if self.summary else None
-        return list(flags) if isinstance(flags, (list, tuple)) else []
+class _Work:
+    job: CorpusJob
+    out_dir: Path
+    overwrite: bool
 
 
 @dataclass(frozen=True)
-class CorpusReport:
-    in_dir: str
-    out_dir: str
-    outcomes: tuple[FileOutcome, ...]
-    seconds: float
-    backend: str
+class _Prepared:
+    """One file's prepared features (or why preparing failed)."""
 
-    @property
-    def failed(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def done(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == "done"]
-
-    @property
-    def skipped(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == "skipped"]
-
-    @property
-    def flagged(self) -> list[FileOutcome]:
-        """Finished files whose QA raised flags (e.g. transcript_mismatch): done, but worth a look."""
-        return [o for o in self.outcomes if o.status != "failed" and o.qa_flags]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": "visemes.corpus_report",
-            "format_version": REPORT_FORMAT_VERSION,
-            "in_dir": self.in_dir,
-            "out_dir": self.out_dir,
-            "backend": self.backend,
-            "seconds": round(self.seconds, 3),
-            "counts": {"files": len(self.outcomes), "done": len(self.done), "skipped": len(self.skipped),
-                       "failed": len(self.failed), "flagged": len(self.flagged)},
-            "failed": [o.to_dict() for o in self.failed],
-            "flagged": [o.to_dict() for o in self.flagged],
-            "files": [o.to_dict() for o in self.outcomes],
-        }
+    item: CorpusItem
+    features: Any = None
+    transcript: Transcript | None = None
+    audio_seconds: float = 0.0
+    failure: FileOutcome | None = None
 
 
-#: ``process(item, options, staging_dir) -> summary``: write the file's outputs into ``staging_dir`` and
-#: return a small JSON-able summary; raise a VisemesError for a bad input.
-ProcessFn = Callable[[CorpusItem, CorpusOptions, Path], Mapping[str, Any]]
+def _load(work: _Work, item: CorpusItem) -> tuple[Transcript, Any, int, float]:
+    transcript = work.job.transcript(item)
+    aligner = work.job.aligner
+    audio, rate = load_audio(item.audio, target_rate=aligner.sample_rate if aligner is not None else None)
+    return transcript, audio, rate, audio.shape[0] / rate
 
 
-# --- discovery ------------------------------------------------------------------------------------
+def _failure(item: CorpusItem, exc: BaseException, started: float, audio_seconds: float = 0.0) -> FileOutcome:
+    seconds = time.perf_counter() - started
+    audio_seconds = audio_seconds or audio_duration(item.audio)
+    if isinstance(exc, VisemesError):
+        message = str(exc)
+    elif isinstance(exc, MemoryError):
+        message = "Ran out of memory on this file; run it alone with --jobs 1 or on a bigger worker."
+    elif isinstance(exc, OSError):
+        message = f"{exc}. Check the output folder is writable and has free space."
+    else:  # a bug must not sink the batch; the report carries the trace for a bug report
+        message = f"internal error (please report it): {exc}\n{traceback.format_exc(limit=4)}"
+    return FileOutcome(item.rel, "failed", seconds, audio_seconds, type(exc).__name__, message)
 
 
-def _is_within(path: Path, root: Path) -> bool:
+def _produce(work: _Work, item: CorpusItem, aligned: Aligned | None, started: float,
+             audio_seconds: float = 0.0) -> FileOutcome:
+    """``job.finish`` in a staging folder, then the outputs moved into place; never raises for a bad file."""
+    staging = None
     try:
-        path.relative_to(root)
-        return True
-    except ValueError:
-        return False
-
-
-def discover(in_dir: str | Path, out_dir: str | Path) -> list[CorpusItem]:
-    """Audio files under ``in_dir`` (recursively, skipping ``out_dir`` if it lies inside) with their
-    transcripts. Raises InputError for a missing folder, no audio, or outputs that would land on inputs."""
-    in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
-    if not in_dir.is_dir():
-        raise InputError(f"Input folder {in_dir} does not exist or is not a folder; give the folder holding the audio.")
-    if out_dir == in_dir:
-        raise InputError(f"The output folder is the input folder ({in_dir}); choose a separate output folder so inputs are never overwritten.")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"Output path {out_dir} exists and is not a folder; choose a folder for the outputs.")
-    audio = []
-    for root, dirs, files in os.walk(in_dir):
-        root_path = Path(root)
-        # Never read our own outputs back as inputs (output folder inside the input folder).
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _is_within(root_path / d, out_dir))
-        audio.extend(root_path / f for f in sorted(files) if Path(f).suffix.lower() in AUDIO_SUFFIXES and not f.startswith("."))
-    if not audio:
-        raise InputError(f"No audio files ({', '.join(AUDIO_SUFFIXES)}) found under {in_dir}.")
-    inputs = set(audio)
-    input_folders = {parent for path in audio for parent in path.parents}  # an output folder must not be one
-    stems: dict[str, int] = {}
-    for path in audio:
-        stem = path.relative_to(in_dir).with_suffix("").as_posix()
-        stems[stem] = stems.get(stem, 0) + 1
-    items = []
-    for path in audio:
-        rel_path = path.relative_to(in_dir)
-        stem = rel_path.with_suffix("").as_posix()
-        rel = stem if stems[stem] == 1 else rel_path.as_posix()  # a.wav + a.flac: keep the suffix in the name
-        transcript = next((str(path.with_suffix(s)) for s in TEXT_SUFFIXES if path.with_suffix(s).is_file()), None)
-        timings = next((str(path.with_name(path.stem + s)) for s in TIMING_SUFFIXES if path.with_name(path.stem + s).is_file()), None)
-        target = out_dir / rel
-        if target in input_folders or target in inputs:
-            raise InputError(f"The output folder for {rel} ({target}) holds input audio; choose an output folder outside the input tree.")
-        items.append(CorpusItem(rel, str(path), transcript, timings))
-    return items
-
-
-# --- one file -------------------------------------------------------------------------------------
-
-
-def read_summary(folder: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((folder / SUMMARY_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def is_finished(item: CorpusItem, options: CorpusOptions, out_dir: Path) -> bool | None:
-    """True: outputs exist and are current. False: outputs exist but are stale. None: no outputs yet."""
-    folder = out_dir / item.rel
-    if not folder.exists():
-        return None
-    summary = read_summary(folder)
-    if summary is None:
-        return False
-    return summary.get("input") == item.fingerprint() and summary.get("options") == options.to_dict()
-
-
-def run_one(item: CorpusItem, options: CorpusOptions, out_dir: str, overwrite: bool, process: ProcessFn) -> FileOutcome:
-    """Process one file in a staging folder and move it into place; never raises for a bad file.
-
-    Runs in worker processes (local pool or Dask), so it must stay a top-level function.
-    """
-    start = time.perf_counter()
-    out_root = Path(out_dir)
-    target = out_root / item.rel
-    state = is_finished(item, options, out_root)
-    if state and not overwrite:
-        return FileOutcome(item.rel, item.audio, "skipped", summary=read_summary(target) or {})
-    if state is False and not overwrite:
-        return FileOutcome(
-            item.rel, item.audio, "failed", time.perf_counter() - start, "OutputExistsError",
-            f"{target} holds outputs made from a different input or different options; pass --overwrite to redo it.",
-        )
-    staging = out_root / STAGING_NAME / f"{item.rel.replace('/', '__')}.{uuid.uuid4().hex[:8]}"
-    try:
-        staging.mkdir(parents=True)
-        summary = dict(process(item, options, staging))
-        summary.update(input=item.fingerprint(), options=options.to_dict())
-        atomic_write_text(staging / SUMMARY_NAME, json.dumps(summary, ensure_ascii=False, indent=2))
-        _move_into_place(staging, target)
-        return FileOutcome(item.rel, item.audio, "done", time.perf_counter() - start, summary=summary)
-    except VisemesError as exc:
-        return FileOutcome(item.rel, item.audio, "failed", time.perf_counter() - start, type(exc).__name__, str(exc))
-    except MemoryError:
-        return FileOutcome(item.rel, item.audio, "failed", time.perf_counter() - start, "MemoryError",
-                           "Ran out of memory on this file; run it alone with --jobs 1 or on a bigger worker.")
-    except OSError as exc:
-        return FileOutcome(item.rel, item.audio, "failed", time.perf_counter() - start, type(exc).__name__,
-                           f"{exc}. Check the output folder is writable and has free space.")
-    except Exception as exc:  # a bug must not sink the batch; the report carries the trace for a bug report
-        tb = traceback.format_exc(limit=4)
-        return FileOutcome(item.rel, item.audio, "failed", time.perf_counter() - start, type(exc).__name__,
-                           f"internal error (please report it): {exc}\n{tb}")
+        staging = staging_folder(work.out_dir, item)
+        summary = dict(work.job.finish(item, aligned, staging, work.job.layout.stem(item)))
+        work.job.layout.place(work.out_dir, item, staging, summary, work.job.stamp(), work.overwrite)
+        duration = summary.get("duration")
+        audio_seconds = audio_seconds or (float(duration) if isinstance(duration, (int, float)) else 0.0)
+        return FileOutcome(item.rel, "done", time.perf_counter() - started, audio_seconds, summary=summary)
+    except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
+        return _failure(item, exc, started, audio_seconds)
     finally:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(staging)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _move_into_place(staging: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():  # only reached with overwrite=True: swap, then drop the old folder
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
+def _task_one(work: _Work, item: CorpusItem) -> list[FileOutcome]:
+    """A file without pooling: aligned on its own (when it needs it), then finished."""
+    started = time.perf_counter()
+    if not work.job.needs_alignment(item):
+        return [_produce(work, item, None, started)]
+    seconds = 0.0
+    try:
+        transcript, audio, rate, seconds = _load(work, item)
+        alignment = work.job.aligner.align(audio, rate, transcript)  # type: ignore[union-attr]
+    except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
+        return [_failure(item, exc, started, seconds)]
+    return [_produce(work, item, Aligned(alignment, transcript), started, seconds)]
 
 
-# --- the batch ------------------------------------------------------------------------------------
+def _task_prepare(work: _Work, item: CorpusItem) -> list[_Prepared]:
+    started, seconds = time.perf_counter(), 0.0
+    try:
+        transcript, audio, rate, seconds = _load(work, item)
+        features = work.job.aligner.prepare(audio, rate, transcript)  # type: ignore[union-attr]
+        return [_Prepared(item, features, transcript, seconds)]
+    except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
+        return [_Prepared(item, failure=_failure(item, exc, started, seconds))]
 
 
-def default_process(item: CorpusItem, options: CorpusOptions, staging: Path) -> Mapping[str, Any]:
-    """The animate pipeline on one file (imported lazily: workers pay for JAX, the main process need not)."""
-    from visemes.pipeline.animator import animate_file
+def _task_decode(work: _Work, task: tuple[Sequence[_Prepared], Any]) -> list[FileOutcome]:
+    """Decode a chunk with the adapted ``params`` and finish each file: in one ``decode_many`` call when
+    the aligner has it (batched decoding is much faster for JAX), else, or if the batch fails, one by one."""
+    chunk, params = task
+    aligner = work.job.aligner
+    started = time.perf_counter()
+    decode_many = getattr(aligner, "decode_many", None)
+    alignments: list[Any] = []
+    if callable(decode_many) and len(chunk) > 1:
+        try:
+            alignments = list(decode_many([p.features for p in chunk], params))
+        except Exception:  # noqa: BLE001 - find the bad file by decoding one at a time below
+            alignments = []
+    out = []
+    for i, prep in enumerate(chunk):
+        one_started = started if len(alignments) == len(chunk) else time.perf_counter()
+        try:
+            alignment = alignments[i] if len(alignments) == len(chunk) else aligner.decode(prep.features, params)  # type: ignore[union-attr]
+            aligned = Aligned(check_result(alignment, prep.transcript, aligner.name), prep.transcript)  # type: ignore[union-attr,arg-type]
+        except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
+            out.append(_failure(prep.item, exc, one_started, prep.audio_seconds))
+            continue
+        out.append(_produce(work, prep.item, aligned, one_started, prep.audio_seconds))
+    return out
 
-    return animate_file(item, options, staging)
+
+def _died(item: CorpusItem, reason: str) -> FileOutcome:
+    return FileOutcome(item.rel, "failed", 0.0, audio_duration(item.audio), "WorkerDied", reason)
+
+
+def _chunks(entries: Sequence[Any], jobs: int, most: int = 16) -> list[list[Any]]:
+    """A few chunks per worker (load balance), at most ``most`` files each (memory)."""
+    size = max(1, min(most, -(-len(entries) // (max(1, jobs) * 4))))
+    return [list(entries[i : i + size]) for i in range(0, len(entries), size)]
+
+
+# --- the run -------------------------------------------------------------------------------------------
 
 
 def run_corpus(
     in_dir: str | Path,
     out_dir: str | Path,
-    options: CorpusOptions,
+    job: CorpusJob,
     *,
-    jobs: int = 1,
-    cluster: str | None = None,
+    jobs: int | None = None,
+    cluster: Any = None,
     overwrite: bool = False,
-    process: ProcessFn | None = None,
-    progress: bool = True,
-    on_outcome: Callable[[FileOutcome], None] | None = None,
+    follow_symlinks: bool = False,
+    progress: Progress | None = None,
     connect_timeout: float = 30.0,
 ) -> CorpusReport:
-    """Process every file of ``in_dir`` into ``out_dir``; write ``out_dir/corpus_report.json``.
+    """Run ``job`` on every file of the corpus in ``in_dir``, outputs under ``out_dir`` (see the module doc).
 
-    ``jobs``: local worker processes (1 = in this process). ``cluster``: a Dask scheduler address
-    (``tcp://host:port``) or a ``distributed.Client``; files then run on its workers and ``jobs`` is unused.
+    ``jobs``: local worker processes (1 = in this process; None = :func:`default_jobs` for this machine).
+    ``cluster``: a Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``; files then
+    run on its workers and ``jobs`` only sizes the decoding chunks.
     """
-    process = process or default_process
-    if not isinstance(jobs, int) or jobs < 1:
-        raise InputError(f"--jobs must be a positive whole number, got {jobs!r}.")
-    items = discover(in_dir, out_dir)
-    out_path = Path(out_dir).resolve()
-    try:
-        out_path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create the output folder {out_path}: {exc.strerror or exc}. Choose a writable folder.") from None
-    if not os.access(out_path, os.W_OK):
-        raise InputError(f"The output folder {out_path} is not writable; choose a writable folder.")
-    start = time.perf_counter()
+    jobs = default_jobs() if jobs is None else jobs
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise InputError(f"--jobs must be a whole number >= 1, got {jobs!r}.")
+    progress = progress or NoProgress()
+    src, dst = check_dirs(in_dir, out_dir)
+    items = discover(src, follow_symlinks=follow_symlinks)
+    for item in items:
+        for path in job.layout.targets(dst, item):
+            if path == dst / REPORT_NAME:
+                raise InputError(f"The output of {item.audio.name} would be {path}, where the run's report goes; "
+                                 "rename that input file.")
+            # only possible when IN lies inside OUT, under a folder a file's name starts with
+            if src == path.resolve() or src in path.resolve().parents:
+                raise InputError(
+                    f"The output {path} would be written inside the input folder {in_dir}; choose an output folder "
+                    "that does not contain the corpus."
+                )
+    job.check()
+    work = _Work(job, dst, overwrite)
+    if cluster is None and jobs > 1 and len(items) > 1:
+        check_picklable(work, f"{job.name} job (aligner {getattr(job.aligner, 'name', None)!r})")
+    started = time.perf_counter()
     outcomes: dict[str, FileOutcome] = {}
-    backend = "local" if cluster is None and jobs == 1 else (f"processes:{jobs}" if cluster is None else "dask")
-    bar = _Progress(len(items), enabled=progress)
-    try:
-        with bar:
-            for outcome in _execute(items, options, str(out_path), overwrite, process, jobs, cluster, connect_timeout):
-                outcomes[outcome.rel] = outcome
-                bar.advance(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-    finally:
-        # Written even when interrupted (Ctrl-C, a lost cluster) once files have run: it lists what finished.
-        ordered = tuple(outcomes[i.rel] for i in items if i.rel in outcomes)
-        report = CorpusReport(str(Path(in_dir).resolve()), str(out_path), ordered, time.perf_counter() - start, backend)
-        if ordered or len(items) == 0:
-            atomic_write_text(out_path / REPORT_NAME, json.dumps(report.to_dict(), ensure_ascii=False, indent=2),
-                              overwrite=True)
-        with contextlib.suppress(OSError):
-            (out_path / STAGING_NAME).rmdir()  # only when empty: another run may be staging into it
+    notes: list[str] = []
+    backend = ""
+    with claim(dst) as stale:
+        if stale:
+            notes.append(f"Removed {len(stale)} unfinished staging folder(s) left by an interrupted run.")
+        todo = _sort_out(job, items, dst, overwrite, outcomes)
+        try:
+            if todo:
+                with open_executor(work, jobs=jobs, cluster=cluster, n_tasks=len(items),
+                                   connect_timeout=connect_timeout) as executor:
+                    backend = executor.backend
+                    _align_and_finish(work, executor, items, todo, jobs, progress, outcomes, notes)
+        finally:
+            # Written even when interrupted (Ctrl-C, a lost cluster) once files have run: it lists what finished.
+            ordered = tuple(outcomes[i.rel] for i in items if i.rel in outcomes)
+            aligner = getattr(job.aligner, "name", "")
+            report = CorpusReport(str(src), str(dst), ordered, time.perf_counter() - started,
+                                  " ".join(x for x in (aligner, backend) if x), tuple(notes))
+            if ordered:
+                atomic_write_text(dst / REPORT_NAME, json.dumps(report.to_dict(), ensure_ascii=False, indent=2),
+                                  overwrite=True)
     return report
 
 
-def _execute(items: Sequence[CorpusItem], options: CorpusOptions, out_dir: str, overwrite: bool,
-             process: ProcessFn, jobs: int, cluster: Any, connect_timeout: float) -> Iterable[FileOutcome]:
-    if cluster is not None:
-        yield from _execute_dask(items, options, out_dir, overwrite, process, cluster, connect_timeout)
-    elif jobs == 1:
-        for item in items:
-            yield run_one(item, options, out_dir, overwrite, process)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+def _sort_out(job: CorpusJob, items: Sequence[CorpusItem], out_dir: Path, overwrite: bool,
+              outcomes: dict[str, FileOutcome]) -> list[CorpusItem]:
+    """Record skipped (current) and refused (stale) files; return the files to do, in corpus order."""
+    stamp = job.stamp()
+    todo = []
+    for item in items:
+        state = job.layout.state(out_dir, item, stamp)
+        if state == "current" and not overwrite:
+            outcomes[item.rel] = FileOutcome(item.rel, "skipped", summary=job.layout.finished_summary(out_dir, item))
+        elif state == "stale" and not overwrite:
+            targets = ", ".join(str(p) for p in job.layout.targets(out_dir, item))
+            outcomes[item.rel] = FileOutcome(
+                item.rel, "failed", error_type="OutputExistsError",
+                message=f"{targets} holds outputs made from a different input or different options; pass "
+                        "--overwrite to redo it.")
+        else:
+            todo.append(item)
+    return todo
 
-        # spawn, not fork: forking a process that has started JAX's thread pools can deadlock.
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=ctx) as pool:
-            futures = [pool.submit(run_one, item, options, out_dir, overwrite, process) for item in items]
+
+def _align_and_finish(work: _Work, executor: Executor, items: Sequence[CorpusItem], todo: list[CorpusItem],
+                      jobs: int, progress: Progress, outcomes: dict[str, FileOutcome], notes: list[str]) -> None:
+    job = work.job
+    aligned_todo = [it for it in todo if job.needs_alignment(it)]
+    others = [it for it in todo if not job.needs_alignment(it)]
+    if aligned_todo and isinstance(job.aligner, CorpusAdaptive):
+        _pooled(work, executor, items, todo, jobs, progress, outcomes, notes)
+        return
+    if aligned_todo and isinstance(job.aligner, BatchAligner):
+        progress.phase(job.name, len(todo))
+        _batch(work, aligned_todo, jobs, progress, outcomes)
+        todo = others
+    else:
+        progress.phase(job.name, len(todo))
+    # biggest files first, so one long file does not finish alone at the end
+    ordered = sorted(todo, key=lambda it: it.audio.stat().st_size, reverse=True)
+    for outcome in executor.run(_task_one, [(it, [it]) for it in ordered], _died):
+        _record(outcome, progress, outcomes)
+
+
+def _record(outcome: FileOutcome, progress: Progress, outcomes: dict[str, FileOutcome]) -> None:
+    outcomes[outcome.rel] = outcome
+    progress.advance(outcome)
+
+
+def _pooled(work: _Work, executor: Executor, items: Sequence[CorpusItem], todo: list[CorpusItem], jobs: int,
+            progress: Progress, outcomes: dict[str, FileOutcome], notes: list[str]) -> None:
+    job = work.job
+    todo_rels = {it.rel for it in todo}
+    # Every file of the corpus that needs aligning joins the pool, finished or not: the adapted
+    # parameters, and so every alignment, are the same however often a run was interrupted.
+    pool = [it for it in items if job.needs_alignment(it)]
+    progress.phase("preparing", len(pool))
+    prepared: dict[str, _Prepared] = {}
+    for prep in executor.run(_task_prepare, [(it, [it]) for it in pool],
+                             lambda item, reason: _Prepared(item, failure=_died(item, reason))):
+        if prep.failure is None:
+            prepared[prep.item.rel] = prep
+        elif prep.item.rel in todo_rels:  # a finished file that no longer prepares stays finished
+            _record(prep.failure, progress, outcomes)
+            continue
+        progress.advance()
+    order = [it.rel for it in pool if it.rel in prepared]  # corpus order: independent of finishing order
+    remaining = [prepared[rel] for rel in order if rel in todo_rels]
+    others = [it for it in todo if not job.needs_alignment(it)]
+    params = None
+    if remaining:
+        progress.phase(f"adapting on {len(order)} files", 1)
+        adapt_started = time.perf_counter()
+        try:
+            params = job.aligner.adapt([prepared[rel].features for rel in order])  # type: ignore[union-attr]
+        except Exception as exc:  # noqa: BLE001 - reported against every file; the run still ends with a report
+            error = AlignmentError(f"corpus adaptation failed: {type(exc).__name__}: {exc}")
+            for prep in remaining:
+                _record(_failure(prep.item, error, adapt_started, prep.audio_seconds), progress, outcomes)
+            remaining = []
+        else:
+            progress.advance()
+            earlier = len(order) - len(remaining)
+            notes.append(f"Adapted on {len(order)} files pooled from the corpus"
+                         + (f" ({earlier} of them finished in an earlier run)." if earlier else "."))
+    prepared.clear()  # the chunks below hold what is still needed
+    progress.phase(job.name, len(remaining) + len(others))
+    remaining.sort(key=lambda p: p.audio_seconds, reverse=True)  # long files first: no lone straggler
+    tasks: list[tuple[Any, Sequence[Any]]] = [((chunk, params), [p.item for p in chunk])
+                                               for chunk in _chunks(remaining, jobs)]
+    for outcome in executor.run(_task_decode, tasks, _died):
+        _record(outcome, progress, outcomes)
+    for outcome in executor.run(_task_one, [(it, [it]) for it in others], _died):
+        _record(outcome, progress, outcomes)
+
+
+def _batch(work: _Work, todo: list[CorpusItem], jobs: int, progress: Progress,
+           outcomes: dict[str, FileOutcome]) -> None:
+    """One external run (MFA) over the files, then each finished here (alignments are small)."""
+    job = work.job
+    batch: list[BatchItem] = []
+    loaded: dict[str, tuple[CorpusItem, Transcript, float]] = {}
+    started = time.perf_counter()
+    for item in todo:
+        try:
+            transcript = job.transcript(item)
+            audio, rate = load_audio(item.audio)  # checks the file before the external tool sees it
+            loaded[item.rel] = (item, transcript, audio.shape[0] / rate)
+            batch.append(BatchItem(item.rel, item.audio, transcript))
+        except Exception as exc:  # noqa: BLE001 - one bad file is reported, the run goes on
+            _record(_failure(item, exc, started), progress, outcomes)
+    if not batch:
+        return
+    try:
+        results = job.aligner.align_many(batch, jobs=jobs)  # type: ignore[union-attr]
+    except VisemesError as exc:
+        results = {entry.key: exc for entry in batch}
+    for entry in batch:
+        item, transcript, seconds = loaded[entry.key]
+        result = results.get(entry.key) or AlignmentError("the backend returned nothing for this file")
+        if isinstance(result, Alignment):
             try:
-                for fut in as_completed(futures):
-                    yield fut.result()
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+                aligned = Aligned(check_result(result, transcript, job.aligner.name), transcript)  # type: ignore[union-attr]
+            except VisemesError as exc:
+                _record(_failure(item, exc, started, seconds), progress, outcomes)
+                continue
+            _record(_produce(work, item, aligned, started, seconds), progress, outcomes)
+        else:
+            _record(_failure(item, result, started, seconds), progress, outcomes)
 
 
-def _execute_dask(items: Sequence[CorpusItem], options: CorpusOptions, out_dir: str, overwrite: bool,
-                  process: ProcessFn, cluster: Any, connect_timeout: float) -> Iterable[FileOutcome]:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise BackendUnavailableError(
-            "--cluster needs Dask distributed; install it with `pip install 'visemes[cluster]'`."
-        ) from None
-    own_client = not isinstance(cluster, Client)
-    if own_client:
-        try:
-            client = Client(cluster, timeout=connect_timeout)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise BackendUnavailableError(
-                f"Cannot reach the Dask scheduler at {cluster!r} ({exc}); start one with `dask scheduler` "
-                "and workers with `dask worker ADDRESS`, then pass its tcp://host:port."
-            ) from None
-    else:
-        client = cluster
-    try:
-        futures = client.map(run_one, items, options=options, out_dir=out_dir, overwrite=overwrite,
-                             process=process, pure=False)
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BaseException:
-            client.cancel(futures)
-            raise
-    finally:
-        if own_client:
-            client.close()
+def check_aligner(aligner: Aligner) -> None:
+    if not aligner.is_available():
+        raise BackendUnavailableError(f"Aligner {aligner.name!r} is not available: {aligner.unavailable_reason()}")
 
 
-class _Progress:
-    """A rich progress bar on stderr (files done / failed / skipped), or nothing."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = total, enabled
-        self.failed = 0
-        self._progress = None
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._progress = Progress(
-                TextColumn("[bold]animate-corpus"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                TextColumn("{task.fields[status]}"), console=Console(stderr=True),
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task("files", total=self.total, status="")
-        return self
-
-    def advance(self, outcome: FileOutcome) -> None:
-        self.failed += outcome.status == "failed"
-        if self._progress is not None:
-            status = f"[red]{self.failed} failed" if self.failed else ""
-            self._progress.update(self._task, advance=1, status=status)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
+__all__ = ["Aligned", "CorpusJob", "NoProgress", "Progress", "check_aligner", "run_corpus"]
