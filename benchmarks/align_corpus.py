@@ -2,11 +2,12 @@
 
 Builds an MFA-style corpus in a temporary folder from a gold corpus laid out as
 ``<lang>/<name>.flac|.wav`` + ``<name>.TextGrid`` (e.g. the project's VoxAngeles dev set): audio is
-linked, and each ``.lab`` holds the gold phones as IPA (so only timing is scored). Then runs
-:func:`visemes.alignment.corpus.align_corpus` once per ``--jobs`` value (a fresh output folder each time, so
-nothing is skipped) and scores the last run with :func:`visemes.alignment.evaluate.evaluate_dirs`.
+linked (so the run follows symbolic links out of the corpus), and each ``.lab`` holds the gold phones
+as IPA (so only timing is scored). Then runs :func:`visemes.pipeline.jobs.align_corpus` once per
+``--jobs`` value (a fresh output folder each time, so nothing is skipped) and scores the last run with
+:func:`visemes.alignment.evaluate.evaluate_dirs`.
 
-    python benchmarks/align_corpus.py ../shared/devdata/voxangeles_dev --langs ces,haw,ben --jobs 1,2
+    python benchmarks/align_corpus.py ../shared/devdata/voxangeles_dev --langs ces --jobs 1,2
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 
-def build_corpus(gold: Path, langs: list[str] | None, target: Path) -> int:
-    from visemes.alignment.evaluate import read_alignment
+from visemes.alignment import get_aligner
+from visemes.alignment.evaluate import evaluate_dirs, read_alignment
 
+from visemes.pipeline.jobs import align_corpus
+
+
+def build_corpus(gold: Path, langs: list[str] | None, target: Path) -> int:
     count = 0
     for grid in sorted(gold.rglob("*.TextGrid")):
         rel = grid.relative_to(gold)
@@ -52,10 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="builtin")
     args = parser.parse_args(argv)
 
-    from visemes.alignment import get_aligner
-    from visemes.pipeline.align_corpus import align_corpus
-    from visemes.alignment.evaluate import evaluate_dirs
-
     langs = [x for x in args.langs.split(",") if x] or None
     jobs_list = [int(x) for x in args.jobs.split(",") if x]
     with tempfile.TemporaryDirectory(prefix="visemes-bench-corpus-") as tmp:
@@ -67,14 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         aligner = get_aligner(args.backend)
         rows = []
         last_out = None
-        for jobs in jobs_list:
-            last_out = Path(tmp) / f"out_j{jobs}"
-            report = align_corpus(corpus, last_out, aligner, ipa=True, jobs=jobs, formats="textgrid")
-            rows.append((jobs, len(report.ok), len(report.failed), report.audio_seconds, report.wall_seconds,
+        for run, jobs in enumerate(jobs_list):
+            last_out = Path(tmp) / f"out{run}_j{jobs}"  # a fresh folder per run: nothing skipped
+            report = align_corpus(corpus, last_out, aligner, ipa=True, jobs=jobs, formats="textgrid",
+                                  follow_symlinks=True)
+            rows.append((jobs, len(report.done), len(report.failed), report.audio_seconds, report.seconds,
                          report.realtime_factor))
         print(f"corpus: {n} files from {args.gold} ({', '.join(langs) if langs else 'all folders'}), "
               f"backend {args.backend}, IPA transcripts from gold")
-        print(f"{'jobs':>4} {'ok':>5} {'failed':>6} {'audio s':>8} {'wall s':>7} {'x real time':>11}")
+        print(f"{'jobs':>4} {'done':>5} {'failed':>6} {'audio s':>8} {'wall s':>7} {'x real time':>11}")
         for jobs, ok, failed, audio_s, wall_s, rtf in rows:
             print(f"{jobs:>4} {ok:>5} {failed:>6} {audio_s:>8.1f} {wall_s:>7.1f} {rtf:>11.1f}")
         print()

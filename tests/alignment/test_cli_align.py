@@ -81,13 +81,14 @@ def test_align_corpus_parallel_summary_and_exit_codes(tmp_path, capsys):
     captured = capsys.readouterr()
     text = captured.out
     assert "1 of 4 files failed" in captured.err
-    assert "4 files: 3 ok, 1 failed, 0 skipped" in text and "x real time" in text and "bad:" in text
+    assert "4 files: 3 done, 1 failed, 0 skipped" in text and "x real time" in text
+    assert "FAILED bad: AudioError" in captured.err
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"u{i}.TextGrid" for i in range(3)] + [f"u{i}.json" for i in range(3)])
+        [f"u{i}.TextGrid" for i in range(3)] + [f"u{i}.json" for i in range(3)] + ["corpus_report.json"])
     assert read_textgrid(out / "u2.TextGrid").phones[0].start == pytest.approx(0.3, abs=0.011)
     (corpus / "bad.flac").unlink()
     assert main(argv) == 0
-    assert "3 files: 0 ok, 0 failed, 3 skipped" in capsys.readouterr().out
+    assert "3 files: 0 done, 0 failed, 3 skipped" in capsys.readouterr().out
 
 
 def test_align_corpus_refusals(tmp_path, capsys):
@@ -173,7 +174,7 @@ def test_builtin_align_corpus_pools_files(tmp_path, spoken, capsys):
         (corpus / f"u{i}.txt").write_text(text, encoding="utf-8")
     assert main(["align-corpus", str(corpus), str(tmp_path / "out"), "--lang", "ar", "--format", "json",
                  "--no-progress"]) == 0
-    assert "2 ok" in capsys.readouterr().out
+    assert "2 done" in capsys.readouterr().out
     for i, s in enumerate(spoken):
         result = Alignment.from_json((tmp_path / "out" / f"u{i}.json").read_text(encoding="utf-8"))
         assert result.phones.labels == s.alignment.phones.labels

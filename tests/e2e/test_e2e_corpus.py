@@ -1,4 +1,5 @@
-"""The corpus runner with a stand-in per-file function: parallelism, resume, error report, safety."""
+"""The corpus runner with a stand-in job (no aligner): parallelism, resume, error report, safety; and the
+real animate-corpus pipeline locally and on a Dask LocalCluster."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from corpus_fakes import FakeJob
 
 from visemes.cli.main import main
-from visemes.pipeline.runner import REPORT_NAME, STAGING_NAME, CorpusOptions, discover, run_corpus
 from visemes.core.errors import BackendUnavailableError, InputError
+from visemes.pipeline.corpus import REPORT_NAME, check_dirs, discover
+from visemes.pipeline.jobs import AnimateOptions, animate_corpus
+from visemes.pipeline.runner import run_corpus
+from visemes.pipeline.staging import STAGING_NAME
 
-from corpus_fakes import fake_process
-
-OPTS = CorpusOptions(lang="en-US", fps=30.0)
+OPTS = AnimateOptions(lang="en-US", fps=30.0)
+JOB = FakeJob(OPTS)
 
 
 def _make_corpus(root: Path, n: int = 4) -> Path:
@@ -40,18 +44,19 @@ def test_discover_pairs_audio_with_transcripts_and_skips_outputs(tmp_path):
     (src / "out" / "old").mkdir(parents=True)
     sf.write(src / "out" / "old" / "x.wav", np.zeros(800, np.float32), 16000)
     items = discover(src, src / "out")
-    assert [i.rel for i in items] == ["lonely", "utt0", "utt2", "spk/utt1", "spk/utt3"]
-    assert items[0].transcript is None and items[1].transcript.endswith("utt0.txt")
-    with pytest.raises(InputError, match="separate output folder"):
-        discover(src, src)
+    assert [i.rel for i in items] == ["lonely", "spk/utt1", "spk/utt3", "utt0", "utt2"]
+    assert items[0].transcript is None and items[3].transcript.name == "utt0.txt"
+    assert "out/old/x" in {i.rel for i in discover(src)}  # without OUT to skip, it would be an input
+    with pytest.raises(InputError, match="is the input folder"):
+        check_dirs(src, src)
     with pytest.raises(InputError, match="does not exist"):
-        discover(tmp_path / "nope", tmp_path / "out")
+        discover(tmp_path / "nope")
     with pytest.raises(InputError, match="No audio"):
-        discover(_empty(tmp_path), tmp_path / "o3")
+        discover(_empty(tmp_path))
     # OUT is the parent of IN and a file is named like IN: its output folder would be the input folder.
     sf.write(src / "in.wav", np.zeros(800, np.float32), 16000)
-    with pytest.raises(InputError, match="holds input audio"):
-        discover(src, tmp_path)
+    with pytest.raises(InputError, match="inside the input folder"):
+        run_corpus(src, tmp_path, JOB, jobs=1)
 
 
 def _empty(tmp_path: Path) -> Path:
@@ -68,7 +73,7 @@ def test_run_resume_error_report_and_overwrite(tmp_path):
     (src / "bug.wav").write_bytes((src / "utt0.wav").read_bytes())
     (src / "bug.txt").write_text("CRASH", encoding="utf-8")
     out = tmp_path / "out"
-    report = run_corpus(src, out, OPTS, process=fake_process, progress=False)
+    report = run_corpus(src, out, JOB, jobs=1)
     assert not report.ok
     assert sorted(o.rel for o in report.done) == ["spk/utt1", "utt0", "utt2"]
     failed = {o.rel: (o.error_type, o.message) for o in report.failed}
@@ -78,6 +83,7 @@ def test_run_resume_error_report_and_overwrite(tmp_path):
     assert failed["bug"][0] == "ZeroDivisionError" and "internal error" in failed["bug"][1]
     saved = json.loads((out / REPORT_NAME).read_text())
     assert saved["counts"] == {"files": 7, "done": 3, "skipped": 0, "failed": 4, "flagged": 0}
+    assert report.summary().count("\n  ") == 4  # every failure listed
     assert {f["file"] for f in saved["failed"]} == set(failed)
     # Failed files leave no output folder and no staging debris; finished ones are complete.
     assert not (out / "broken").exists() and not (out / STAGING_NAME).exists()
@@ -87,18 +93,18 @@ def test_run_resume_error_report_and_overwrite(tmp_path):
 
     # Resume: fix one transcript; finished files are skipped, the fixed one is made now.
     (src / "spk" / "utt3.txt").write_text("hello number 3", encoding="utf-8")
-    report2 = run_corpus(src, out, OPTS, process=fake_process, progress=False)
+    report2 = run_corpus(src, out, JOB, jobs=1)
     assert sorted(o.rel for o in report2.skipped) == ["spk/utt1", "utt0", "utt2"]
     assert [o.rel for o in report2.done] == ["spk/utt3"]
     assert {k: v for k, v in _outputs(out).items() if k in first} == first
 
     # Changed input: refused without overwrite, redone with it.
     sf.write(src / "utt0.wav", np.zeros(1600, np.float32), 16000)
-    report3 = run_corpus(src, out, OPTS, process=fake_process, progress=False)
+    report3 = run_corpus(src, out, JOB, jobs=1)
     assert "utt0" in {o.rel for o in report3.failed}
     assert "--overwrite" in next(o.message for o in report3.failed if o.rel == "utt0")
     assert _outputs(out)["utt0/out.json"] == first["utt0/out.json"]  # old outputs kept
-    report4 = run_corpus(src, out, OPTS, process=fake_process, progress=False, overwrite=True)
+    report4 = run_corpus(src, out, JOB, jobs=1, overwrite=True)
     assert "utt0" in {o.rel for o in report4.done}
     assert _outputs(out)["utt0/out.json"] != first["utt0/out.json"]
     # Inputs are never touched.
@@ -107,8 +113,8 @@ def test_run_resume_error_report_and_overwrite(tmp_path):
 
 def test_process_pool_matches_sequential(tmp_path):
     src = _make_corpus(tmp_path, 4)
-    seq = run_corpus(src, tmp_path / "seq", OPTS, process=fake_process, progress=False)
-    par = run_corpus(src, tmp_path / "par", OPTS, jobs=2, process=fake_process, progress=False)
+    seq = run_corpus(src, tmp_path / "seq", JOB, jobs=1)
+    par = run_corpus(src, tmp_path / "par", JOB, jobs=2)
     assert seq.ok and par.ok and len(par.done) == 4
     assert _outputs(tmp_path / "seq") == _outputs(tmp_path / "par")
     assert {o.summary["pid"] for o in par.done} != {os.getpid()}
@@ -117,13 +123,13 @@ def test_process_pool_matches_sequential(tmp_path):
 def test_bad_jobs_and_unwritable_output(tmp_path):
     src = _make_corpus(tmp_path, 1)
     with pytest.raises(InputError, match="--jobs"):
-        run_corpus(src, tmp_path / "o", OPTS, jobs=0, process=fake_process, progress=False)
+        run_corpus(src, tmp_path / "o", JOB, jobs=0)
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
-    with pytest.raises(InputError, match="Cannot create the output folder"):
-        run_corpus(src, blocker / "out", OPTS, process=fake_process, progress=False)
+    with pytest.raises(InputError, match="Cannot write into the output folder"):
+        run_corpus(src, blocker / "out", JOB, jobs=1)
     with pytest.raises(InputError, match="not a folder"):
-        run_corpus(src, blocker, OPTS, process=fake_process, progress=False)
+        run_corpus(src, blocker, JOB, jobs=1)
 
 
 def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_speech, en_result):
@@ -150,18 +156,18 @@ def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_spee
     (src / "spk" / "morning.lab").write_text("Good morning.", encoding="utf-8")
     (src / "bad.wav").write_bytes(b"not audio")
     (src / "bad.txt").write_text("x", encoding="utf-8")
-    opts = CorpusOptions(lang="en-US", use_model=False, formats=("json", "csv", "textgrid"))
-    local = run_corpus(src, tmp_path / "local", opts, progress=False)
+    opts = AnimateOptions(lang="en-US", use_model=False, formats=("json", "csv", "textgrid"))
+    local = animate_corpus(src, tmp_path / "local", opts, jobs=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         # Through the command line, as users run it.
         rc = main(["animate-corpus", str(src), str(tmp_path / "dask"), "--lang", "en-US", "--no-model", "--quiet",
                    "--format", "json,csv,textgrid", "--cluster", cluster.scheduler_address])
     assert rc == 1  # the bad file
     remote = json.loads((tmp_path / "dask" / REPORT_NAME).read_text())
-    assert remote["backend"] == "dask"
+    assert remote["backend"] == "builtin dask"
     assert [(o.rel, o.status, o.error_type) for o in local.outcomes] == [
         (f["file"], f["status"], f.get("error_type")) for f in remote["files"]
-    ] == [("bad", "failed", "AudioError"), ("hello", "done", None), ("take", "done", None), ("spk/morning", "done", None)]
+    ] == [("bad", "failed", "AudioError"), ("hello", "done", None), ("spk/morning", "done", None), ("take", "done", None)]
 
     def files(root: Path, name: str) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted((root / name).glob("visemes.*"))}
@@ -181,8 +187,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed", reason="dask[distributed] (the `cluster` extra) is not installed")
     src = _make_corpus(tmp_path, 1)
     with pytest.raises(BackendUnavailableError, match="dask scheduler"):
-        run_corpus(src, tmp_path / "o", OPTS, cluster="tcp://127.0.0.1:9", connect_timeout=1, process=fake_process,
-                   progress=False)
+        run_corpus(src, tmp_path / "o", JOB, cluster="tcp://127.0.0.1:9", connect_timeout=1)
     assert not (tmp_path / "o" / REPORT_NAME).exists()
 
 
@@ -192,8 +197,8 @@ def test_corpus_takes_timings_beside_the_audio(tmp_path, en_speech, en_result):
     src.mkdir()
     sf.write(src / "take.wav", en_speech.audio, en_speech.sample_rate)
     en_result.save(src, ["textgrid"], stem="take", summary=False)
-    report = run_corpus(src, tmp_path / "out", CorpusOptions(lang="en-US", use_model=False, formats=("json",)),
-                        progress=False)
+    report = animate_corpus(src, tmp_path / "out", AnimateOptions(lang="en-US", use_model=False, formats=("json",)),
+                            jobs=1)
     assert report.ok and [o.rel for o in report.done] == ["take"]
     summary = json.loads((tmp_path / "out" / "take" / "summary.json").read_text())
     assert summary["timing"] == "given" and summary["phones"] == len(en_result.phones)

@@ -107,10 +107,15 @@ follow_symlinks_option = click.option(
 
 
 def echo_report(report: Any) -> None:
-    """The run's summary (every flagged and failed file) and where the full report is; exit 1 on failures."""
-    click.echo(report.summary())
+    """The run's summary, every flagged and every failed file (stderr) and where the full report is; exit 1
+    on failures."""
+    click.echo(report.summary(details=False))
     if report.outcomes:
         click.echo(f"report: {Path(report.out_dir) / REPORT_NAME}")
+    for outcome in report.flagged:
+        click.secho(f"  QA {outcome.rel}: {', '.join(outcome.qa_flags)}", fg="yellow", err=True)
+    for outcome in report.failed:
+        click.secho(f"  FAILED {outcome.rel}: {outcome.error_type}: {outcome.first_line}", fg="red", err=True)
     if report.failed:
         raise _SomeFailed(f"{len(report.failed)} of {len(report.outcomes)} files failed (listed above); the others "
                           "are done. Fix them and run the same command again: finished files are skipped.")

@@ -9,14 +9,21 @@ from typing import Any
 import click
 
 from visemes.alignment.transcripts import read_text_file
-from visemes.cli.align import cluster_option, echo_report, follow_symlinks_option, jobs_option
+from visemes.cli.align import (
+    cluster_option,
+    echo_report,
+    follow_symlinks_option,
+    jobs_option,
+)
 from visemes.cli.demo import DEMO_LANGS, run_demo
 from visemes.cli.progress import RichProgress
 from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
 from visemes.formats import expand_formats
-from visemes.pipeline.animator import animate as run, timing_only
-from visemes.pipeline.jobs import AnimateOptions, animate_corpus as run_animate_corpus
+from visemes.pipeline.animator import animate as run
+from visemes.pipeline.animator import timing_only
+from visemes.pipeline.jobs import AnimateOptions
+from visemes.pipeline.jobs import animate_corpus as run_animate_corpus
 
 
 def print_summary(summary: dict[str, Any], written: list[Path]) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Self
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from visemes.pipeline.corpus import FileOutcome
 
@@ -23,11 +31,11 @@ class RichProgress:
         )
         self._task: TaskID | None = None
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> Self:
         self._bar.__enter__()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._bar.__exit__(*exc)
 
     def phase(self, name: str, total: int) -> None:

@@ -60,35 +60,40 @@ class CorpusItem:
 
 
 def check_dirs(in_dir: str | os.PathLike, out_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Resolved (IN, OUT); refuses a missing IN, OUT equal to or inside IN, and OUT that is a file."""
+    """Resolved (IN, OUT); refuses a missing IN, OUT equal to IN, and OUT that is a file.
+
+    OUT may lie inside IN: :func:`discover` then skips it, so outputs are never read back as inputs."""
     src, dst = Path(in_dir).resolve(), Path(out_dir).resolve()
     if not src.is_dir():
         raise InputError(f"Corpus folder {in_dir} does not exist or is not a folder; give the folder holding the audio.")
-    if dst == src or src in dst.parents:
-        where = "the input folder" if dst == src else "inside the input folder"
+    if dst == src:
         raise InputError(
-            f"The output folder {out_dir} is {where} {in_dir}; choose an output folder outside the corpus "
-            f"(e.g. {src.name}_out), so outputs never mix with, or are read back as, inputs."
+            f"The output folder {out_dir} is the input folder; choose a separate output folder (e.g. {src.name}_out), "
+            "so inputs are never overwritten."
         )
     if dst.exists() and not dst.is_dir():
         raise InputError(f"The output path {out_dir} exists and is not a folder; choose a folder for the outputs.")
     return src, dst
 
 
-def discover(in_dir: str | os.PathLike, *, follow_symlinks: bool = False) -> list[CorpusItem]:
-    """Every audio file under ``in_dir`` with its transcript and timings, in a stable order (sorted by path).
+def discover(in_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
+             follow_symlinks: bool = False) -> list[CorpusItem]:
+    """Every audio file under ``in_dir`` (not under ``out_dir``, when that lies inside) with its transcript
+    and timings, in a stable order (sorted by path).
 
     Raises InputError for a missing folder, no audio, two audio files with one name (``a.wav`` and
     ``a.flac``), or (without ``follow_symlinks``) inputs that are links to outside the folder.
     """
     root = Path(in_dir).resolve()
+    skip = Path(out_dir).resolve() if out_dir is not None else None
     if not root.is_dir():
         raise InputError(f"Corpus folder {in_dir} does not exist or is not a folder; give the folder holding the audio.")
     audio: list[Path] = []
     names: dict[Path, dict[str, str]] = {}  # per folder: lower-case name -> name (suffixes in any case)
     for folder, dirs, files in os.walk(root):  # followlinks=False: linked folders are not descended into
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         here = Path(folder)
+        # hidden folders, and our own outputs when OUT lies inside IN, are never inputs
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and here / d != skip)
         names[here] = {}
         for f in sorted(files):
             names[here].setdefault(f.lower(), f)
@@ -214,14 +219,16 @@ class CorpusReport:
         """Seconds of audio processed per second of wall time ("x real time")."""
         return self.audio_seconds / self.seconds if self.seconds > 0 else 0.0
 
-    def summary(self) -> str:
-        """Counts, speed, then every flagged and every failed file (one line each)."""
+    def summary(self, details: bool = True) -> str:
+        """Counts, speed, notes, then (``details``) every flagged and every failed file, one line each."""
         lines = [
             f"{len(self.outcomes)} files: {len(self.done)} done, {len(self.failed)} failed, {len(self.skipped)} skipped"
             f" (already done) | {self.audio_seconds:.1f} s of audio in {self.seconds:.1f} s wall time"
             f" ({self.realtime_factor:.1f}x real time)" + (f" | backend {self.backend}" if self.backend else "")
         ]
         lines.extend(self.notes)
+        if not details:
+            return "\n".join(lines)
         if self.flagged:
             lines.append(f"Flagged by QA ({len(self.flagged)}):")
             lines.extend(f"  {o.rel}: {', '.join(o.qa_flags)}" for o in self.flagged)

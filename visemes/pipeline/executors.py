@@ -31,17 +31,17 @@ OnBroken = Callable[[Any, str], Any]
 
 
 def default_jobs(cores: int | None = None) -> int:
-    """Worker processes when ``--jobs`` is not given: in this process up to 2 cores, else one per 2 cores.
+    """Worker processes when ``--jobs`` is not given: this process up to 2 cores, else one per 2 cores.
 
-    Measured (benchmarks/align_corpus.py, 42 VoxAngeles files, ces+haw, builtin aligner): on 2 cores
-    jobs=1 took 15.5 s and jobs=2 7.7 s in the issue's run [remeasured in this branch: see the
-    align-corpus section of docs/benchmarks.md]; the built-in aligner's numpy/JAX kernels already use
-    more than one thread, so a second process on a 2-core machine mostly competes for the same cores,
-    and each process pays its own imports and JAX compilation. On bigger machines half the cores keeps
-    one spare thread per process for those kernels.
+    Measured on the 2-core development machine (2026-12-04, load average 8-11 from other jobs), each a
+    fresh ``python benchmarks/align_corpus.py ../shared/devdata/voxangeles_dev --langs ces --jobs N``
+    (42 files, 44.8 s of audio, built-in aligner): jobs=1 16.3 s and 8.7 s, jobs=2 36.8 s and 19.1 s
+    (the issue: 7.7 s vs 15.5 s). Each worker process pays its own imports and JAX compilation, and JAX's
+    CPU kernels already run on several threads, so a second process only competes for the two cores.
+    Above 2 cores (not measured here) one worker per 2 cores leaves each a spare thread for those kernels.
     """
     cores = cores or _cores()
-    return 1 if cores <= 2 else max(1, cores // 2)
+    return 1 if cores <= 2 else cores // 2
 
 
 def _cores() -> int:
@@ -122,7 +122,8 @@ class DaskExecutor:
         self.work = client.scatter(work, broadcast=True, hash=False)
 
     def run(self, fn: Callable[..., list[Any]], tasks: Sequence[Task], on_broken: OnBroken) -> Iterator[Any]:
-        from distributed import as_completed as dask_completed  # the optional `cluster` extra
+        # the optional `cluster` extra (imported only for a cluster run)
+        from distributed import as_completed as dask_completed
 
         futures = {self.client.submit(fn, self.work, arg, pure=False): items for arg, items in tasks}
         try:

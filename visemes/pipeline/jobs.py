@@ -159,8 +159,8 @@ class AnimateJob:
 
     def finish(self, item: CorpusItem, aligned: Aligned | None, staging: Path, stem: str) -> Mapping[str, Any]:
         o = self.options
-        common: dict[str, Any] = dict(lang=o.lang, fps=o.fps, viseme_set=o.viseme_set, use_model=o.use_model,
-                                      model=o.model, adapter=o.adapter)
+        common: dict[str, Any] = {"lang": o.lang, "fps": o.fps, "viseme_set": o.viseme_set,
+                                  "use_model": o.use_model, "model": o.model, "adapter": o.adapter}
         if aligned is None:
             result = animate(item.audio, alignment=item.timings, **common)
         else:

@@ -36,13 +36,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from visemes.alignment.base import Aligner, BatchAligner, BatchItem, CorpusAdaptive, check_result
+from visemes.alignment.base import (
+    Aligner,
+    BatchAligner,
+    BatchItem,
+    CorpusAdaptive,
+    check_result,
+)
 from visemes.core.atomic import atomic_write_text
 from visemes.core.audio import audio_duration, load_audio
-from visemes.core.errors import AlignmentError, BackendUnavailableError, InputError, VisemesError
+from visemes.core.errors import (
+    AlignmentError,
+    BackendUnavailableError,
+    InputError,
+    VisemesError,
+)
 from visemes.core.timeline import Alignment, Transcript
-from visemes.pipeline.corpus import REPORT_NAME, CorpusItem, CorpusReport, FileOutcome, check_dirs, discover
-from visemes.pipeline.executors import Executor, check_picklable, default_jobs, open_executor
+from visemes.pipeline.corpus import (
+    REPORT_NAME,
+    CorpusItem,
+    CorpusReport,
+    FileOutcome,
+    check_dirs,
+    discover,
+)
+from visemes.pipeline.executors import (
+    Executor,
+    check_picklable,
+    default_jobs,
+    open_executor,
+)
 from visemes.pipeline.staging import OutputLayout, claim, staging_folder
 
 # --- the two interfaces: what a job does with a file, and who hears about progress -------------------
@@ -249,14 +272,14 @@ def run_corpus(
         raise InputError(f"--jobs must be a whole number >= 1, got {jobs!r}.")
     progress = progress or NoProgress()
     src, dst = check_dirs(in_dir, out_dir)
-    items = discover(src, follow_symlinks=follow_symlinks)
+    items = discover(src, dst, follow_symlinks=follow_symlinks)
     for item in items:
         for path in job.layout.targets(dst, item):
             if path == dst / REPORT_NAME:
                 raise InputError(f"The output of {item.audio.name} would be {path}, where the run's report goes; "
                                  "rename that input file.")
-            # only possible when IN lies inside OUT, under a folder a file's name starts with
-            if src == path.resolve() or src in path.resolve().parents:
+            # IN inside OUT, under a folder a file's name starts with (OUT inside IN is fine: it is not scanned)
+            if src not in dst.parents and (src == path.resolve() or src in path.resolve().parents):
                 raise InputError(
                     f"The output {path} would be written inside the input folder {in_dir}; choose an output folder "
                     "that does not contain the corpus."
