@@ -3,6 +3,7 @@ across workers (for align-corpus and animate-corpus), batches, staging, symlinks
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -297,8 +298,6 @@ def test_stale_staging_of_a_killed_run_is_cleaned(tmp_path):
 
 
 def test_a_second_run_on_the_same_output_is_refused(tmp_path):
-    import fcntl
-
     corpus = _pooled_corpus(tmp_path)
     staging = tmp_path / "out" / STAGING_NAME
     staging.mkdir(parents=True)

@@ -14,10 +14,12 @@ from corpus_fakes import FakeJob
 
 from visemes.cli.main import main
 from visemes.core.errors import BackendUnavailableError, InputError
+from visemes.formats import FORMATS
 from visemes.pipeline.corpus import REPORT_NAME, check_dirs, discover
 from visemes.pipeline.jobs import AnimateOptions, animate_corpus
 from visemes.pipeline.runner import run_corpus
 from visemes.pipeline.staging import STAGING_NAME
+from visemes.speech.synthesis import speak
 
 OPTS = AnimateOptions(lang="en-US", fps=30.0)
 JOB = FakeJob(OPTS)
@@ -142,8 +144,6 @@ def test_dask_local_cluster_runs_the_pipeline_like_a_local_run(tmp_path, en_spee
     few ms away from a long-running process. Those are compared on labels and to within 25 ms.
     """
     distributed = pytest.importorskip("distributed", reason="dask[distributed] (the `cluster` extra) is not installed")
-    from visemes.formats import FORMATS
-    from visemes.speech.synthesis import speak
 
     src = tmp_path / "in"
     (src / "spk").mkdir(parents=True)

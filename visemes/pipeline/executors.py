@@ -53,6 +53,7 @@ def _cores() -> int:
 
 class Executor(Protocol):
     backend: str
+    width: int  # how many tasks run at once
 
     def run(self, fn: Callable[..., list[Any]], tasks: Sequence[Task], on_broken: OnBroken) -> Iterator[Any]:
         """Yield every result of every task, as tasks finish."""
@@ -61,6 +62,7 @@ class Executor(Protocol):
 
 class InProcess:
     backend = "local"
+    width = 1  # how many tasks run at once (sizes the decoding chunks)
 
     def __init__(self, work: Any) -> None:
         self.work = work
@@ -93,6 +95,7 @@ class LocalPool:
 
     def __init__(self, work: Any, jobs: int) -> None:
         self.backend = f"processes:{jobs}"
+        self.width = jobs
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_init_worker,
                                         initargs=(work,))
 
@@ -120,6 +123,7 @@ class DaskExecutor:
     def __init__(self, work: Any, client: Any) -> None:
         self.client = client
         self.work = client.scatter(work, broadcast=True, hash=False)
+        self.width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
 
     def run(self, fn: Callable[..., list[Any]], tasks: Sequence[Task], on_broken: OnBroken) -> Iterator[Any]:
         # the optional `cluster` extra (imported only for a cluster run)

@@ -240,9 +240,9 @@ def _died(item: CorpusItem, reason: str) -> FileOutcome:
     return FileOutcome(item.rel, "failed", 0.0, audio_duration(item.audio), "WorkerDied", reason)
 
 
-def _chunks(entries: Sequence[Any], jobs: int, most: int = 16) -> list[list[Any]]:
+def _chunks(entries: Sequence[Any], width: int, most: int = 16) -> list[list[Any]]:
     """A few chunks per worker (load balance), at most ``most`` files each (memory)."""
-    size = max(1, min(most, -(-len(entries) // (max(1, jobs) * 4))))
+    size = max(1, min(most, -(-len(entries) // (max(1, width) * 4))))
     return [list(entries[i : i + size]) for i in range(0, len(entries), size)]
 
 
@@ -265,7 +265,7 @@ def run_corpus(
 
     ``jobs``: local worker processes (1 = in this process; None = :func:`default_jobs` for this machine).
     ``cluster``: a Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``; files then
-    run on its workers and ``jobs`` only sizes the decoding chunks.
+    run on its workers (``jobs`` then only goes to a batch aligner such as MFA).
     """
     jobs = default_jobs() if jobs is None else jobs
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -340,7 +340,7 @@ def _align_and_finish(work: _Work, executor: Executor, items: Sequence[CorpusIte
     aligned_todo = [it for it in todo if job.needs_alignment(it)]
     others = [it for it in todo if not job.needs_alignment(it)]
     if aligned_todo and isinstance(job.aligner, CorpusAdaptive):
-        _pooled(work, executor, items, todo, jobs, progress, outcomes, notes)
+        _pooled(work, executor, items, todo, progress, outcomes, notes)
         return
     if aligned_todo and isinstance(job.aligner, BatchAligner):
         progress.phase(job.name, len(todo))
@@ -359,7 +359,7 @@ def _record(outcome: FileOutcome, progress: Progress, outcomes: dict[str, FileOu
     progress.advance(outcome)
 
 
-def _pooled(work: _Work, executor: Executor, items: Sequence[CorpusItem], todo: list[CorpusItem], jobs: int,
+def _pooled(work: _Work, executor: Executor, items: Sequence[CorpusItem], todo: list[CorpusItem],
             progress: Progress, outcomes: dict[str, FileOutcome], notes: list[str]) -> None:
     job = work.job
     todo_rels = {it.rel for it in todo}
@@ -399,7 +399,7 @@ def _pooled(work: _Work, executor: Executor, items: Sequence[CorpusItem], todo: 
     progress.phase(job.name, len(remaining) + len(others))
     remaining.sort(key=lambda p: p.audio_seconds, reverse=True)  # long files first: no lone straggler
     tasks: list[tuple[Any, Sequence[Any]]] = [((chunk, params), [p.item for p in chunk])
-                                               for chunk in _chunks(remaining, jobs)]
+                                               for chunk in _chunks(remaining, executor.width)]
     for outcome in executor.run(_task_decode, tasks, _died):
         _record(outcome, progress, outcomes)
     for outcome in executor.run(_task_one, [(it, [it]) for it in others], _died):
