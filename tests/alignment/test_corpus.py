@@ -23,6 +23,7 @@ from visemes.core.errors import InputError
 from visemes.core.textgrid import read_textgrid
 from visemes.core.timeline import Alignment
 from visemes.formats import FORMATS
+from visemes.pipeline.animator import animate
 from visemes.pipeline.corpus import REPORT_NAME, discover
 from visemes.pipeline.jobs import AnimateOptions, align_corpus, animate_corpus
 from visemes.pipeline.staging import LOCK_NAME, STAGING_NAME
@@ -408,3 +409,5 @@ def test_animate_corpus_adapts_once_on_the_pooled_corpus(tmp_path):
     # pooled, the quiet burst of "mixed" counts: its phone runs to 0.8 s (alone it would end at 0.3 s)
     mixed = FORMATS["json"].read(tmp_path / "anim" / "mixed" / "visemes.json").alignment
     assert mixed.phones[0].end == pytest.approx(0.8, abs=0.011)
+    with pytest.raises(InputError, match="aligned_to= goes with an alignment"):
+        animate(corpus / "mixed.wav", text="a", lang="es", use_model=False, aligned_to=from_ipa("a"))
