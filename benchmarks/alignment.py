@@ -109,19 +109,29 @@ def predicted_boundaries(alignment) -> np.ndarray:
     return np.array([p.start for p in ph] + [ph[-1].end])
 
 
-def summarize(errors: np.ndarray) -> dict:
+def summarize(errors: np.ndarray, durations: np.ndarray | None = None) -> dict:
+    """Boundary-error shares; with ``durations`` (predicted phone lengths, s) also the share of
+    impossibly short phones (< 10 ms and < 20 ms), which the boundary scores do not see."""
     e = np.abs(errors) * 1000
-    return {"n": int(len(e)), "10ms": float(np.mean(e <= 10)), "20ms": float(np.mean(e <= 20)),
-            "25ms": float(np.mean(e <= 25)), "50ms": float(np.mean(e <= 50)),
-            "median_ms": float(np.median(e)), "mean_ms": float(np.mean(e))}
+    out = {"n": int(len(e)), "10ms": float(np.mean(e <= 10)), "20ms": float(np.mean(e <= 20)),
+           "25ms": float(np.mean(e <= 25)), "50ms": float(np.mean(e <= 50)),
+           "median_ms": float(np.median(e)), "mean_ms": float(np.mean(e))}
+    if durations is not None and len(durations):
+        d = np.asarray(durations) * 1000
+        out["short10"] = float(np.mean(d < 10 - 1e-6))
+        out["short20"] = float(np.mean(d < 20 - 1e-6))
+    return out
 
 
 def print_table(title: str, rows: dict[str, dict]) -> None:
     print(f"\n{title}")
-    print(f"{'set':<12}{'n':>6}{'<=10ms':>8}{'<=20ms':>8}{'<=25ms':>8}{'<=50ms':>8}{'median':>8}{'mean':>8}")
+    print(f"{'set':<12}{'n':>6}{'<=10ms':>8}{'<=20ms':>8}{'<=25ms':>8}{'<=50ms':>8}{'median':>8}{'mean':>8}"
+          f"{'ph<10ms':>9}{'ph<20ms':>9}")
     for name, r in rows.items():
-        print(f"{name:<12}{r['n']:>6}{r['10ms']:>8.3f}{r['20ms']:>8.3f}{r['25ms']:>8.3f}{r['50ms']:>8.3f}"
-              f"{r['median_ms']:>8.1f}{r['mean_ms']:>8.1f}")
+        cells = [f"{r[k]:>8.3f}" if k in r else f"{'-':>8}" for k in ("10ms", "20ms", "25ms", "50ms")]
+        cells += [f"{r[k]:>8.1f}" if k in r else f"{'-':>8}" for k in ("median_ms", "mean_ms")]
+        cells += [f"{r[k]:>9.4f}" if k in r else f"{'-':>9}" for k in ("short10", "short20")]
+        print(f"{name:<12}{r['n']:>6}{''.join(cells)}")
 
 
 def run_aligner(items, aligner, mode: str):
@@ -137,12 +147,18 @@ def run_aligner(items, aligner, mode: str):
 
 
 def evaluate(items, alignments, calibrate_raw=False):
-    per_lang = defaultdict(list)
+    """Per-language rows, "ALL", and "gold" (the gold phones' own short-phone shares, for reference)."""
+    per_lang, durs, gold_durs = defaultdict(list), defaultdict(list), []
     for it, al in zip(items, alignments):
         gold, pred = it.boundaries(), predicted_boundaries(al)
         per_lang[it.lang].append(pred - gold)
-    rows = {lang: summarize(np.concatenate(v)) for lang, v in sorted(per_lang.items())}
-    rows["ALL"] = summarize(np.concatenate([np.concatenate(v) for v in per_lang.values()]))
+        durs[it.lang].append(np.array([p.end - p.start for p in al.phones.intervals]))
+        gold_durs += [p[2] - p[1] for _, ps in it.words for p in ps]
+    rows = {lang: summarize(np.concatenate(v), np.concatenate(durs[lang])) for lang, v in sorted(per_lang.items())}
+    rows["ALL"] = summarize(np.concatenate([np.concatenate(v) for v in per_lang.values()]),
+                            np.concatenate([np.concatenate(v) for v in durs.values()]))
+    g = np.array(gold_durs) * 1000
+    rows["gold phones"] = {"n": len(g), "short10": float(np.mean(g < 10 - 1e-6)), "short20": float(np.mean(g < 20 - 1e-6))}
     return rows
 
 
