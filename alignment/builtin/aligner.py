@@ -9,6 +9,7 @@ import numpy as np
 from visemes.alignment.base import Aligner
 from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.calibration import Calibration, load_calibration
+from visemes.alignment.builtin.durations import apply_min_durations
 from visemes.alignment.builtin.chunking import align_long, decode_long
 from visemes.alignment.builtin.confidence import MISMATCH_GAP, score_alignment
 from visemes.alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
@@ -48,6 +49,8 @@ class AlignerConfig:
     use_prior: bool = True
     use_calibration: bool = True
     convention: str = "phonetic"  # boundary convention the calibration targets (calibration.CONVENTIONS)
+    #: no phone shorter than its class minimum (durations.py), after calibration
+    min_durations: bool = True
     #: first path: "prior" (the prior's Gaussians), "flat" (energy VAD + proportional split), "best" (both,
     #: keep the likelier result) or "auto": flat once the data are plenty, else best
     init: str = "auto"
@@ -282,6 +285,8 @@ class BuiltinAligner(Aligner):
         t_start = np.array([frame_time(int(s)) for s in starts])
         t_end = np.array([frame_time(int(e)) for e in ends])
         t_start, t_end = self.calibration.apply(chain.symbols, starts, ends, t_start, t_end, prep.duration)
+        if self.config.min_durations:
+            t_start, t_end = apply_min_durations(chain.symbols, t_start, t_end, prep.duration)
         conf, utt_conf, gap = score_alignment(prep.feats, chain, path, rows, table, starts, ends)
         mismatch = gap > MISMATCH_GAP
         phones = []
