@@ -155,3 +155,56 @@ def test_rhubarb_shapes_are_derived_from_phones_with_the_pack(tmp_path):
     path = rhubarb.write_tsv(ExportParts(oculus, pack=TinyPack()), tmp_path / "r.tsv")
     assert path.read_text(encoding="utf-8") == (
         "0.00\tX\n0.10\tA\n0.20\tD\n0.40\tX\n0.50\tG\n0.60\tF\n0.80\tH\n0.90\tX\n1.00\tX\n")
+
+
+def _cue_tuples(cues):
+    return [(f"{c.start:.2f}", f"{c.end:.2f}", c.shape) for c in cues]
+
+
+def test_min_cue_borrows_from_longer_neighbours():
+    # B (7 cs) needs 3: H (8) has nothing to spare, the final X (15) gives 3; then H (8) takes 2 from F (18).
+    cues = rhubarb.mouth_cues(rhubarb_alignment().visemes, 1.1, min_cue=0.10)
+    assert _cue_tuples(cues) == [("0.00", "0.10", "X"), ("0.10", "0.30", "C"), ("0.30", "0.40", "H"),
+                                 ("0.40", "0.50", "F"), ("0.50", "0.62", "X"), ("0.62", "0.78", "F"),
+                                 ("0.78", "0.88", "H"), ("0.88", "0.98", "B"), ("0.98", "1.10", "X")]
+
+
+def test_min_cue_drops_a_cue_its_neighbours_cannot_pay_for():
+    # worked by hand, shortest cue first (12 cs): B 7 -> absorbed by X; H 8 takes 4 from X; X 10 takes 2
+    # from C; H 10 takes 2 from C; F 10 (both neighbours at 12) -> absorbed by the earlier H
+    cues = rhubarb.mouth_cues(rhubarb_alignment().visemes, 1.1, min_cue=0.12)
+    assert _cue_tuples(cues) == [("0.00", "0.12", "X"), ("0.12", "0.28", "C"), ("0.28", "0.50", "H"),
+                                 ("0.50", "0.62", "X"), ("0.62", "0.80", "F"), ("0.80", "0.92", "H"),
+                                 ("0.92", "1.10", "X")]
+    assert all(c.end_cs - c.start_cs >= 12 for c in cues)
+
+
+def test_basic_shapes_only_like_extended_shapes_empty():
+    cues = rhubarb.mouth_cues(rhubarb_alignment().visemes, 1.1, extended_shapes="")
+    assert _cue_tuples(cues) == [("0.00", "0.10", "A"), ("0.10", "0.40", "C"), ("0.40", "0.50", "F"),
+                                 ("0.50", "0.62", "A"), ("0.62", "0.80", "F"), ("0.80", "0.88", "C"),
+                                 ("0.88", "0.95", "B"), ("0.95", "1.10", "A")]
+
+
+def test_writer_options_reach_the_file_and_leave_the_alignment(tmp_path):
+    from visemes.formats import ExportOptions, write_one
+
+    al = rhubarb_alignment()
+    path = write_one(al, tmp_path / "x.rhubarb.tsv", options=ExportOptions(min_cue=0.10, extended_shapes="gx"))
+    # H -> C (H is not in "GX") joins the C before it; the late C grew from 8 to 10 cs, the B from 7 to 10
+    assert path.read_text().splitlines() == ["0.00\tX", "0.10\tC", "0.40\tF", "0.50\tX", "0.62\tF", "0.78\tC",
+                                             "0.88\tB", "0.98\tX", "1.10\tX"]
+    assert al.visemes.intervals[1] == Interval(0.30, 0.40, "H")  # the timeline itself is untouched
+    with pytest.raises(Exception, match="subset of 'GHX'"):
+        ExportOptions(extended_shapes="GQ")
+
+
+def test_cli_animate_refuses_unknown_extended_shapes_before_any_work(tmp_path):
+    from click.testing import CliRunner
+
+    from visemes.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["animate", "--text", "a", "--lang", "en-US", "-o", str(tmp_path / "o"),
+                                   "--extended-shapes", "GQ", "--min-cue", "70"])
+    assert out.exit_code != 0 and "subset of 'GHX'" in str(out.output) + str(out.exception)
+    assert not (tmp_path / "o").exists()

@@ -19,7 +19,7 @@ from visemes.cli.demo import DEMO_LANGS, run_demo
 from visemes.cli.progress import RichProgress
 from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
-from visemes.formats import expand_formats
+from visemes.formats import ExportOptions, expand_formats
 from visemes.pipeline.animator import animate as run
 from visemes.pipeline.animator import timing_only
 from visemes.pipeline.jobs import AnimateOptions
@@ -86,11 +86,15 @@ def _with(options: list) -> Any:
               help="Also write <stem>.compare.mp4: this result beside the same speech animated as language CODE.")
 @click.option("--compare-adapter", default=None, metavar="NAME|PATH",
               help="Also write <stem>.compare.mp4: this result beside the same timings with another adapter.")
+@click.option("--min-cue", "min_cue_ms", type=click.FloatRange(0, 1000), default=0.0, show_default=True, metavar="MS",
+              help="Shortest Rhubarb mouth cue and shortest Oculus viseme hold (0 = off; Rhubarb itself uses 70).")
+@click.option("--extended-shapes", default="GHX", show_default=True, metavar="GHX",
+              help="Rhubarb extended shapes to use (like rhubarb --extendedShapes; '' = basic A-F only).")
 @_with(_model_options)
 def animate(audio: Path | None, text: str | None, text_file: Path | None, phones: str | None, timings: Path | None,
             lang: str | None, out_dir: Path, stem: str | None, plot: bool, preview: bool, compare_lang: str | None,
-            compare_adapter: str | None, fps: float, viseme_set: str, adapter: str | None, model_path: str | None,
-            no_model: bool, formats: str, overwrite: bool) -> None:
+            compare_adapter: str | None, min_cue_ms: float, extended_shapes: str, fps: float, viseme_set: str,
+            adapter: str | None, model_path: str | None, no_model: bool, formats: str, overwrite: bool) -> None:
     """Animate AUDIO: align it to --text/--text-file/--phones (or take --alignment timings), map to visemes,
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
@@ -107,6 +111,7 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     if not lang and timings is None:
         raise InputError("Give the language with --lang CODE (e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
     names = expand_formats(formats, has_audio=True, viseme_set=viseme_set)
+    export_options = ExportOptions(min_cue=min_cue_ms / 1000.0, extended_shapes=extended_shapes)
     result = run(audio, text=text, phones=phones, alignment=timings, lang=lang, fps=fps, viseme_set=viseme_set,
                  use_model=not no_model, model=model_path, adapter=adapter)
     if result.audio is None:
@@ -115,7 +120,8 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     compare_path = Path(out_dir) / f"{stem or result.name}.compare.mp4"
     if compare_lang or compare_adapter:
         check_writable(compare_path, overwrite)  # before the second animation, not after
-    written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect)
+    written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect,
+                          export_options=export_options)
     if compare_lang or compare_adapter:
         if compare_lang:
             # The same speech as another language: its pack's transcript, aligned to the same audio.

@@ -34,6 +34,7 @@ from typing import Any
 from visemes.core.atomic import check_writable
 from visemes.core.errors import ExportError, InputError, closest_matches
 from visemes.formats import audacity, curves_csv, json_doc, livelink, moho, oculus, rhubarb, textgrid, wav
+from visemes.formats.options import ExportOptions
 from visemes.formats.parts import ExportParts, as_parts
 
 Writer = Callable[..., Path]
@@ -139,6 +140,7 @@ def write_all(
     *,
     stem: str = "visemes",
     overwrite: bool = False,
+    options: ExportOptions | None = None,
 ) -> list[Path]:
     """Write ``result_or_parts`` in every format into ``out_dir`` as ``<stem><suffix>``.
 
@@ -146,6 +148,8 @@ def write_all(
     a refused run writes nothing. Returns the written paths in format order.
     """
     parts = as_parts(result_or_parts)
+    if options is not None:
+        parts = dataclasses.replace(parts, options=options)
     chosen = parse_formats(formats)
     if not stem or "/" in stem or "\\" in stem:
         raise InputError(f"The file stem must be a plain file name without folders, got {stem!r}.")
@@ -163,15 +167,19 @@ def write_all(
     return [fmt.write(parts, path, overwrite=overwrite) for fmt, path in zip(chosen, paths)]
 
 
-def write_one(result_or_parts: Any, path: str | os.PathLike, fmt: str | None = None, *, overwrite: bool = False) -> Path:
+def write_one(result_or_parts: Any, path: str | os.PathLike, fmt: str | None = None, *, overwrite: bool = False,
+              options: ExportOptions | None = None) -> Path:
     """Write one file; the format comes from ``fmt`` or from the file name's suffix."""
     chosen = get_format(fmt) if fmt else format_for_path(path)
     if chosen is None:
         raise InputError(f"Cannot tell the format of {path} from its name; pass a format ({', '.join(FORMATS)}).")
-    return chosen.write(as_parts(result_or_parts), Path(path), overwrite=overwrite)
+    parts = as_parts(result_or_parts)
+    if options is not None:
+        parts = dataclasses.replace(parts, options=options)
+    return chosen.write(parts, Path(path), overwrite=overwrite)
 
 
 __all__ = [
-    "ExportFormat", "ExportParts", "FORMATS", "FORMAT_ALIASES", "as_parts", "expand_formats", "format_for_path", "get_format", "parse_formats",
+    "ExportFormat", "ExportOptions", "ExportParts", "FORMATS", "FORMAT_ALIASES", "as_parts", "expand_formats", "format_for_path", "get_format", "parse_formats",
     "write_all", "write_one",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 from visemes.core.curves import MouthAnimation
 from visemes.core.errors import ExportError, InputError
 from visemes.core.timeline import Alignment, Tier
+from visemes.formats.options import ExportOptions
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class ExportParts:
     pack: Any = field(default=None, repr=False, compare=False)
     #: Path written into Rhubarb's ``metadata.soundFile`` (Rhubarb writes the input audio's path).
     sound_file: str = ""
+    #: per-format adjustments of the written files (minimum cue/hold, Rhubarb's extended shapes)
+    options: ExportOptions = ExportOptions()
 
     def __post_init__(self) -> None:
         if self.alignment is not None and not isinstance(self.alignment, Alignment):

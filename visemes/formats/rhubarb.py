@@ -6,6 +6,11 @@ whole recording: pauses are shape ``X``, neighbouring cues of the same shape are
 printed with two decimals. Our cues come from the viseme tier in the ``rhubarb`` set
 (``visemes.mouth.visemesets.viseme_tier(..., "rhubarb")``); gaps become ``X``.
 
+Options (:class:`visemes.formats.options.ExportOptions`): ``extended_shapes`` keeps only some of G, H, X
+(the rest become their basic shape, as ``rhubarb --extendedShapes``); ``min_cue`` lengthens cues shorter
+than it by taking time from longer neighbours, or gives a cue that cannot be lengthened to its longer
+neighbour (Rhubarb keeps shapes >= 7 cs). Only the cue list changes; the alignment's tiers do not.
+
 TSV: one ``<start>\\t<shape>`` line per cue, then ``<end>\\tX``.
 XML / JSON: see :func:`to_xml` / :func:`to_json`; ``metadata.soundFile`` is the audio path (empty when
 there is no audio file, e.g. text-only timing).
@@ -21,12 +26,15 @@ from xml.sax.saxutils import escape
 
 from visemes.core.atomic import atomic_write_text
 from visemes.core.errors import ExportError
+from visemes.formats.options import RHUBARB_EXTENDED
 from visemes.formats.parts import ExportParts, viseme_tier_in_set
 from visemes.core.timeline import Alignment, Interval, Tier
 
 #: Rhubarb's basic (A-F) and extended (G, H, X) mouth shapes.
 RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
 REST = "X"
+#: Rhubarb's getBasicShape for the extended shapes (what a cue shows when its shape is not in use).
+BASIC_SHAPE = {"G": "B", "H": "C", "X": "A"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,11 @@ def _cs(seconds: float) -> int:
     return int(round(seconds * 100.0))
 
 
-def mouth_cues(tier: Tier, duration: float) -> list[MouthCue]:
-    """Rhubarb's continuous cue list from a viseme tier: gaps -> X, joined, centisecond grid."""
+def mouth_cues(tier: Tier, duration: float, *, min_cue: float = 0.0,
+               extended_shapes: str = RHUBARB_EXTENDED) -> list[MouthCue]:
+    """Rhubarb's continuous cue list from a viseme tier: gaps -> X, joined, centisecond grid; shapes
+    outside ``extended_shapes`` (and A-F) become their basic shape; no cue shorter than ``min_cue``
+    seconds unless the whole recording is."""
     end_cs = max(_cs(duration), 1)
     raw: list[tuple[int, int, str]] = []
     cursor = 0
@@ -70,6 +81,14 @@ def mouth_cues(tier: Tier, duration: float) -> list[MouthCue]:
         cursor = e
     if cursor < end_cs:
         raw.append((cursor, end_cs, REST))
+    keep = set("ABCDEF") | set(extended_shapes)
+    raw = [(s, e, shape if shape in keep else BASIC_SHAPE[shape]) for s, e, shape in raw]
+    cues = _joined(raw)
+    min_cs = _cs(min_cue)
+    return _lengthen_short(cues, min_cs) if min_cs > 1 else cues
+
+
+def _joined(raw: list[tuple[int, int, str]]) -> list[MouthCue]:
     cues: list[MouthCue] = []
     for s, e, shape in raw:
         if cues and cues[-1].shape == shape and cues[-1].end_cs == s:
@@ -77,6 +96,40 @@ def mouth_cues(tier: Tier, duration: float) -> list[MouthCue]:
         else:
             cues.append(MouthCue(s, e, shape))
     return cues
+
+
+def _lengthen_short(cues: list[MouthCue], min_cs: int) -> list[MouthCue]:
+    """Shortest cue first: take the missing time from neighbours that stay >= ``min_cs`` (the longer
+    one first); when they cannot give enough, the cue goes and its longer neighbour takes its time."""
+    spans = [[c.start_cs, c.end_cs, c.shape] for c in cues]
+    while len(spans) > 1:
+        short = [i for i, (s, e, _) in enumerate(spans) if e - s < min_cs]
+        if not short:
+            break
+        i = min(short, key=lambda k: (spans[k][1] - spans[k][0], k))
+        need = min_cs - (spans[i][1] - spans[i][0])
+        sides = [k for k in (i - 1, i + 1) if 0 <= k < len(spans)]
+        spare = {k: max(spans[k][1] - spans[k][0] - min_cs, 0) for k in sides}
+        if sum(spare.values()) >= need:
+            for k in sorted(sides, key=lambda k: -spare[k]):
+                take = min(spare[k], need)
+                if k < i:
+                    spans[k][1] -= take
+                    spans[i][0] -= take
+                else:
+                    spans[k][0] += take
+                    spans[i][1] += take
+                need -= take
+            continue
+        k = max(sides, key=lambda k: (spans[k][1] - spans[k][0], -k))  # the longer neighbour absorbs it
+        if k < i:
+            spans[k][1] = spans[i][1]
+        else:
+            spans[k][0] = spans[i][0]
+        del spans[i]
+        joined = _joined([(s, e, shape) for s, e, shape in spans])
+        spans = [[c.start_cs, c.end_cs, c.shape] for c in joined]
+    return [MouthCue(s, e, shape) for s, e, shape in spans]
 
 
 def _fmt(cs: int) -> str:
@@ -128,7 +181,8 @@ def to_xml(cues: list[MouthCue], sound_file: str = "") -> str:
 
 def cues_of(parts: ExportParts, fmt: str) -> list[MouthCue]:
     tier = viseme_tier_in_set(parts, "rhubarb", fmt)
-    return mouth_cues(tier, parts.need_alignment(fmt).duration)
+    return mouth_cues(tier, parts.need_alignment(fmt).duration, min_cue=parts.options.min_cue,
+                      extended_shapes=parts.options.extended_shapes)
 
 
 def write_tsv(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:

@@ -109,12 +109,14 @@ class AnimationResult:
         plot: bool = False,
         preview: bool = False,
         protect: Iterable[str | os.PathLike] = (),
+        export_options: Any = None,
     ) -> list[Path]:
         """Write ``formats`` (see ``visemes.formats.FORMATS``) as ``out_dir/<stem><suffix>``, optionally a
         timeline plot (``<stem>.png``) and a preview video (``<stem>.mp4``), then ``<stem>.summary.json``.
 
         Everything is checked before anything is written; ``protect`` lists input files that must never
-        be written over (even with ``overwrite``). Returns the written paths.
+        be written over (even with ``overwrite``); ``export_options`` (``visemes.formats.ExportOptions``)
+        adjusts the written formats. Returns the written paths.
         """
         from visemes import formats as exports
 
@@ -137,7 +139,8 @@ class AnimationResult:
             if path.resolve() in guarded:
                 raise InputError(f"Writing {path} would overwrite an input file; choose another output folder or --stem.")
             check_writable(path, overwrite)
-        written = exports.write_all(self, out, [f.name for f in chosen], stem=stem, overwrite=overwrite)
+        written = exports.write_all(self, out, [f.name for f in chosen], stem=stem, overwrite=overwrite,
+                                    options=export_options)
         if plot:
             written.append(self.plot(out / f"{stem}.png", overwrite=overwrite))
         if preview:
