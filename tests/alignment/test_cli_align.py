@@ -132,6 +132,18 @@ def test_eval_align_table_json_and_nothing_scored(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["overall"]["boundaries"] == 3 and data["overall"]["mean_ms"] == pytest.approx(40 / 3)
     assert list(data["by_lang"]) == ["unknown"]
+    # a gold phone the prediction lacks, in a tier named "IPA": matched by edit distance, one deletion
+    gold2 = Alignment.from_dict({"format_version": 1, "duration": 1.0, "tiers": [
+        {"name": "IPA", "intervals": [{"start": 0.1, "end": 0.2, "label": "p"}, {"start": 0.2, "end": 0.3, "label": "a"},
+                                      {"start": 0.3, "end": 0.4, "label": "ʔ"}]}]})
+    write_textgrid(gold2, tmp_path / "gold2" / "ces" / "x.TextGrid")
+    assert main(["eval-align", str(tmp_path / "pred"), str(tmp_path / "gold2"), "--json",
+                 "--gold-phones-tier", "ipa"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # p start 10 ms, a start 0 ms; the final end is not scored (the last gold phone is deleted)
+    assert data["overall"]["boundaries"] == 2 and data["overall"]["mean_ms"] == pytest.approx(5.0)
+    assert data["edits"]["ALL"] == {"gold": 3, "substituted": 0, "inserted": 0, "deleted": 1,
+                                    "error_rate": pytest.approx(1 / 3, abs=1e-6)}
     (tmp_path / "empty_pred").mkdir()
     assert main(["eval-align", str(tmp_path / "empty_pred"), str(tmp_path / "gold")]) == 1
     captured = capsys.readouterr()

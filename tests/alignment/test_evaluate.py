@@ -67,7 +67,9 @@ def test_languages_mismatches_and_relabelled_files():
     assert report.by_lang["xx"].n == 5
     assert report.by_lang["unknown"].n == 3  # an explicit None is "unknown", not the gold meta
     assert report.by_lang["unknown"].mean_ms == pytest.approx(20 / 3)
-    assert report.problems == (("c", "1 predicted phones vs 4 gold phones; sequences differ"),)
+    # one predicted phone for four gold ones: 3 edits > half the gold phones -> another text, not scored
+    assert report.problems == (("c", "1 predicted phones vs 4 gold phones need 3 edits (more than 50% of the gold "
+                                     "phones); another text?"),)
     assert [f.name for f in report.relabelled] == ["b"] and report.relabelled[0].label_differences == 1
     strict = evaluate_pairs([other_lang_pred], [other_lang_gold], strict_labels=True, names=["b"])
     assert strict.files == () and strict.problems == (("b", "1 phone labels differ from gold"),)
@@ -139,3 +141,81 @@ def test_stats_properties(errors):
     assert shares == sorted(shares) and all(0 <= s <= 1 for s in shares)
     assert stats.mean_ms == pytest.approx(float(np.mean(errors)))
     assert min(errors) <= stats.median_ms <= max(errors)
+
+
+# --- real gold: phone counts differ, tiers named otherwise ---------------------------------------------
+
+
+def textgrid_text(duration: float, tiers: dict[str, list[tuple[float, float, str]]]) -> str:
+    """A Praat long-format TextGrid written out by hand (gaps filled with empty intervals)."""
+    out = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0", f"xmax = {duration}",
+           "tiers? <exists>", f"size = {len(tiers)}", "item []:"]
+    for k, (name, intervals) in enumerate(tiers.items(), 1):
+        filled, t = [], 0.0
+        for a, b, label in intervals:
+            if a > t:
+                filled.append((t, a, ""))
+            filled.append((a, b, label))
+            t = b
+        if t < duration:
+            filled.append((t, duration, ""))
+        out += [f"    item [{k}]:", '        class = "IntervalTier"', f'        name = "{name}"', "        xmin = 0",
+                f"        xmax = {duration}", f"        intervals: size = {len(filled)}"]
+        for i, (a, b, label) in enumerate(filled, 1):
+            out += [f"        intervals [{i}]:", f"            xmin = {a}", f"            xmax = {b}",
+                    f'            text = "{label}"']
+    return "\n".join(out) + "\n"
+
+
+def test_edit_distance_matches_an_inserted_phone():
+    from visemes.alignment.evaluate import match_labels
+
+    gold = grid((0.10, 0.20, "p"), (0.20, 0.30, "a"), (0.30, 0.40, "t"), (0.40, 0.55, "a"))
+    pred = grid((0.11, 0.20, "p"), (0.20, 0.28, "a"), (0.28, 0.31, "ʔ"), (0.31, 0.42, "t"), (0.42, 0.57, "a"))
+    edits = match_labels(["p", "a", "ʔ", "t", "a"], ["p", "a", "t", "a"])
+    assert edits.pairs == ((0, 0), (1, 1), (3, 2), (4, 3)) and (edits.substituted, edits.inserted, edits.deleted) == (0, 1, 0)
+    report = evaluate_pairs([pred], [gold], langs=["xx"])
+    # by hand: p 10, a 0, (ʔ inserted), t 10, a 20, final end 20 ms
+    o = report.overall
+    assert o.n == 5 and o.mean_ms == pytest.approx(12.0) and o.median_ms == pytest.approx(10.0)
+    assert o.within[10] == pytest.approx(0.6) and o.within[20] == pytest.approx(1.0)
+    e = report.edits["ALL"]
+    assert (e.gold, e.substituted, e.inserted, e.deleted) == (4, 0, 1, 0) and e.error_rate == pytest.approx(0.25)
+    assert report.files[0].inserted == 1 and report.problems == ()
+    strict = evaluate_pairs([pred], [gold], strict_labels=True, names=["f"])
+    assert strict.problems == (("f", "0 substituted, 1 inserted, 0 deleted phones"),)
+
+
+def test_named_gold_tiers_substitution_deletion_and_words(tmp_path):
+    gold_dir, pred_dir = tmp_path / "gold" / "mmm", tmp_path / "pred" / "mmm"
+    gold_dir.mkdir(parents=True)
+    pred_dir.mkdir(parents=True)
+    (gold_dir / "f.TextGrid").write_text(textgrid_text(0.6, {
+        "Orthography": [(0.1, 0.3, "Ma"), (0.3, 0.5, "ma")],
+        "segments": [(0.1, 0.2, "m"), (0.2, 0.3, "a"), (0.3, 0.4, "m"), (0.4, 0.5, "a")],
+    }), encoding="utf-8")
+    (pred_dir / "f.TextGrid").write_text(textgrid_text(0.6, {
+        "words": [(0.12, 0.3, "ma"), (0.3, 0.5, "MA")],
+        "phones": [(0.1, 0.22, "m"), (0.22, 0.3, "o"), (0.3, 0.5, "m")],
+    }), encoding="utf-8")
+    plain = evaluate_dirs(tmp_path / "pred", tmp_path / "gold")  # the gold's tiers have other names
+    assert plain.files == () and "no phones tier" in plain.problems[0][1] and "--gold-phones-tier" in plain.problems[0][1]
+    report = evaluate_dirs(tmp_path / "pred", tmp_path / "gold", gold_phones_tier="SEGMENTS", gold_words_tier="orthography")
+    # phones by hand: m-m 0 ms, o for a (substituted) 20 ms, m-m 0 ms; the last gold a is deleted, so the
+    # final end is not scored
+    assert report.overall.n == 3 and report.overall.mean_ms == pytest.approx(20 / 3)
+    assert report.overall.median_ms == pytest.approx(0.0)
+    assert report.by_class["vowel"].n == 1 and report.by_class["nasal"].n == 2
+    e = report.edits["mmm"]
+    assert (e.gold, e.substituted, e.inserted, e.deleted) == (4, 1, 0, 1)
+    # words (case-folded labels): starts 20 and 0 ms, final end 0 ms
+    assert report.words.n == 3 and report.words.mean_ms == pytest.approx(20 / 3)
+    assert report.words_by_lang["mmm"].within[10] == pytest.approx(2 / 3)
+    table = report.table()
+    assert "words mmm" in table and "phone edits" in table
+    edit_lines = table.splitlines()[table.splitlines().index("") + 1:]
+    assert edit_lines[0].split() == ["phone", "edits", "gold", "substituted", "inserted", "deleted", "error", "rate"]
+    assert edit_lines[2].split() == ["overall", "4", "1", "0", "1", "50.0%"]
+    assert edit_lines[3].split() == ["lang", "mmm", "4", "1", "0", "1", "50.0%"]
+    wrong = evaluate_dirs(tmp_path / "pred", tmp_path / "gold", gold_phones_tier="ipa")
+    assert "has no tier 'ipa' (tiers: Orthography, segments)" in wrong.problems[0][1]

@@ -162,12 +162,21 @@ def align_corpus(
 @click.option("--lang-from", type=click.Choice(["subdir", "prefix", "none"]), default="subdir", show_default=True,
               help="Language of a file: its first sub-folder, its name up to the first - or _, or none.")
 @click.option("--strict-labels", is_flag=True,
-              help="Do not score files whose phone labels differ from gold (same count).")
-def eval_align(pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str,
-               strict_labels: bool) -> None:
-    """Phone-boundary errors of PRED_DIR's alignments against GOLD_DIR's TextGrids (same relative paths)."""
+              help="Score only files whose phones match gold exactly (no substitution, insertion or deletion).")
+@click.option("--gold-phones-tier", default=None, metavar="NAME",
+              help="Gold tier to score as phones (case-insensitive; default phones/phone).")
+@click.option("--gold-words-tier", default=None, metavar="NAME",
+              help="Gold tier to score as words (case-insensitive; default words/word).")
+@click.option("--max-edits", "max_edit_share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              metavar="SHARE", help="Skip files needing more phone edits than this share of their gold phones.")
+def eval_align(pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str, strict_labels: bool,
+               gold_phones_tier: str | None, gold_words_tier: str | None, max_edit_share: float) -> None:
+    """Phone- and word-boundary errors of PRED_DIR's alignments against GOLD_DIR's TextGrids (same relative
+    paths). Phones are matched by edit distance; substitutions, insertions and deletions are reported."""
 
-    report = evaluate_dirs(pred_dir, gold_dir, lang_from=lang_from, strict_labels=strict_labels)  # type: ignore[arg-type]
+    report = evaluate_dirs(pred_dir, gold_dir, lang_from=lang_from, strict_labels=strict_labels,  # type: ignore[arg-type]
+                           gold_phones_tier=gold_phones_tier, gold_words_tier=gold_words_tier,
+                           max_edit_share=max_edit_share)
     click.echo(report.to_json() if as_json else report.table())
     if not report.files:
         raise _SomeFailed("no file could be scored.")
