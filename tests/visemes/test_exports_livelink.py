@@ -90,14 +90,41 @@ def test_columns_are_the_arkit_52_capitalised(tmp_path):
     assert np.allclose(back.select(ARKIT_MOUTH).values, shapes.values, atol=1e-7)
 
 
-def test_refuses_non_arkit_channels_and_fractional_rates(tmp_path):
+def test_refuses_non_arkit_channels(tmp_path):
     a = animation_at(30)
     odd = MouthAnimation(a.articulation, FrameCurves(30, ("smirk",), np.zeros((a.n_frames, 1))), a.visemes)
     with pytest.raises(ExportError, match="not ARKit blendshapes"):
         livelink.write(ExportParts(animation=odd), tmp_path / "x.csv")
-    c = FrameCurves(29.97, ("jawOpen",), np.zeros((3, 1)))
-    with pytest.raises(ExportError, match="whole frame rate"):
-        livelink.write(ExportParts(animation=MouthAnimation(c, c, c)), tmp_path / "y.csv")
+
+
+@pytest.mark.parametrize("frame,fps,expected", [
+    # 29.97 drop-frame: labels :00 and :01 are skipped at each minute except every tenth
+    (1799, 29.97, "00:00:59:29.000"), (1800, 29.97, "00:01:00:02.000"), (3597, 29.97, "00:01:59:29.000"),
+    (3598, 29.97, "00:02:00:02.000"), (17982, 29.97, "00:10:00:00.000"), (17982 + 1800, 29.97, "00:11:00:02.000"),
+    (107892, 29.97, "01:00:00:00.000"),  # one hour of drop-frame = 6 x 17982 frames
+    # 59.94 drop-frame skips four labels
+    (3600, 59.94, "00:01:00:04.000"),
+    # 23.976 is non-drop at 24: the label runs at 24 per timecode second
+    (24, 23.976, "00:00:01:00.000"), (1440, 23.976, "00:01:00:00.000"),
+    (90, 30, "00:00:03:00.000"),
+])
+def test_smpte_timecodes(frame, fps, expected):
+    assert livelink.timecode(frame, fps) == expected
+    dropframe_mark = expected[:8] + ";" + expected[9:]  # HH:MM:SS;FF, SMPTE's drop-frame spelling
+    for text in (expected, dropframe_mark):
+        assert livelink.timecode_frame(*livelink.parse_timecode(text), fps) == frame  # the inverse
+
+
+def test_fractional_rates_write_and_read_back(tmp_path):
+    n = 2000  # past the first minute at 29.97: the drop-frame jump is inside the take
+    t = np.arange(n) / 29.97
+    c = FrameCurves(29.97, ("jawOpen",), (0.5 + 0.4 * np.sin(t))[:, None])
+    path = livelink.write(ExportParts(animation=MouthAnimation(c, c, c)), tmp_path / "y.csv")
+    rows = path.read_text().splitlines()
+    assert rows[1800].startswith("00:00:59:29.000,") and rows[1801].startswith("00:01:00:02.000,")
+    back = livelink.read_livelink_csv(path, fps=29.97)
+    assert back.n_frames == n
+    np.testing.assert_allclose(back.channel("jawOpen"), c.channel("jawOpen"), atol=1e-6)
 
 
 def test_reader_refuses_other_csv(tmp_path):

@@ -5,6 +5,11 @@ capitalised names in the app's order (``EyeBlinkLeft`` ... ``TongueOut``), then 
 (``HeadYaw ... RightEyeRoll``). ``BlendShapeCount`` is always 61. ``Timecode`` is ``HH:MM:SS:FF.mmm``:
 frame ``FF`` within the second at the take's frame rate and the sub-frame in thousandths.
 
+Non-integer frame rates use SMPTE timecode at the nominal (next whole) rate: 29.97 and 59.94 fps are
+drop-frame (frame numbers 00-01, resp. 00-03, skipped at every minute except each tenth, so the
+timecode keeps to the clock), other rates (23.976, 47.952 ...) non-drop (the timecode runs 0.1 % slow,
+as on such cameras). The separator stays ``:`` (the app's layout); the reader also accepts ``;``.
+
 We write the mouth blendshapes of the animation (ARKit names matched case-insensitively), zeros for
 the others and for the rotations. The reader returns the 52 blendshapes as :class:`FrameCurves`
 named and ordered as :data:`visemes.mouth.arkit.ARKIT_52` (``eyeBlinkLeft``...; Apple's order, not the
@@ -55,18 +60,47 @@ def arkit_name(column: str) -> str:
 _COLUMN_OF: dict[str, str] = {arkit_name(c): c for c in LIVELINK_BLENDSHAPES}
 
 
+def nominal_rate(fps: float) -> int:
+    """Frames per timecode second: the rate itself when whole, else the next whole number (29.97 -> 30)."""
+    return int(round(fps)) if abs(fps - round(fps)) < 1e-6 else int(np.ceil(fps))
+
+
+def dropped_per_minute(fps: float) -> int:
+    """Frame numbers SMPTE drop-frame timecode skips each minute (not each tenth): 2 at 29.97, 4 at 59.94,
+    0 for whole and other rates."""
+    nominal = nominal_rate(fps)
+    if nominal in (30, 60) and abs(fps - nominal * 1000 / 1001) < 0.005:
+        return nominal // 15
+    return 0
+
+
 def timecode(frame: int, fps: float, subframe: float = 0.0) -> str:
-    """``HH:MM:SS:FF.mmm`` for frame ``frame`` counted from 00:00:00:00."""
-    fps_int = int(round(fps))
-    seconds, ff = divmod(int(frame), fps_int)
+    """``HH:MM:SS:FF.mmm`` for frame ``frame`` counted from 00:00:00:00 (drop-frame at 29.97/59.94)."""
+    nominal, drop = nominal_rate(fps), dropped_per_minute(fps)
+    frame = int(frame)
+    if drop:
+        per_10min = nominal * 600 - 9 * drop
+        per_min = nominal * 60 - drop
+        tens, rem = divmod(frame, per_10min)
+        # frame labels skipped so far: 9 minutes' worth per ten minutes, plus the minutes begun in this ten
+        frame += 9 * drop * tens + (drop * ((rem - drop) // per_min) if rem >= drop else 0)
+    seconds, ff = divmod(frame, nominal)
     hh, rem = divmod(seconds, 3600)
     mm, ss = divmod(rem, 60)
     return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}.{int(round(subframe * 1000)) % 1000:03d}"
 
 
+def timecode_frame(hh: int, mm: int, ss: int, ff: float, fps: float) -> float:
+    """The frame number (with sub-frame) of a timecode at ``fps``: the inverse of :func:`timecode`."""
+    nominal, drop = nominal_rate(fps), dropped_per_minute(fps)
+    minutes = 60 * hh + mm
+    return (hh * 3600 + mm * 60 + ss) * nominal + ff - drop * (minutes - minutes // 10)
+
+
 def parse_timecode(text: str) -> tuple[int, int, int, float]:
-    """(hours, minutes, seconds, frame-with-subframe) from ``HH:MM:SS:FF[.mmm]``."""
-    parts = text.strip().split(":")
+    """(hours, minutes, seconds, frame-with-subframe) from ``HH:MM:SS:FF[.mmm]`` (``;`` before the frame,
+    the drop-frame mark, is accepted too)."""
+    parts = text.strip().replace(";", ":").split(":")
     if len(parts) != 4:
         raise ExportError(f"Timecode {text!r} is not HH:MM:SS:FF.mmm.")
     try:
@@ -77,8 +111,6 @@ def parse_timecode(text: str) -> tuple[int, int, int, float]:
 
 def to_csv_text(blendshapes: FrameCurves) -> str:
     fps = blendshapes.fps
-    if abs(fps - round(fps)) > 1e-9:
-        raise ExportError(f"Live Link Face timecode needs a whole frame rate, got {fps} fps.")
     by_lower = {c.lower(): i for i, c in enumerate(blendshapes.channels)}
     unknown = sorted(set(by_lower) - {c.lower() for c in LIVELINK_BLENDSHAPES})
     if unknown:
@@ -150,7 +182,7 @@ def read_livelink_csv(path: str | os.PathLike, *, fps: float | None = None, incl
     if fps is None:
         fps = _infer_fps(frames_field) if seconds.max() - seconds.min() >= 1 else DEFAULT_FPS
     fps = check_fps(fps)
-    times = seconds + frames_field / fps
+    times = np.array([timecode_frame(h, m, s, f, fps) for h, m, s, f in stamps]) / fps
     times = np.where(times < times[0], times + 86400.0, times)  # a take recorded across midnight
     times -= times[0]
     order = np.argsort(times, kind="stable")
