@@ -44,6 +44,7 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
       rhubarb-tsv: .rhubarb.tsv   rhubarb-json: .rhubarb.json   rhubarb-xml: .rhubarb.xml
       moho: .dat             livelink: .livelink.csv  audacity: .labels.txt
       oculus: .oculus.csv    wav: .wav (the synthetic speech)
+      azure-visemes: .azure-visemes.json   azure-blend: .azure-blend.json
 
     \b
     Examples:

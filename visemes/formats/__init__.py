@@ -17,6 +17,8 @@ moho           .dat                   no        Moho / Papagayo switch data (Moh
 livelink       .livelink.csv          yes       Live Link Face CSV, ARKit blendshapes (-> FrameCurves)
 audacity       .labels.txt            yes       Audacity labels, one tier (-> Alignment)
 oculus         .oculus.csv            yes       Oculus 15 viseme weights per frame (-> FrameCurves)
+azure-visemes  .azure-visemes.json    no        Azure Speech VisemeReceived events (VisemeId, AudioOffset ticks)
+azure-blend    .azure-blend.json      no        Azure Speech blend-shape frames (55 weights at 60 fps)
 wav            .wav                   no        the result's audio (synthetic speech), 16-bit PCM
 =============  =====================  ========  =====================================================
 """
@@ -33,7 +35,7 @@ from typing import Any
 
 from visemes.core.atomic import check_writable
 from visemes.core.errors import ExportError, InputError, closest_matches
-from visemes.formats import audacity, curves_csv, json_doc, livelink, moho, oculus, rhubarb, textgrid, wav
+from visemes.formats import audacity, azure, curves_csv, json_doc, livelink, moho, oculus, rhubarb, textgrid, wav
 from visemes.formats.options import ExportOptions
 from visemes.formats.parts import ExportParts, as_parts
 
@@ -77,6 +79,12 @@ FORMATS: Mapping[str, ExportFormat] = MappingProxyType({
                      ("alignment",), audacity.write, audacity.read_audacity, "Alignment"),
         ExportFormat("oculus", ".oculus.csv", "Oculus/OpenXR 15 viseme weights per frame",
                      ("animation",), oculus.write, curves_csv.read_curves_csv, "FrameCurves"),
+        ExportFormat("azure-visemes", ".azure-visemes.json",
+                     "Azure Speech viseme events (VisemeId 0-21, AudioOffset in 100-ns ticks)",
+                     ("alignment",), azure.write_visemes),
+        ExportFormat("azure-blend", ".azure-blend.json",
+                     "Azure Speech blend-shape frames: 55 weights (ARKit 52 + head/eye roll) at 60 fps",
+                     ("animation",), azure.write_blendshapes),
         ExportFormat("wav", ".wav", "the result's audio as 16-bit PCM WAV", ("audio",), wav.write),
     )
 })
@@ -102,7 +110,7 @@ def parse_formats(spec: str | Iterable[str]) -> list[ExportFormat]:
 
 #: Short names users type for groups of export formats.
 FORMAT_ALIASES = {"rhubarb": ("rhubarb-tsv",), "tsv": ("rhubarb-tsv",), "praat": ("textgrid",),
-                  "arkit": ("livelink",), "live-link": ("livelink",)}
+                  "arkit": ("livelink",), "live-link": ("livelink",), "azure": ("azure-visemes", "azure-blend")}
 
 
 def expand_formats(spec: str, *, has_audio: bool = True, viseme_set: str = "oculus") -> list[str]:
