@@ -263,3 +263,18 @@ def test_timeline_objects_survive_pickling_for_worker_pipes():
     assert pickle.loads(pickle.dumps(token)) == token
     back = pickle.loads(pickle.dumps(curves))
     assert back.allclose(curves) and dict(back.meta) == {"source": "test"}
+
+
+def test_channel_names_are_case_insensitive_where_typed():
+    from visemes.core.curves import FrameCurves
+
+    c = FrameCurves(30.0, ("jawOpen", "mouthClose", "sil"), np.arange(6.0).reshape(2, 3))
+    assert c.resolve("JawOpen, MOUTHCLOSE") == ("jawOpen", "mouthClose")
+    assert c.select(["JAWOPEN"]).channels == ("jawOpen",)
+    np.testing.assert_array_equal(c.channel("Sil"), [2.0, 5.0])
+    with pytest.raises(InputError, match="No curve channel 'jawopn'. Did you mean jawOpen"):
+        c.resolve(["jawopn"])
+    both = FrameCurves(30.0, ("E", "e"), np.zeros((1, 2)))  # two channels differ only by case: exact only
+    assert both.resolve(["e"]) == ("e",)
+    with pytest.raises(InputError):
+        both.resolve(["Ee"])

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from visemes.core.errors import InputError
+from visemes.core.errors import InputError, closest_matches
 
 SUPPORTED_FPS = (24.0, 25.0, 30.0, 50.0, 60.0)
 
@@ -73,16 +73,37 @@ class FrameCurves:
     def duration(self) -> float:
         return self.n_frames / self.fps
 
+    def resolve(self, names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """The channels as named here for user-typed ``names`` (a list or "a,b"): exact, else
+        case-insensitive (``JawOpen`` -> ``jawOpen``); unknown names are refused with suggestions."""
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",") if n.strip()]
+        lower: dict[str, list[str]] = {}
+        for c in self.channels:
+            lower.setdefault(c.lower(), []).append(c)
+        out, unknown = [], []
+        for n in names:
+            if n in self.channels:
+                out.append(n)
+            elif len(lower.get(n.lower(), [])) == 1:
+                out.append(lower[n.lower()][0])
+            else:
+                unknown.append(n)
+        if unknown:
+            hints = {h for n in unknown for h in closest_matches(n, self.channels, 3)}
+            hint = f" Did you mean {', '.join(sorted(hints))}?" if hints else ""
+            what = f"channel {unknown[0]!r}" if len(unknown) == 1 else f"channels {unknown}"
+            raise InputError(f"No curve {what}.{hint} The curves have {list(self.channels)}.")
+        return tuple(out)
+
     def channel(self, name: str) -> np.ndarray:
-        try:
-            return self.values[:, self.channels.index(name)]
-        except ValueError:
-            raise InputError(f"No curve channel {name!r}; channels are {list(self.channels)}.") from None
+        return self.values[:, self.channels.index(self.resolve([name])[0])]
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {c: self.values[:, i] for i, c in enumerate(self.channels)}
 
     def select(self, names: tuple[str, ...] | list[str]) -> "FrameCurves":
+        names = self.resolve(list(names))
         idx = [self.channels.index(n) for n in names]
         return FrameCurves(self.fps, tuple(names), self.values[:, idx], self.start, self.meta)
 

@@ -215,9 +215,7 @@ def render_timeline(
             raise InputError("Give audio as a non-empty mono (or frames x channels) array with its sample_rate.")
     frame_curves = curves.articulation if isinstance(curves, MouthAnimation) else curves
     if channels and frame_curves is not None:
-        missing = [c for c in channels if c not in frame_curves.channels]
-        if missing:
-            raise InputError(f"No curve channel(s) {missing}; the curves have {list(frame_curves.channels)}.")
+        channels = list(frame_curves.resolve(list(channels)))  # case-insensitive: JawOpen -> jawOpen
     tiers = _tier_order(alignment)
     duration = alignment.duration
     if audio is not None:
