@@ -107,3 +107,43 @@ def test_many_curves_are_thinned_to_the_moving_ones():
     assert len(picked) == MAX_DEFAULT_CURVES and picked[0] == "c3" and picked == sorted(picked, key=lambda c: int(c[1:]))
     assert default_channels(curves.select(["c0", "c1"])) == ["c0", "c1"]
     assert render_timeline(sample_alignment(), curves=curves, width_px=500)[:4] == b"\x89PNG"
+
+
+def test_time_range_crops_the_drawing_and_sets_the_default_width(tmp_path):
+    from visemes.formats.plot import default_width_px, time_range
+
+    audio, sr = speech_like()
+    full = render_timeline(sample_alignment("oculus"), audio=audio, sample_rate=sr, curves=sample_animation())
+    part_path = plot_timeline(sample_alignment("oculus"), tmp_path / "p.png", audio=audio, sample_rate=sr,
+                              curves=sample_animation(), start=0.3, end=0.7)
+    width, _ = png_size(part_path)
+    assert width == default_width_px(0.4)
+    from visemes.core.timeline import Alignment, Interval, Tier
+
+    long = Alignment((Tier("phones", tuple(Interval(i, i + 0.5, "a") for i in range(10))),), 10.0)
+    assert default_width_px(5.0) != default_width_px(10.0)
+    assert png_size(plot_timeline(long, tmp_path / "l.png", start=2.0, end=7.0))[0] == default_width_px(5.0)
+    same_width = render_timeline(sample_alignment("oculus"), audio=audio, sample_rate=sr, curves=sample_animation(),
+                                 width_px=width)
+    assert part_path.read_bytes() != same_width  # the same canvas shows another span
+    assert full != part_path.read_bytes()
+    assert time_range(1.1, None, None) == (0.0, 1.1) and time_range(1.1, 0.5, 9.0) == (0.5, 1.1)
+    for bad in ((0.7, 0.3), (-1.0, 0.5), (2.0, None)):
+        with pytest.raises(InputError, match="plot range"):
+            render_timeline(sample_alignment(), start=bad[0], end=bad[1])
+
+
+def test_cli_plot_range_and_case_insensitive_channels(tmp_path):
+    from click.testing import CliRunner
+
+    from visemes.cli.main import cli
+    from visemes.formats import json_doc
+    from visemes.formats.parts import ExportParts
+
+    doc = json_doc.write(ExportParts(sample_alignment("oculus"), sample_animation()), tmp_path / "t.json")
+    out = CliRunner().invoke(cli, ["plot", str(doc), "--channels", "JAW_OPEN,Lip_Close", "--start", "0.2",
+                                   "--end", "0.6", "-o", str(tmp_path / "t.png")])
+    assert out.exit_code == 0, out.output
+    from visemes.formats.plot import default_width_px
+
+    assert png_size(tmp_path / "t.png")[0] == default_width_px(0.4)

@@ -65,10 +65,13 @@ def load_curves_file(path: Path) -> Any:
               help="Shade phones whose confidence is below this.")
 @click.option("--width", type=click.IntRange(200, 20000), default=None, metavar="PX",
               help="Image width in pixels (default: about 320 per second).")
+@click.option("--start", type=float, default=None, metavar="S", help="Draw from this time (seconds; default 0).")
+@click.option("--end", type=float, default=None, metavar="S", help="Draw up to this time (seconds; default the end).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="OUT.png")
 @click.option("--overwrite", is_flag=True, help="Replace OUT.png if it exists.")
 def plot(alignment_file: Path, audio: Path | None, spectrogram: bool, curves: Path | None, channels: str | None,
-         threshold: float, width: int | None, output: Path, overwrite: bool) -> None:
+         threshold: float, width: int | None, start: float | None, end: float | None, output: Path,
+         overwrite: bool) -> None:
     """Draw ALIGNMENT_FILE (.json from visemes, or a Praat .TextGrid) as a timeline PNG.
 
     Rows: the audio (with --audio), one labelled bar row per tier (words, phones, visemes ...), and the
@@ -93,5 +96,6 @@ def plot(alignment_file: Path, audio: Path | None, spectrogram: bool, curves: Pa
         samples, sample_rate = load_audio(audio)
     picked = [c.strip() for c in channels.split(",") if c.strip()] if channels else None
     path = plot_timeline(alignment, output, audio=samples, sample_rate=sample_rate, curves=drawn, channels=picked,
-                         spectrogram=spectrogram, confidence_threshold=threshold, width_px=width, overwrite=overwrite)
+                         spectrogram=spectrogram, confidence_threshold=threshold, width_px=width, overwrite=overwrite,
+                         start=start, end=end)
     click.echo(f"{path}: {', '.join(alignment.tier_names)} over {alignment.duration:.2f} s")

@@ -20,7 +20,7 @@ import numpy as np
 from visemes.core.atomic import atomic_write_bytes
 from visemes.core.curves import FrameCurves, MouthAnimation
 from visemes.core.errors import InputError
-from visemes.core.timeline import Alignment, Tier
+from visemes.core.timeline import Alignment, Interval, Tier
 
 #: Inches per row kind (the figure height is their sum plus margins).
 AUDIO_IN, TIER_IN, CURVES_IN = 1.5, 0.5, 2.3
@@ -134,8 +134,9 @@ def _draw_tier(ax: Any, tier: Tier, labels: list[str], px_per_s: float, viseme_s
     ax.set_ylabel(tier.name, rotation=0, ha="right", va="center", fontsize=9)
 
 
-def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px: int) -> None:
-    t_end = len(audio) / sr
+def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px: int, t0: float = 0.0) -> None:
+    """``audio`` starting at ``t0`` seconds (a range of a longer recording)."""
+    t_end = t0 + len(audio) / sr
     if spectrogram:
         nfft = int(2 ** np.ceil(np.log2(0.025 * sr)))
         from matplotlib import colormaps
@@ -144,7 +145,7 @@ def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px
         cmap = colormaps["magma"].with_extremes(bad=colormaps["magma"](0.0))
         with np.errstate(divide="ignore"):
             power, _, _, image = ax.specgram(audio, NFFT=nfft, Fs=sr, noverlap=nfft * 3 // 4, cmap=cmap,
-                                             scale="dB", mode="psd")
+                                             scale="dB", mode="psd", xextent=(t0, t_end))
         top = 10.0 * np.log10(float(power.max()) + 1e-20)
         image.set_clim(top - 70.0, top)  # 70 dB of range: speech stands out from the noise floor
         ax.set_ylim(0, min(sr / 2, 8000))
@@ -155,13 +156,23 @@ def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px
         edges = np.linspace(0, len(audio), cols + 1).astype(int)
         lo = np.minimum.reduceat(audio, edges[:-1])
         hi = np.maximum.reduceat(audio, edges[:-1])
-        times = edges[:-1] / sr
+        times = t0 + edges[:-1] / sr
         ax.fill_between(times, lo, hi, color="#4c72b0", linewidth=0, step="post")
         peak = float(np.max(np.abs(audio))) or 1.0
         ax.set_ylim(-1.05 * peak, 1.05 * peak)
         ax.set_yticks([])
         ax.set_ylabel("audio", rotation=0, ha="right", va="center", fontsize=9)
-    ax.set_xlim(0, t_end)
+    ax.set_xlim(t0, t_end)
+
+
+def time_range(duration: float, start: float | None, end: float | None) -> tuple[float, float]:
+    """The drawn span ``[start, end]`` (defaults: 0 and ``duration``), checked."""
+    t0 = 0.0 if start is None else float(start)
+    t1 = duration if end is None else min(float(end), duration)
+    if not (np.isfinite(t0) and np.isfinite(t1)) or t0 < 0 or t1 <= t0:
+        raise InputError(f"The plot range must satisfy 0 <= start < end (and start before the end of the "
+                         f"timeline, {duration:.2f} s); got start={start}, end={end}.")
+    return t0, t1
 
 
 #: Curves drawn when none are picked: beyond this the legend no longer fits beside the plot.
@@ -202,6 +213,8 @@ def render_timeline(
     title: str | None = None,
     width_px: int | None = None,
     dpi: int = 100,
+    start: float | None = None,
+    end: float | None = None,
 ) -> bytes:
     """The timeline figure as PNG bytes (see :func:`plot_timeline`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -222,7 +235,15 @@ def render_timeline(
         duration = max(duration, len(audio) / sample_rate)  # type: ignore[operator]
     if frame_curves is not None:
         duration = max(duration, float(frame_curves.times[-1]))
-    width_px = int(width_px or default_width_px(duration))
+    t0, t1 = time_range(duration, start, end)
+    if audio is not None:  # only the samples in range: faster, and the envelope uses the full width
+        audio = audio[int(np.floor(t0 * sample_rate)):int(np.ceil(t1 * sample_rate))]  # type: ignore[operator]
+        if audio.size == 0:
+            raise InputError(f"The audio has no samples between {t0:.2f} and {t1:.2f} s.")
+    # bars cut at the range's edges, so a cut word's label sits in its visible part
+    tiers = [Tier(t.name, tuple(Interval(max(iv.start, t0), min(iv.end, t1), iv.label, iv.attrs)
+                                for iv in t if iv.end > t0 and iv.start < t1)) for t in tiers]
+    width_px = int(width_px or default_width_px(t1 - t0))
     height_in = figure_height_in(len(tiers), audio is not None, frame_curves is not None)
     fig = Figure(figsize=(width_px / dpi, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -235,10 +256,11 @@ def render_timeline(
     )
     axes = fig.subplots(len(ratios), 1, sharex=True, gridspec_kw={"height_ratios": ratios}, squeeze=False)[:, 0]
     plot_width_px = width_px - (left_in + right_in) * dpi
-    px_per_s = plot_width_px / duration
+    px_per_s = plot_width_px / (t1 - t0)
     k = 0
     if audio is not None:
-        _draw_audio(axes[0], audio, int(sample_rate), spectrogram, int(plot_width_px))  # type: ignore[arg-type]
+        _draw_audio(axes[0], audio, int(sample_rate), spectrogram, int(plot_width_px),  # type: ignore[arg-type]
+                    t0=int(np.floor(t0 * sample_rate)) / sample_rate)  # type: ignore[operator]
         k = 1
     viseme_set = alignment.meta.get("viseme_set")
     for tier in tiers:
@@ -252,7 +274,7 @@ def render_timeline(
         for start, end, _ in spans:
             # Above bars and spectrogram, below the labels (text is drawn at zorder 3).
             ax.axvspan(start, end, color=LOW_CONFIDENCE_COLOR, alpha=0.2, linewidth=0, zorder=2)
-        ax.set_xlim(0, duration)
+        ax.set_xlim(t0, t1)
     from matplotlib.ticker import MaxNLocator
 
     axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=max(4, int(plot_width_px // 90)), steps=[1, 2, 2.5, 5, 10]))
@@ -294,6 +316,8 @@ def plot_timeline(
     width_px: int | None = None,
     dpi: int = 100,
     overwrite: bool = False,
+    start: float | None = None,
+    end: float | None = None,
 ) -> Path:
     """Write the timeline PNG of ``alignment`` to ``path`` and return the path.
 
@@ -301,7 +325,8 @@ def plot_timeline(
     ``curves``: a MouthAnimation (its articulation curves are drawn) or any FrameCurves;
     ``channels`` picks some of them. Phones whose ``confidence`` attr is below ``confidence_threshold``
     are shaded across every row. ``width_px`` defaults to ~320 px per second (1000..8000); the height
-    follows from the rows (:func:`figure_height_in` inches at ``dpi``).
+    follows from the rows (:func:`figure_height_in` inches at ``dpi``). ``start``/``end`` (seconds) draw
+    only that span of the timeline (the default width then follows the span).
     """
     from visemes.core.atomic import check_writable
 
@@ -309,6 +334,6 @@ def plot_timeline(
     png = render_timeline(
         alignment, audio=audio, sample_rate=sample_rate, curves=curves, channels=channels,
         spectrogram=spectrogram, confidence_threshold=confidence_threshold, title=title,
-        width_px=width_px, dpi=dpi,
+        width_px=width_px, dpi=dpi, start=start, end=end,
     )
     return atomic_write_bytes(path, png, overwrite=overwrite)
