@@ -69,7 +69,7 @@ def viseme_events(parts: ExportParts, fmt: str = "azure-visemes") -> list[dict[s
 
 
 def write_visemes(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    text = json.dumps(viseme_events(parts), indent=1) + "\n"
+    text = "[\n" + ",\n".join(" " + json.dumps(e) for e in viseme_events(parts)) + "\n]\n"  # one event a line
     return atomic_write_text(path, text, overwrite=overwrite)
 
 
