@@ -22,6 +22,8 @@ from typing import Any
 
 from visemes.core.errors import BackendUnavailableError, G2PError
 
+from visemes.lang_packs.marks import espeak_order
+
 RawToken = tuple[str, "str | None"]
 RawWord = list[RawToken]
 
@@ -145,6 +147,7 @@ class EspeakG2P:
 
     def convert(self, chunk: str) -> list[RawWord]:
         """Raw words of one chunk of text (no punctuation inside; see lang_packs.text)."""
+        chunk = espeak_order(chunk)  # the last step before espeak: Arabic/Hebrew marks in the order it reads
         with self._lock:  # an espeak instance is not re-entrant
             ipa = self._run(chunk, _IPA_MODE)
             mnem = self._run(chunk, _MNEMONIC_MODE) if self.mnemonics else None
