@@ -140,3 +140,17 @@ def feature(symbol: str, name: str) -> float:
 
 def is_syllabic(symbol: str) -> bool:
     return feature(symbol, "syl") > 0
+
+
+def is_known_ipa(symbol: str) -> bool:
+    """True when every base character of ``symbol`` is an IPA letter panphon knows (diacritics, length
+    and tie bars allowed): the check that turns a mistyped or foreign label into an error, not a guess."""
+    table = _table().segments
+    bases = 0
+    for ch in unicodedata.normalize("NFD", symbol):
+        if ch in _TIES or unicodedata.category(ch) in ("Mn", "Lm", "Sk") or ch in "ːˑ˞ˈˌ":
+            continue
+        if ch not in table and ch not in _ALIASES:
+            return False
+        bases += 1
+    return bases > 0

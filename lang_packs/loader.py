@@ -12,7 +12,7 @@ from typing import Any
 from visemes.core.errors import PackError, UnknownLanguageError
 
 from visemes.lang_packs.g2p import espeak_languages, espeak_voices, make_g2p
-from visemes.lang_packs.normalize import Normalizer, ToneSpec
+from visemes.lang_packs.normalize import Normalizer, Rule, ToneSpec
 from visemes.lang_packs.pack import LanguagePack, inventory_from
 from visemes.lang_packs.registry import PackFile, pack_files
 from visemes.lang_packs.schema import PackSpec, validate
@@ -98,10 +98,23 @@ def build(spec: PackSpec) -> LanguagePack:
 _GENERIC_TONE = ToneSpec(ipa=re.compile(r"[0-9]+$"), ipa_values=MappingProxyType({}))
 
 
+# espeak-ng prints its internal phoneme name where a phoneme has no IPA spelling; packs map those in their
+# rules, generic packs here (found by phonemizing wordfreq's top words with every voice that has no pack).
+ESPEAK_INTERNAL: tuple[Rule, ...] = (
+    Rule(re.compile(r"^sx$"), "ɧ"),          # Swedish sj-sound (sju, sjuk)
+    Rule(re.compile(r"#"), "\u0325"),        # Icelandic voiceless sonorants r# l# n# m#
+    Rule(re.compile("\u03b5"), "ɛ"),         # Danish: Greek epsilon for ɛ
+    Rule(re.compile(r"\?"), ""),             # Danish stød, written inside the vowel (?ɑ): no mouth shape
+    Rule(re.compile(r"(?<=.)-$"), ""),       # a trailing "-" (Swiss French, Korean, Vietnamese voices)
+    Rule(re.compile("ʲʲ"), "ʲ"),              # Romanian tsʲʲ
+    Rule(re.compile(r"^([aeiouy])\1$"), "\\1ː"),  # Lithuanian ee: a long vowel
+)
+
+
 def generic(voice: str) -> LanguagePack:
     return LanguagePack(
         code=voice, name=f"{voice} (generic espeak-ng voice)", parent=None, voice=voice, backend="espeak",
-        scripts=(), inventory={}, normalizer=Normalizer(tone=_GENERIC_TONE, geminate=True),
+        scripts=(), inventory={}, normalizer=Normalizer(rules=ESPEAK_INTERNAL, tone=_GENERIC_TONE, geminate=True),
         notes="Built from the universal feature-based fallback; no hand-checked inventory.",
         _g2p=make_g2p("espeak", voice, None, False),
     )

@@ -20,6 +20,7 @@ from visemes.cli.progress import RichProgress
 from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
 from visemes.formats import ExportOptions, expand_formats
+from visemes.lang_packs.notation import DISPLAY
 from visemes.pipeline.animator import animate as run
 from visemes.pipeline.animator import timing_only
 from visemes.pipeline.jobs import AnimateOptions
@@ -74,9 +75,15 @@ def _with(options: list) -> Any:
 @click.argument("audio", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text", default=None, help="The words spoken.")
 @click.option("--text-file", default=None, type=click.Path(dir_okay=False, path_type=Path), help="A UTF-8 file with the words spoken.")
-@click.option("--phones", default=None, metavar="IPA", help='IPA phones instead of text, " | " between words.')
+@click.option("--phones", default=None, metavar="PHONES",
+              help='Phones instead of text (IPA, ARPAbet, SAMPA or X-SAMPA; see --notation), " | " between words.')
 @click.option("--alignment", "timings", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Given timings (.TextGrid or alignment .json): skips alignment.")
+@click.option("--notation", type=click.Choice(["auto", "ipa", "arpabet", "sampa", "x-sampa"]), default="auto",
+              show_default=True, help="Notation of the phone labels in --alignment or --phones (auto: detected, "
+                                      "and the choice is printed).")
+@click.option("--phones-tier", default=None, metavar="NAME",
+              help="The --alignment tier that holds the phones, when it is not called phones/phone.")
 @click.option("--lang", default=None, metavar="CODE", help="Language code, e.g. en-US, cmn, ar, hi (`visemes langs`).")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--stem", default=None, help="Output file name stem (default: the audio's name).")
@@ -92,9 +99,10 @@ def _with(options: list) -> Any:
               help="Rhubarb extended shapes to use (like rhubarb --extendedShapes; '' = basic A-F only).")
 @_with(_model_options)
 def animate(audio: Path | None, text: str | None, text_file: Path | None, phones: str | None, timings: Path | None,
-            lang: str | None, out_dir: Path, stem: str | None, plot: bool, preview: bool, compare_lang: str | None,
-            compare_adapter: str | None, min_cue_ms: float, extended_shapes: str, fps: float, viseme_set: str,
-            adapter: str | None, model_path: str | None, no_model: bool, formats: str, overwrite: bool) -> None:
+            notation: str, phones_tier: str | None, lang: str | None, out_dir: Path, stem: str | None, plot: bool,
+            preview: bool, compare_lang: str | None, compare_adapter: str | None, min_cue_ms: float,
+            extended_shapes: str, fps: float, viseme_set: str, adapter: str | None, model_path: str | None,
+            no_model: bool, formats: str, overwrite: bool) -> None:
     """Animate AUDIO: align it to --text/--text-file/--phones (or take --alignment timings), map to visemes,
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
@@ -112,8 +120,14 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
         raise InputError("Give the language with --lang CODE (e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
     names = expand_formats(formats, has_audio=True, viseme_set=viseme_set)
     export_options = ExportOptions(min_cue=min_cue_ms / 1000.0, extended_shapes=extended_shapes)
+    if phones_tier is not None and timings is None:
+        raise InputError("--phones-tier names a tier of the --alignment file; give --alignment FILE too.")
     result = run(audio, text=text, phones=phones, alignment=timings, lang=lang, fps=fps, viseme_set=viseme_set,
-                 use_model=not no_model, model=model_path, adapter=adapter)
+                 use_model=not no_model, model=model_path, adapter=adapter, notation=notation, phones_tier=phones_tier)
+    read_as = result.alignment.meta.get("phone_notation")
+    if read_as:
+        how = "detected; --notation to choose" if notation == "auto" else "--notation"
+        click.echo(f"phone labels read as {DISPLAY.get(read_as, read_as)} ({how})", err=True)
     if result.audio is None:
         names = [n for n in names if n != "wav"]
     protect = [p for p in (audio, text_file, timings) if p is not None]
@@ -127,7 +141,8 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
             # The same speech as another language: its pack's transcript, aligned to the same audio.
             other = run(result.audio, result.sample_rate, text=text, phones=phones,
                         alignment=None if (text or phones) else timings, lang=compare_lang, fps=fps,
-                        viseme_set=viseme_set, use_model=not no_model, model=model_path, adapter=adapter)
+                        viseme_set=viseme_set, use_model=not no_model, model=model_path, adapter=adapter,
+                        notation=notation, phones_tier=None if (text or phones) else phones_tier)
         else:
             other = run(result.audio, result.sample_rate, alignment=timing_only(result.alignment), lang=lang or result.lang,
                         fps=fps, viseme_set=viseme_set, use_model=True, model=model_path, adapter=compare_adapter)

@@ -26,6 +26,19 @@ class TranscriptError(InputError):
     """Empty, unusable or unsupported text or phone transcript."""
 
 
+class UnknownPhoneError(TranscriptError):
+    """Phone labels (IPA, ARPAbet, SAMPA, X-SAMPA) that the chosen notation cannot read; names them."""
+
+    def __init__(self, labels: Iterable[str], notation: str, hint: str = ""):
+        self.labels = tuple(dict.fromkeys(labels))
+        self.notation = notation
+        shown = ", ".join(repr(lab) for lab in self.labels[:8]) + (" ..." if len(self.labels) > 8 else "")
+        super().__init__(
+            f"Unknown {notation} phone label{'s' if len(self.labels) > 1 else ''} {shown}: "
+            + (hint or "fix the labels, or name the notation they are written in (--notation ipa|arpabet|sampa|x-sampa).")
+        )
+
+
 class UnknownLanguageError(InputError, LookupError):
     """A language or dialect code no pack (and no espeak-ng voice) provides."""
 

@@ -25,6 +25,7 @@ from visemes.core.curves import MouthAnimation, check_fps
 from visemes.core.errors import InputError, TimelineError, TranscriptError
 from visemes.pipeline.qa import LOW_CONFIDENCE, assess
 from visemes.core.timeline import PHONES, Alignment, Interval, Tier, Transcript
+from visemes.pipeline.phone_labels import NOTATION_CHOICES, phones_transcript, relabel, select_phones_tier
 
 SUMMARY_FORMAT_VERSION = 1
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
@@ -205,8 +206,11 @@ def load_pack(lang: str) -> Any:
     return lang_packs.load(lang)
 
 
-def read_timings(path: str | os.PathLike) -> Alignment:
-    """Given timings: a Praat TextGrid (words/phones tiers) or our alignment/result JSON."""
+def read_timings(path: str | os.PathLike, phones_tier: str | None = None) -> Alignment:
+    """Given timings: a Praat TextGrid (words/phones tiers) or our alignment/result JSON.
+
+    ``phones_tier`` names the tier holding the phones when it is not called phones/phone (``phons``).
+    The labels are converted from their notation later, with the pack (:func:`given_timings`)."""
     from visemes import formats as exports
 
     path = Path(path)
@@ -219,9 +223,16 @@ def read_timings(path: str | os.PathLike) -> Alignment:
     alignment = getattr(data, "alignment", data)
     if not isinstance(alignment, Alignment):
         raise TimelineError(f"{path} holds no alignment (words/phones tiers); export one with `visemes align`.")
-    if not alignment.has_tier(PHONES) or not len(alignment.phones):
-        raise TimelineError(f"{path} has no phones tier (or it is empty); the timings need a 'phones' tier.")
+    alignment = select_phones_tier(alignment, phones_tier, str(path))
+    if not len(alignment.phones):
+        raise TimelineError(f"{path} has an empty phones tier (or only silence); the timings need phones.")
     return alignment
+
+
+def given_timings(alignment: Alignment, pack: Any, notation: str = "auto") -> Alignment:
+    """Given timings with their phone labels (IPA, ARPAbet, SAMPA, X-SAMPA) as the pack's IPA symbols;
+    ``meta["phone_notation"]`` says which notation was read (UnknownPhoneError names unreadable labels)."""
+    return relabel(alignment, pack, notation).alignment
 
 
 def _audio(audio: Any, sample_rate: int | None) -> tuple[np.ndarray, int, str | None]:
@@ -290,6 +301,8 @@ def animate(
     aligner: str = "builtin",
     name: str | None = None,
     aligned_to: Transcript | None = None,
+    notation: str = "auto",
+    phones_tier: str | None = None,
 ) -> AnimationResult:
     """Animate speech. Give one timing source:
 
@@ -298,6 +311,8 @@ def animate(
     * ``alignment`` (an Alignment, or a .TextGrid / alignment .json path): timings given, ``audio`` optional;
     * ``text`` alone (no audio): timed by espeak-ng speech synthesis (the synthetic audio is kept).
 
+    ``notation`` is that of the given phone labels (timings or ``phones``): ``auto`` (detected), ``ipa``,
+    ``arpabet``, ``sampa`` or ``x-sampa``; ``phones_tier`` names a timings tier that holds the phones.
     ``use_model=False`` uses the deterministic coarticulation model instead of the neural one;
     ``adapter`` is a model adapter (name or path). ``aligned_to``: with an ``alignment`` that an aligner
     made from this transcript (the corpus runner's pooled alignment), its phone attributes are merged
@@ -318,6 +333,8 @@ def animate(
         raise InputError("Nothing to animate: give text=... (with lang=...), IPA phones=..., or an alignment.")
     if isinstance(text, str) and not text.strip():
         raise TranscriptError("The text is empty (or only whitespace); give the words spoken in the audio.")
+    if notation not in NOTATION_CHOICES:
+        raise InputError(f"Unknown phone notation {notation!r}; use one of {', '.join(NOTATION_CHOICES)}.")
 
     # Cheap checks first, then the model: a bad language or weights file fails before the slow work.
     early_pack = load_pack(lang) if lang else None
@@ -331,16 +348,22 @@ def animate(
     samples: np.ndarray | None = None
     rate: int | None = None
     stem = name
+    phone_notation: str | None = None  # the notation given phone labels were read in
     if audio is not None:
         samples, rate, file_stem = _audio(audio, sample_rate)
         stem = stem or file_stem
 
     if alignment is not None:
-        timed = alignment if isinstance(alignment, Alignment) else read_timings(alignment)
-        if not isinstance(alignment, Alignment):
+        if isinstance(alignment, Alignment):
+            timed = select_phones_tier(alignment, phones_tier)
+        else:
+            timed = read_timings(alignment, phones_tier)
             stem = stem or Path(alignment).stem
         lang = lang or timed.lang
         pack = early_pack or load_pack(lang or "")
+        if aligned_to is None:  # phones an aligner made from aligned_to are that transcript's, as they are
+            timed = given_timings(timed, pack, notation)
+            phone_notation = timed.meta.get("phone_notation")
         if samples is not None and timed.duration > len(samples) / rate + 0.05:
             raise TimelineError(
                 f"The timings run to {timed.duration:.2f} s but the audio lasts {len(samples) / rate:.2f} s; "
@@ -361,6 +384,9 @@ def animate(
             from visemes.alignment.transcripts import from_text
 
             transcript = from_text(text, lang, pack)
+        elif isinstance(phones, str):
+            transcript, found = phones_transcript(phones, pack, notation, lang)
+            phone_notation = found.notation
         else:
             transcript = make_transcript(phones=phones, lang=lang)
         timed = alignment_pkg.align(samples, rate, phones=transcript, lang=lang, backend=aligner)
@@ -384,6 +410,8 @@ def animate(
                       adapter=None if adapter is None else str(adapter), viseme_set=viseme_set, audio=samples,
                       sample_rate=rate)
     meta = {"lang": lang_code, "viseme_set": viseme_set, "timing": timing, "fps": fps}
+    if phone_notation is not None:
+        meta["phone_notation"] = phone_notation
     if adapter is not None:
         meta["adapter"] = Path(str(adapter)).stem
     timed = timed.with_meta(**meta)
