@@ -13,7 +13,8 @@ from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 from visemes.lang_packs.fallback import mouth_target, viseme_class
 from visemes.lang_packs.normalize import Normalizer
-from visemes.lang_packs.text import is_han, orthographic_words, script_pattern
+from visemes.lang_packs.readers import READERS
+from visemes.lang_packs.text import Piece, is_han, orthographic_words, script_pattern
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class LanguagePack:
     inventory: Mapping[str, PhoneSpec]
     normalizer: Normalizer
     words_mode: str = "whitespace"
+    reader: str | None = None  # a lang_packs.readers name: text analysis before the backend (pinyin, kana)
     notes: str = ""
     sources: tuple[str, ...] = ()
     wordfreq: str | None = None
@@ -78,16 +80,29 @@ class LanguagePack:
             self._check_scripts(chunks)
         words: list[WordPhones] = []
         for chunk in chunks:
-            pairs = [(raw, self.normalizer(raw)) for raw in self._g2p.convert(chunk)]
-            pairs = [(raw, norm) for raw, norm in pairs if norm]
-            if pairs:
-                words.extend(self._words_of(chunk, pairs))
+            for piece in self._pieces(chunk):
+                pairs = [(raw, self.normalizer(raw)) for raw in self._convert(piece)]
+                pairs = [(raw, norm) for raw, norm in pairs if norm]
+                if pairs:
+                    words.extend(self._words_of(piece.surface, pairs))
         if not words:
             raise TranscriptError(
                 f"The text {text!r} produced no phones in {self.name} ({self.code}); give words written in "
                 f"the language's script ({', '.join(self.scripts) or 'any'})."
             )
         return Transcript(tuple(words), self.code)
+
+    def _pieces(self, chunk: str) -> list[Piece]:
+        return READERS[self.reader](chunk) if self.reader else [Piece(chunk, chunk)]
+
+    def _convert(self, piece: Piece) -> list:
+        raw = self._g2p.convert(piece.spoken)
+        tone = self.normalizer.tone
+        if piece.syllables is not None and piece.spoken != piece.surface and tone is not None:
+            toned = sum(1 for word in raw for ipa, _ in word if tone.ipa.search(ipa))
+            if toned != piece.syllables:  # the backend did not read the reader's syllables (espeak fell
+                raw = self._g2p.convert(piece.surface)  # back to English letters): read the text itself
+        return raw
 
     def _check_scripts(self, chunks: list[str]) -> None:
         """Refuse words espeak cannot read with this voice: it would spell their letters out by name

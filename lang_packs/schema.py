@@ -16,12 +16,13 @@ from visemes.core.errors import PackError
 from visemes.core.vocabulary import OCULUS_15
 
 from visemes.lang_packs.normalize import Normalizer, Rule, ToneSpec
+from visemes.lang_packs.readers import READERS
 from visemes.lang_packs.text import script_pattern
 
 SCHEMA: dict[str, frozenset[str]] = {
     "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones"}),
     "pack": frozenset({"code", "name", "parent", "scripts", "aliases", "wordfreq", "notes", "sources"}),
-    "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words"}),
+    "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words", "reader"}),
     "tone": frozenset({"ipa", "ipa_values", "mnemonic", "values", "default"}),
     "normalize": frozenset({"geminate"}),
     "rules": frozenset({"match", "replace", "prev", "next", "note"}),
@@ -54,6 +55,7 @@ class PackSpec:
     epitran_code: str | None
     mnemonics: bool
     words: str
+    reader: str | None
     normalizer: Normalizer
     phones: Mapping[str, PhoneEntry]
     source: str
@@ -147,6 +149,9 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
     words = v.str_(g2p, "words", "g2p.", default="whitespace")
     if words not in WORD_MODES:
         raise v.fail("g2p.words", f"{words!r} is not one of {', '.join(WORD_MODES)}.")
+    reader = v.str_(g2p, "reader", "g2p.")
+    if reader is not None and reader not in READERS:
+        raise v.fail("g2p.reader", f"{reader!r} is not one of {', '.join(READERS)}.")
 
     tone = None
     tone_t = v.table(doc, "tone", "")
@@ -209,5 +214,5 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
         aliases=v.strlist(pack, "aliases", "pack."), wordfreq=v.str_(pack, "wordfreq", "pack."),
         notes=v.str_(pack, "notes", "pack.", default="") or "", sources=v.strlist(pack, "sources", "pack."),
         backend=backend, voice=voice, epitran_code=epitran_code, mnemonics=mnemonics, words=words,
-        normalizer=normalizer, phones=MappingProxyType(phones), source=source,
+        reader=reader, normalizer=normalizer, phones=MappingProxyType(phones), source=source,
     )

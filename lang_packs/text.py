@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from dataclasses import dataclass
 
 # Characters that belong to a word although they are not letters: apostrophes, ZWNJ/ZWJ (Persian,
 # Indic), Hebrew geresh and gershayim (ג׳, צה״ל).
@@ -56,3 +57,13 @@ def script_pattern(scripts: tuple[str, ...]):
         return regex.compile("[" + "".join(rf"\p{{scx={n}}}" for n in names) + "]")
     except regex.error as exc:
         raise ValueError(f"unknown ISO 15924 script code in {list(scripts)} ({exc})") from None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One word as a pack's reader (lang_packs.readers) gives it: its text, what the G2P backend is
+    handed instead (pinyin, kana), and how many toned syllables that must give (None: not checked)."""
+
+    surface: str
+    spoken: str
+    syllables: int | None = None

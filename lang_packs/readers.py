@@ -1,0 +1,22 @@
+"""Readers: language-specific text analysis run before the G2P backend (``[g2p] reader`` in a pack).
+
+espeak-ng reads some scripts badly on its own: Han characters with one reading each and citation
+tones (Mandarin), kanji not at all (Japanese). A reader turns one orthographic chunk into
+:class:`~visemes.lang_packs.text.Piece` s, each a word and the text the backend reads for it (toned
+pinyin, kana). One owner for the list of reader names: :data:`READERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from visemes.lang_packs import japanese, mandarin
+from visemes.lang_packs.text import Piece
+
+Reader = Callable[[str], list[Piece]]
+
+READERS: Mapping[str, Reader] = MappingProxyType({
+    "pinyin": mandarin.read,   # Mandarin: pypinyin readings + tone sandhi -> toned pinyin for espeak cmn
+    "kana": japanese.read,     # Japanese: kanji -> kana from a morphological analyser (visemes[ja])
+})
