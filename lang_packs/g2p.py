@@ -16,18 +16,20 @@ import ctypes
 import functools
 import re
 import threading
+import unicodedata
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from visemes.core.errors import BackendUnavailableError, G2PError
 
-from visemes.lang_packs.marks import espeak_order
+from visemes.lang_packs.marks import espeak_order, has_marks
 
 RawToken = tuple[str, "str | None"]
 RawWord = list[RawToken]
 
 # espeak's language-switch flags, e.g. "(en)" ... "(cmn)", which phonemizer also removes
+_TIE = re.compile("[\u0361\u035c]")
 _FLAG = re.compile(r"^\([a-z]{2,3}(-[a-z0-9-]+)?\)$", re.IGNORECASE)
 _IPA_MODE = 0x02 | ord("_") << 8   # IPA, phones separated by "_"
 _MNEMONIC_MODE = 0x00 | ord("_") << 8  # espeak's ASCII phoneme names, same separator
@@ -196,11 +198,98 @@ class EpitranG2P:
         return [[(s, None) for s in segs]] if segs else []
 
 
+# g2p2 writes one IPA string per word; these multi-letter phones are kept whole when it is cut into phones
+_G2P2_UNITS = ("tʃ", "dʒ", "ts", "dz", "tɕ", "dʑ")
+_G2P2_GROUPS = {"he": "semitic", "ar": "semitic"}
+_G2P2_SCRIPT = {"he": "HEBREW", "ar": "ARABIC"}  # the model reads only words of this script
+
+
+def split_ipa(word: str) -> list[str]:
+    """An unsegmented IPA string -> phones: affricates whole, marks and modifiers (ː ʰ ̃) on their base."""
+    word = _TIE.sub("", unicodedata.normalize("NFC", word))
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        unit = next((u for u in _G2P2_UNITS if word.startswith(u, i)), None)
+        if unit is not None:
+            out.append(unit)
+            i += len(unit)
+        elif out and (unicodedata.category(word[i]) in ("Mn", "Lm", "Sk") and word[i] not in "ˈˌ"):
+            out[-1] += word[i]
+            i += 1
+        else:
+            out.append(word[i])
+            i += 1
+    return [p for p in out if p.strip()]
+
+
+_ACUTE, _GRAVE, _MACRON = "\u0301", "\u0300", "\u0304"
+
+
+def _g2p2_token(phone: str) -> str:
+    """One g2p2 phone as the pack normalizer takes it: WikiPron-style stress accents (á) -> ˈa, length
+    macrons dropped, punctuation (apostrophes, geresh) dropped."""
+    decomposed = unicodedata.normalize("NFD", phone)
+    if not any(unicodedata.category(ch)[0] == "L" for ch in decomposed):
+        return ""
+    stress = "ˈ" if _ACUTE in decomposed else "ˌ" if _GRAVE in decomposed else ""
+    base = "".join(ch for ch in decomposed if ch not in (_ACUTE, _GRAVE, _MACRON))
+    return stress + unicodedata.normalize("NFC", base)
+
+
+@dataclass
+class G2p2G2P:
+    """g2p2 (MIT OR Apache-2.0; models built from WikiPron data, CC BY-SA: see NOTICE) for words written
+    without vowel marks; vocalized words (niqqud) go to espeak-ng, which reads the marks the writer gave.
+
+    The model comes only from its installed family package (``g2p2-group-semitic``, a dependency), read
+    with importlib.resources and loaded from bytes: g2p2's own lookup would download a missing model
+    and writes a cache file, so it is never called."""
+
+    code: str
+    voice: str
+    _model: Any = field(default=None, init=False, repr=False)
+    _espeak: Any = field(default=None, init=False, repr=False)
+
+    def _instance(self) -> Any:
+        if self._model is None:
+            import importlib.resources
+            import lzma
+
+            group = _G2P2_GROUPS.get(self.code)
+            module = f"g2p2_group_{group}"
+            try:
+                from g2p2 import Model  # a declared dependency; imported here: a native library
+
+                blob = (importlib.resources.files(module) / f"{self.code}.g2p.xz").read_bytes()
+            except (ImportError, ModuleNotFoundError, FileNotFoundError, TypeError) as exc:
+                raise BackendUnavailableError(
+                    f"The g2p2 model for {self.code!r} is not installed: pip install g2p2 g2p2-group-{group}."
+                ) from exc
+            self._model = Model.from_bytes(lzma.decompress(blob))
+        return self._model
+
+    def convert(self, chunk: str) -> list[RawWord]:
+        script = _G2P2_SCRIPT[self.code]
+        if has_marks(chunk) or not any(unicodedata.name(ch, "").startswith(script) for ch in chunk):
+            # vocalized words, and Latin-script loans or digits: espeak-ng reads them
+            if self._espeak is None:
+                self._espeak = EspeakG2P(self.voice)
+            return self._espeak.convert(chunk)
+        phones = [_g2p2_token(p) for p in split_ipa(self._instance().phonemize(chunk))]
+        phones = [p for p in phones if p]
+        return [[(p, None) for p in phones]] if phones else []
+
+
 def make_g2p(backend: str, voice: str, code: str | None, mnemonics: bool) -> Any:
     if backend == "espeak":
         return EspeakG2P(voice, mnemonics)
     if backend == "epitran":
         return EpitranG2P(code or "")
-    raise G2PError(f"Unknown G2P backend {backend!r}; use 'espeak' or 'epitran'.")
+    if backend == "g2p2":
+        if (code or "") not in _G2P2_GROUPS:
+            raise G2PError(f"The g2p2 backend has no model family for {code!r}; use one of {', '.join(_G2P2_GROUPS)}.")
+        return G2p2G2P(code or "", voice)
+    raise G2PError(f"Unknown G2P backend {backend!r}; use 'espeak', 'epitran' or 'g2p2'.")
 
 

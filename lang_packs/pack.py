@@ -126,7 +126,7 @@ class LanguagePack:
     def _readable_scripts(self) -> tuple[str, ...]:
         # espeak voices read Latin-script words (loans, names) by switching to English, as speakers of
         # the language would; epitran maps only its own script
-        return self.scripts + (("Latn",) if self.backend == "espeak" else ())
+        return self.scripts + (("Latn",) if self.backend in ("espeak", "g2p2") else ())
 
     def _words_of(self, chunk: str, pairs: list[tuple[list, list[PhoneToken]]]) -> list[WordPhones]:
         tone = self.normalizer.tone

@@ -28,7 +28,7 @@ SCHEMA: dict[str, frozenset[str]] = {
     "rules": frozenset({"match", "replace", "prev", "next", "note"}),
     "phone": frozenset({"viseme", "target", "note"}),
 }
-BACKENDS = ("espeak", "epitran")
+BACKENDS = ("espeak", "epitran", "g2p2")
 WORD_MODES = ("whitespace", "syllables")
 _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -143,6 +143,8 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
     epitran_code = v.str_(g2p, "code", "g2p.")
     if backend == "epitran" and not epitran_code:
         raise v.fail("g2p.code", "the epitran backend needs its language-script code, e.g. 'swa-Latn'.")
+    if backend == "g2p2" and not epitran_code:
+        raise v.fail("g2p.code", "the g2p2 backend needs its model's language code, e.g. 'he'.")
     mnemonics = g2p.get("mnemonics", False)
     if not isinstance(mnemonics, bool):
         raise v.fail("g2p.mnemonics", f"must be true or false, got {mnemonics!r}.")

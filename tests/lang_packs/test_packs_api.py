@@ -8,6 +8,7 @@ import pytest
 
 from visemes import lang_packs
 from visemes.lang_packs import LanguagePack, PhoneSpec
+from visemes.lang_packs.schema import BACKENDS
 from packs_util import builtin_codes
 from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.errors import TranscriptError, UnknownLanguageError
@@ -137,7 +138,7 @@ def test_available_lists_builtin_packs():
     infos = {i.code: i for i in lang_packs.available()}
     for code in builtin_codes():
         info = infos[code]
-        assert info.backend in ("espeak", "epitran") and info.phone_count > 20 and info.origin == "builtin"
+        assert info.backend in BACKENDS and info.phone_count > 20 and info.origin == "builtin"
         assert info.coverage == 1.0
 
 
