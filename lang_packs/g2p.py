@@ -204,25 +204,17 @@ _G2P2_GROUPS = {"he": "semitic", "ar": "semitic"}
 _G2P2_SCRIPT = {"he": "HEBREW", "ar": "ARABIC"}  # the model reads only words of this script
 
 
+_IPA_PHONE = re.compile("(?:" + "|".join(_G2P2_UNITS) + r"|[^\u0300-\u036f\u02b0-\u02c7\u02ce-\u02ff])[\u0300-\u036f\u02b0-\u02c7\u02ce-\u02ff]*")
+
+
 def split_ipa(word: str) -> list[str]:
-    """An unsegmented IPA string -> phones: affricates whole, marks and modifiers (ː ʰ ̃) on their base."""
+    """An unsegmented IPA string -> phones: affricates whole, marks and modifiers (ː ʰ ̃) on their base
+    (stress marks ˈ ˌ stay separate: the normalizer moves them to the next phone)."""
     word = _TIE.sub("", unicodedata.normalize("NFC", word))
-    out: list[str] = []
-    i = 0
-    while i < len(word):
-        unit = next((u for u in _G2P2_UNITS if word.startswith(u, i)), None)
-        if unit is not None:
-            out.append(unit)
-            i += len(unit)
-        elif out and (unicodedata.category(word[i]) in ("Mn", "Lm", "Sk") and word[i] not in "ˈˌ"):
-            out[-1] += word[i]
-            i += 1
-        else:
-            out.append(word[i])
-            i += 1
-    return [p for p in out if p.strip()]
+    return [p for p in _IPA_PHONE.findall(word) if p.strip()]
 
 
+_G2P2_CACHE = 50_000  # words remembered per pack (a few MB)
 _ACUTE, _GRAVE, _MACRON = "\u0301", "\u0300", "\u0304"
 
 
@@ -250,6 +242,7 @@ class G2p2G2P:
     voice: str
     _model: Any = field(default=None, init=False, repr=False)
     _espeak: Any = field(default=None, init=False, repr=False)
+    _seen: dict = field(default_factory=dict, init=False, repr=False)  # word -> phones: texts repeat words
 
     def _instance(self) -> Any:
         if self._model is None:
@@ -276,8 +269,11 @@ class G2p2G2P:
             if self._espeak is None:
                 self._espeak = EspeakG2P(self.voice)
             return self._espeak.convert(chunk)
-        phones = [_g2p2_token(p) for p in split_ipa(self._instance().phonemize(chunk))]
-        phones = [p for p in phones if p]
+        phones = self._seen.get(chunk)
+        if phones is None:
+            phones = [t for t in (_g2p2_token(p) for p in split_ipa(self._instance().phonemize(chunk))) if t]
+            if len(self._seen) < _G2P2_CACHE:
+                self._seen[chunk] = phones
         return [[(p, None) for p in phones]] if phones else []
 
 

@@ -14,6 +14,7 @@ Stages, in order (see AUTHORING.md):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -83,8 +84,14 @@ class Normalizer:
             items.append((ipa, attrs))
         if self.geminate:
             items = _geminate(items)
+        joined = "\n".join(sym for sym, _ in items)
         for rule in self.rules:
+            # most rules match no token of a word: one search over the word's symbols (one per line,
+            # so ^ and $ still anchor each symbol) skips them; a rule that may match is applied in full
+            if not _multiline(rule.match.pattern).search(joined):
+                continue
             items = _apply(rule, items)
+            joined = "\n".join(sym for sym, _ in items)
         return _place_attrs(items)
 
     def _tone(self, ipa: str, mnem: str | None) -> tuple[str, str | None]:
@@ -100,6 +107,15 @@ class Normalizer:
             if mm and mm.group(0) in spec.values:
                 return stripped, spec.values[mm.group(0)]
         return stripped, spec.ipa_values.get(m.group(0), m.group(0))
+
+
+@functools.lru_cache(maxsize=None)
+def _multiline(pattern: str) -> re.Pattern:
+    """``pattern`` with ^/$ at line ends: a match in one symbol is a match in the joined symbols (a
+    pattern that could also match across a line break only costs a full apply, never a skipped rule)."""
+    if "\\A" in pattern or "\\Z" in pattern:
+        return re.compile("")  # matches anything: always apply
+    return re.compile(pattern, re.MULTILINE)
 
 
 def _apply(rule: Rule, items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
