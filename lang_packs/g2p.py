@@ -23,7 +23,7 @@ from typing import Any
 
 from visemes.core.errors import BackendUnavailableError, G2PError
 
-from visemes.lang_packs.marks import espeak_order, has_marks
+from visemes.lang_packs.marks import espeak_order, has_vowel_marks
 
 RawToken = tuple[str, "str | None"]
 RawWord = list[RawToken]
@@ -232,7 +232,7 @@ def _g2p2_token(phone: str) -> str:
 @dataclass
 class G2p2G2P:
     """g2p2 (MIT OR Apache-2.0; models built from WikiPron data, CC BY-SA: see NOTICE) for words written
-    without vowel marks; vocalized words (niqqud) go to espeak-ng, which reads the marks the writer gave.
+    without vowel marks; vocalized words (niqqud vowels) go to espeak-ng, which reads the vowels written.
 
     The model comes only from its installed family package (``g2p2-group-semitic``, a dependency), read
     with importlib.resources and loaded from bytes: g2p2's own lookup would download a missing model
@@ -264,7 +264,7 @@ class G2p2G2P:
 
     def convert(self, chunk: str) -> list[RawWord]:
         script = _G2P2_SCRIPT[self.code]
-        if has_marks(chunk) or not any(unicodedata.name(ch, "").startswith(script) for ch in chunk):
+        if has_vowel_marks(chunk) or not any(unicodedata.name(ch, "").startswith(script) for ch in chunk):
             # vocalized words, and Latin-script loans or digits: espeak-ng reads them
             if self._espeak is None:
                 self._espeak = EspeakG2P(self.voice)

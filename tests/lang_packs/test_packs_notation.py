@@ -93,6 +93,7 @@ def test_pack_symbols(packs):
     assert pack_symbols("tʃ", inv) == ("tʃ",)
     assert pack_symbols("ɫ", inv) == ("l",)
     assert pack_symbols("tʲ", inv) == ("t",)
+    assert pack_symbols("ɒ", inv) == ("ɑː",)     # MFA's LOT vowel in a pack that writes ɑː
     assert pack_symbols("ʀ", inv) == ("ʀ",)       # unknown to the pack: the universal fallback maps it
     assert pack_symbols("aɪ", {}) == ("aɪ",)
 
