@@ -212,7 +212,7 @@ def detect(labels: Iterable[str], lang: str = "") -> Detection:
         return result("ipa")
     arpa = result("arpabet")
     upper = sum(lab == lab.upper() and any(c.isalpha() for c in lab) for lab in labs)
-    digits = any(re.fullmatch(r"[A-Z]{2,3}[012]", lab) for lab in labs)
+    digits = any(re.fullmatch(r"[A-Za-z]{2,3}[012]", lab) for lab in labs)  # some tools write ah0
     # a stressed ARPAbet vowel (AH0, IY1) is a strong sign: then a mistyped label or two are named as errors
     if (digits and arpa.read >= 0.5 * len(labs)) or (upper == len(labs) and arpa.read >= 0.8 * len(labs)):
         return arpa

@@ -63,6 +63,7 @@ def test_ipa_labels_and_mfa_diphthongs():
 @pytest.mark.parametrize("labels,want", [
     ("DH AH0 N AO1 sil".split(), "arpabet"),
     ("G OW HH OW M".split(), "arpabet"),        # no stress digit, but all ARPAbet capitals
+    ("dh ah0 n ao1".split(), "arpabet"),        # lower case, with stress digits
     (["aj", "f", "i", "ɫ", "ɹ", "ɚ"], "ipa"),
     (["t_h", "r\\", "@"], "x-sampa"),
     (["D", "@", "aI", "eI", "f", "r"], "sampa"),
