@@ -6,7 +6,9 @@ also reads toned pinyin (``ni2hao3``), so the cmn pack hands it pinyin instead:
 
 * readings: pypinyin (MIT; its character and phrase dictionaries ship in the wheel, nothing is
   downloaded). It segments a Han run by maximum matching on its phrase dictionary, which also picks
-  the reading of polyphones (银行 yin2 hang2, 行走 xing2 zou3, 重要 zhong4, 重新 chong2);
+  the reading of polyphones (银行 yin2 hang2, 行走 xing2 zou3, 重要 zhong4, 重新 chong2). Its phrases
+  are in simplified characters: traditional text is looked up through its simplified form (hanziconv);
+  the characters as written stay the words' text;
 * sandhi over the whole run, with pypinyin's words as boundaries (its own ``tone_sandhi`` works inside
   one word only, and looks only at the last run of third tones):
   - third tone: in a run of third tones every one but the last becomes 2 (展览馆 zhan2 lan2 guan3,
@@ -42,6 +44,22 @@ def _tone(s: str) -> int:
 
 def _set(s: str, tone: int) -> str:
     return _TONE.sub("", s) + str(tone)
+
+
+@functools.lru_cache(maxsize=1)
+def _simplified() -> Callable[[str], str]:
+    """Traditional -> simplified, character by character (hanziconv, Apache-2.0): pypinyin's phrase
+    dictionary is in simplified characters, so 銀行 alone would be read yin2 xing2, 音樂 yin1 le4."""
+    try:
+        from hanziconv import HanziConv
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise BackendUnavailableError("Traditional-character Mandarin needs hanziconv: pip install hanziconv.") from exc
+
+    def convert(run: str) -> str:
+        out = HanziConv.toSimplified(run)
+        return out if len(out) == len(run) else run  # one character for one: positions map back
+
+    return convert
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,7 +135,12 @@ def sandhi(words: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
 def pinyin_words(run: str) -> list[tuple[str, list[str]]]:
     """A run of Han characters -> ``[(word, ["ni2", "hao3"])]`` after sandhi (neutral tone 5, ü as v)."""
     seg, word_pinyin = _pypinyin()
-    return sandhi([(w, word_pinyin(w)) for w in seg(run)])
+    simple = _simplified()(run)
+    words, pos = [], 0
+    for w in seg(simple):  # segment and read the simplified form; keep the characters as written
+        words.append((run[pos:pos + len(w)], word_pinyin(w)))
+        pos += len(w)
+    return sandhi(words)
 
 
 def _runs(chunk: str) -> list[tuple[bool, str]]:

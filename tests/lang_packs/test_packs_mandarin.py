@@ -27,6 +27,15 @@ def test_readings_and_sandhi(text, want):
     assert flat(text) == want
 
 
+@pytest.mark.parametrize("text,want", [
+    ("銀行", "yin2 hang2"), ("長城", "chang2 cheng2"), ("音樂", "yin1 yue4"), ("睡覺", "shui4 jiao4"),
+    ("覺得", "jue2 de5"), ("還是", "hai2 shi4"),
+])
+def test_traditional_characters_read_like_simplified(text, want):
+    words = pinyin_words(text)
+    assert flat(text) == want and "".join(w for w, _ in words) == text  # the words keep the characters
+
+
 def test_one_plus_two_keeps_the_monosyllable_third_tone():
     # 老 + 保管 as words (lǎo bǎoguǎn -> lao3 bao2 guan3), given the segmentation directly
     assert sandhi([("老", ["lao3"]), ("保管", ["bao3", "guan3"])]) == [("老", ["lao3"]), ("保管", ["bao2", "guan3"])]
