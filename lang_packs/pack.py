@@ -92,6 +92,22 @@ class LanguagePack:
             )
         return Transcript(tuple(words), self.code)
 
+    def spoken_text(self, text: str) -> str:
+        """``text`` as the backend reads it, for speech synthesis: with a reader, each word replaced by
+        what it hands espeak (kana for kanji, toned pinyin), punctuation and spaces kept (pauses)."""
+        if not self.reader:
+            return text
+        out, pos = [], 0
+        for chunk in orthographic_words(text):
+            at = text.find(chunk, pos)
+            if at < 0:  # pragma: no cover - chunks are substrings of the text, in order
+                continue
+            out.append(text[pos:at])
+            out.append(" ".join(p.spoken for p in self._pieces(chunk)))
+            pos = at + len(chunk)
+        out.append(text[pos:])
+        return "".join(out)
+
     def _pieces(self, chunk: str) -> list[Piece]:
         return READERS[self.reader](chunk) if self.reader else [Piece(chunk, chunk)]
 

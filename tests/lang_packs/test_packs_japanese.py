@@ -58,3 +58,15 @@ def test_kanji_without_the_reader_says_what_to_install(monkeypatch, packs):
     finally:
         monkeypatch.undo()
         japanese._frontend.cache_clear()
+
+
+@needs_reader
+def test_speech_synthesis_says_the_kana(packs):
+    from visemes.speech.synthesis import speak_with_pack
+
+    assert packs("ja").spoken_text("東京に行きます。ありがとう") == "トーキョーニ イキマス。ありがとう"
+    # espeak given the kanji says "Chinese letter" (over a second for the first phone); given the kana,
+    # every phone of the sentence takes a normal time
+    spoken = speak_with_pack("東京に行きます", packs("ja"))
+    assert spoken.alignment.phones.labels[:2] == ["t", "oː"]
+    assert max(iv.end - iv.start for iv in spoken.alignment.phones) < 0.4

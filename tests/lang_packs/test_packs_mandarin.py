@@ -50,3 +50,8 @@ def test_read_keeps_latin_and_counts_syllables():
 def test_pack_tones_follow_the_sandhi(packs):
     tones = [p.attrs.get("tone") for p in packs("cmn").phonemize("我很好").phones if "tone" in p.attrs]
     assert tones == ["2", "2", "3", "3"]  # wo2 hen2 hao3 (hao's two vowels carry its tone)
+
+
+def test_spoken_text_for_synthesis(packs):
+    assert packs("cmn").spoken_text("我很好，银行。") == "wo2 hen2 hao3，yin2hang2。"
+    assert packs("en-US").spoken_text("Hello, there.") == "Hello, there."  # no reader: as written

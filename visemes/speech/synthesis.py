@@ -127,7 +127,9 @@ def speak_with_pack(text: str, pack: Any, *, rate: int = 175, pitch: int = 50, v
         raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
     transcript = pack.phonemize(text)
     voice = voice or pack.voice
-    audio, sample_rate, events = synthesize(text, voice, rate, pitch)
+    # what the pack's backend read (kana for kanji, toned pinyin), so that espeak says the transcript
+    spoken = pack.spoken_text(text) if hasattr(pack, "spoken_text") else text
+    audio, sample_rate, events = synthesize(spoken, voice, rate, pitch)
     meta = {"lang": pack.code, "voice": voice, "rate": rate, "pitch": pitch}
     alignment = alignment_from_events(transcript, events, sample_rate, len(audio), meta)
     return Spoken(audio, sample_rate, alignment)
