@@ -11,6 +11,7 @@ Backends load on first use, so importing this package is cheap.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from visemes.core.audio import load_audio
 from visemes.alignment.base import (
+    SHIPPED_BACKENDS,
     Aligner,
     BatchAligner,
     BatchItem,
@@ -100,10 +102,6 @@ def available_aligners() -> dict[str, bool]:
 
 
 def _load_factory(name: str) -> Any:
-    from visemes.alignment.base import SHIPPED_BACKENDS
-
     if name in SHIPPED_BACKENDS:
-        import importlib
-
         importlib.import_module(SHIPPED_BACKENDS[name])
     return registered_aligners().get(name)

@@ -14,6 +14,7 @@ Aligner instances must be picklable: the corpus runner hands one to each worker 
 from __future__ import annotations
 
 import abc
+import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -151,8 +152,6 @@ def get_aligner(name: str, **options: Any) -> Aligner:
     raises :class:`BackendUnavailableError` with the import problem.
     """
     if name not in _REGISTRY and name in SHIPPED_BACKENDS:
-        import importlib
-
         try:
             importlib.import_module(SHIPPED_BACKENDS[name])
         except ImportError as exc:

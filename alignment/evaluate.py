@@ -51,6 +51,7 @@ import numpy as np
 from visemes.core.errors import InputError, VisemesError
 from visemes.core.textgrid import read_textgrid
 from visemes.core.timeline import PHONES, WORDS, Alignment, Tier, is_silence_label
+from visemes.lang_packs.features import segment_features
 
 #: Silence labels of the scoring convention (compared case-insensitively after stripping).
 THRESHOLDS_MS = (10, 20, 25, 50)
@@ -72,8 +73,6 @@ def phone_class(label: str) -> str:
     """The broad class of an IPA phone label (see the module doc), via panphon features."""
     text = unicodedata.normalize("NFD", label.strip())
     text = unicodedata.normalize("NFC", "".join(_ALIASES.get(ch, ch) for ch in text))
-    from visemes.lang_packs.features import segment_features  # panphon's table, read once without pandas
-
     segs = [seg for seg in segment_features(text) if any(seg.values())]
     if not segs:
         return "other"

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from visemes.alignment.base import Aligner, BatchItem, register_aligner
+from visemes.core.audio import load_audio
 from visemes.core.errors import AlignmentError, BackendUnavailableError, InputError, VisemesError
 from visemes.core.textgrid import read_textgrid
 from visemes.core.timeline import SILENCE_LABELS, PHONES, WORDS, Alignment, Interval, Tier, Transcript
@@ -230,8 +232,6 @@ class MFAAligner(Aligner):
 
     def align_transcript(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Alignment:
         with tempfile.TemporaryDirectory(prefix="visemes-mfa-audio-") as tmp:
-            import soundfile as sf
-
             wav = Path(tmp) / "utterance.wav"
             sf.write(str(wav), audio, sample_rate, subtype="PCM_16")
             outcome = self.align_many([BatchItem("utterance", wav, transcript)])["utterance"]
@@ -298,10 +298,6 @@ def _place_audio(item: BatchItem, corpus: Path) -> None:
     copy) of WAV/FLAC files, a 16-bit WAV conversion of other formats."""
     suffix = item.audio_path.suffix.lower()
     if suffix not in MFA_NATIVE_AUDIO:
-        import soundfile as sf
-
-        from visemes.core.audio import load_audio
-
         target = corpus / (item.key + ".wav")
         target.parent.mkdir(parents=True, exist_ok=True)
         audio, rate = load_audio(item.audio_path)

@@ -13,6 +13,7 @@ from typing import Any
 
 from visemes.core.errors import InputError, TranscriptError
 from visemes.core.timeline import PhoneToken, Transcript, WordPhones
+from visemes.lang_packs import load as load_pack
 
 #: Transcript extensions beside each audio file, in order of preference (MFA reads both).
 TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
@@ -25,9 +26,7 @@ def from_text(text: str, lang: str, pack: Any = None) -> Transcript:
     if pack is None:
         if not lang:
             raise InputError("Text needs a language to be phonemized; pass lang='en' (or the right code).")
-        from visemes import lang_packs
-
-        pack = lang_packs.load(lang)
+        pack = load_pack(lang)
     transcript = pack.phonemize(text)
     if not isinstance(transcript, Transcript):
         raise TranscriptError(f"The {lang or pack!r} pack returned {type(transcript).__name__}, not a Transcript.")

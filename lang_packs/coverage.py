@@ -34,7 +34,7 @@ def coverage_text(pack: LanguagePack, n: int = N_WORDS) -> tuple[str, str]:
     """The text a pack's coverage is measured on: wordfreq's top-n words, else its shipped sentences."""
     if pack.wordfreq:
         try:
-            import wordfreq
+            import wordfreq  # heavy/optional: a test extra, only for the coverage check
         except ImportError as exc:
             raise PackError(pack.source, "pack.wordfreq", "the coverage check needs `pip install wordfreq`.") from exc
         # words in other scripts (a Cyrillic "и" in the Chinese list) are not the language's: left out

@@ -48,7 +48,7 @@ def espeak_paths() -> tuple[str, str]:
 
 def configure_phonemizer() -> None:
     """Point phonemizer's EspeakWrapper at espeakng-loader's library (call before using EspeakBackend)."""
-    from phonemizer.backend.espeak.wrapper import EspeakWrapper
+    from phonemizer.backend.espeak.wrapper import EspeakWrapper  # heavy: phonemizer (~0.15 s), on first G2P
 
     library, data = espeak_paths()
     EspeakWrapper.set_library(library)
@@ -59,7 +59,7 @@ def configure_phonemizer() -> None:
 def espeak_voices() -> frozenset[str]:
     """Every espeak-ng language code (phonemizer's ``EspeakBackend.supported_languages()``)."""
     configure_phonemizer()
-    from phonemizer.backend import EspeakBackend
+    from phonemizer.backend import EspeakBackend  # heavy: phonemizer (~0.15 s)
 
     return frozenset(EspeakBackend.supported_languages())
 
@@ -98,7 +98,7 @@ def voice_identifiers(api: Any) -> dict[str, str]:
 def espeak_languages() -> frozenset[str]:
     """Every language name espeak-ng's voices declare (lower case): the codes of ``espeak_voices()`` plus
     secondary ones such as ``en``, ``fr``, ``no``, ``pt-pt`` that only appear in a voice's language list."""
-    from phonemizer.backend.espeak.api import EspeakAPI
+    from phonemizer.backend.espeak.api import EspeakAPI  # heavy: phonemizer (~0.15 s)
 
     return frozenset(voice_identifiers(EspeakAPI(*espeak_paths())))
 
@@ -123,7 +123,7 @@ class EspeakG2P:
 
     def _instance(self) -> Any:
         if self._api is None:
-            from phonemizer.backend.espeak.api import EspeakAPI
+            from phonemizer.backend.espeak.api import EspeakAPI  # heavy: phonemizer (~0.15 s)
 
             library, data = espeak_paths()
             api = EspeakAPI(library, data)
@@ -182,7 +182,7 @@ class EpitranG2P:
             if self.code.startswith(("cmn-", "yue-")):
                 raise G2PError(f"epitran mode {self.code!r} downloads CEDICT; use the espeak backend instead.")
             try:
-                import epitran
+                import epitran  # heavy: epitran (~0.3 s), only for epitran-backed packs
             except ImportError as exc:  # pragma: no cover - a declared dependency
                 raise BackendUnavailableError("epitran is not installed: pip install epitran.") from exc
             if self.code in epitran.Epitran.special:
@@ -190,7 +190,7 @@ class EpitranG2P:
             else:
                 # what Epitran.trans_list does, without the two extra panphon FeatureTables (~3 s each)
                 # that Epitran() builds for features/X-SAMPA we never use
-                from epitran.simple import SimpleEpitran
+                from epitran.simple import SimpleEpitran  # heavy: epitran
 
                 simple = SimpleEpitran(self.code)
                 self._epi = lambda word: simple.ft.segs_safe(simple.transliterate(word))

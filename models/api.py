@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -17,13 +18,18 @@ import jax
 import numpy as np
 from flax import nnx
 
-from visemes.core.curves import FrameCurves, MouthAnimation, check_fps
+from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import AdapterMismatchError, InputError, ModelError
 from visemes.core.timeline import Alignment
+from visemes.core.vocabulary import VISEME_SETS
+from visemes.core.vocabulary import classes as set_classes
+from visemes.mouth.visemesets import from_oculus
 
 from visemes.models import checkpoint, lora
+from visemes.models.audio_features import audio_features
 from visemes.models.config import ModelConfig
-from visemes.models.inputs import FRAME_BUCKETS, UtteranceInputs, collate, encode, window
+from visemes.models.features import N_FEATURES
+from visemes.models.inputs import FRAME_BUCKETS, N_AUDIO, N_POS, UtteranceInputs, collate, encode, window
 from visemes.models.network import VisemeTransformer, abstract_model
 from visemes.models.vocab import Vocab
 
@@ -69,8 +75,6 @@ class VisemeModel:
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "VisemeModel":
         if path is None:
-            from importlib import resources
-
             path = Path(str(resources.files("visemes.models").joinpath("weights", SHIPPED_WEIGHTS)))
             if not path.is_file():
                 raise ModelError(
@@ -156,9 +160,6 @@ class VisemeModel:
     def compile(self, batch_size: int, n_frames: int, n_phones: int) -> Any:
         """AOT-compile (``jit.lower().compile()``) the bucket (batch_size, n_frames, n_phones); later calls
         with that shape use it."""
-        from visemes.models.inputs import N_AUDIO, N_POS
-        from visemes.models.features import N_FEATURES
-
         B, T, P = batch_size, n_frames, n_phones
         spec = {
             "phone_ids": ((B, P), np.int32), "phone_feats": ((B, P, N_FEATURES), np.float32),
@@ -179,9 +180,6 @@ class VisemeModel:
             raise InputError(f"This model runs at up to {self.cfg.max_fps:g} fps; ask for a lower frame rate and resample.")
         feats = None
         if audio is not None:
-            from visemes.models.audio_features import audio_features
-            from visemes.core.curves import frame_count
-
             if sample_rate is None:
                 raise InputError("Give sample_rate with the audio array.")
             times = np.arange(frame_count(alignment.duration, fps)) / fps
@@ -235,9 +233,6 @@ class VisemeModel:
         """Posteriors in a set the model has no head for: the Oculus posteriors summed into each Oculus
         class's counterpart (``visemes.mouth.visemesets.from_oculus``; a class-level mapping, so distinctions
         finer than Oculus 15, e.g. Azure's diphthongs, get no mass of their own)."""
-        from visemes.mouth.visemesets import from_oculus
-        from visemes.core.vocabulary import VISEME_SETS, classes as set_classes
-
         if viseme_set not in VISEME_SETS or "oculus" not in [n for n, _ in self.cfg.viseme_sets]:
             raise ModelError(f"Unknown viseme set {viseme_set!r}; choose one of {list(VISEME_SETS)}.")
         target = set_classes(viseme_set)

@@ -7,6 +7,7 @@ autocorrelation pitch pick — and no audio-analysis library is a dependency of 
 from __future__ import annotations
 
 import numpy as np
+import soxr
 
 from visemes.core.errors import AudioError
 
@@ -25,8 +26,6 @@ def audio_features(audio: np.ndarray, sample_rate: int, times: np.ndarray) -> np
     if audio.ndim != 1 or audio.size == 0 or not np.all(np.isfinite(audio)):
         raise AudioError("Audio for features must be a non-empty, finite mono array.")
     if sample_rate != TARGET_SR:
-        import soxr
-
         audio = soxr.resample(audio, sample_rate, TARGET_SR).astype(np.float32)
     sr = TARGET_SR
     half = int(WINDOW_S * sr / 2)

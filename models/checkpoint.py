@@ -15,6 +15,8 @@ from typing import Any, Mapping
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save
 
 from visemes.core.atomic import atomic_write_bytes, atomic_write_text
 from visemes.core.errors import ModelError
@@ -76,8 +78,6 @@ def sidecar_path(weights_path: str | os.PathLike) -> Path:
 def save_tensors(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any],
                  overwrite: bool = False) -> Path:
     """Write ``path`` (.safetensors) and its JSON sidecar atomically."""
-    from safetensors.numpy import save
-
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ModelError(f"Weights file must end in .safetensors, got {path.name}.")
@@ -90,9 +90,6 @@ def save_tensors(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta
 
 
 def load_tensors(path: str | os.PathLike, expect_format: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     path = Path(path)
     sidecar = sidecar_path(path)
     if not path.is_file() or not sidecar.is_file():

@@ -22,12 +22,14 @@ from typing import Sequence
 
 import numpy as np
 
+from visemes import alignment as aligners
 from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.atomic import atomic_open
-from visemes.core.curves import MouthAnimation, check_fps
+from visemes.core.curves import MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError, ModelError
 from visemes.core.timeline import Alignment
 
+from visemes.models.audio_features import audio_features
 from visemes.models.inputs import UtteranceInputs, encode, window
 from visemes.models.vocab import Vocab
 
@@ -190,11 +192,6 @@ def live_link_face_example(csv_path: str | os.PathLike, audio_path: str | os.Pat
                            fps: float = 30.0, capture_fps: float = 60.0, backend: str = "builtin") -> Example:
     """Motion capture from Live Link Face: align the audio with its transcript (``visemes.alignment.align``) and
     use the recorded ARKit mouth blendshapes as targets."""
-    from visemes import alignment as aligners
-
-    from visemes.models.audio_features import audio_features
-    from visemes.core.curves import frame_count
-
     values, names, _ = read_live_link_face(csv_path, capture_fps)
     samples, sr = aligners.load_audio(audio_path)
     timed = aligners.align(samples, sr, text=transcript, lang=lang, backend=backend)

@@ -18,7 +18,7 @@ from flax import nnx
 
 from visemes.core.errors import ModelError
 
-from visemes.models.checkpoint import path_name
+from visemes.models.checkpoint import MODEL_FORMAT_VERSION, load_tensors, path_name, save_tensors
 from visemes.models.config import LoRAConfig
 
 
@@ -115,8 +115,6 @@ class Adapter:
         return int(sum(a.size for a in self.arrays.values()))
 
     def save(self, path, overwrite: bool = False):
-        from visemes.models.checkpoint import MODEL_FORMAT_VERSION, save_tensors
-
         meta = {
             "format": ADAPTER_FORMAT, "format_version": MODEL_FORMAT_VERSION, "name": self.name,
             "dialect": self.dialect, "base_fingerprint": self.base_fingerprint, **self.lora.to_dict(),
@@ -126,8 +124,6 @@ class Adapter:
 
     @classmethod
     def load(cls, path) -> "Adapter":
-        from visemes.models.checkpoint import load_tensors
-
         arrays, meta = load_tensors(path, ADAPTER_FORMAT)
         return cls(meta["name"], arrays, LoRAConfig.from_dict(meta), meta["base_fingerprint"],
                    meta.get("dialect"), meta.get("meta"))

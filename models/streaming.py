@@ -17,7 +17,7 @@ from typing import Iterable
 import jax
 import numpy as np
 
-from visemes.core.curves import MouthAnimation, check_fps, frame_count
+from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError
 from visemes.core.timeline import Alignment, Interval
 
@@ -120,8 +120,6 @@ def predict_streaming(model: VisemeModel, alignment: Alignment, fps: float = 30.
     last = stream.finish(alignment.duration)
     if last is not None:
         outs.append(last)
-    from visemes.core.curves import FrameCurves
-
     def join(attr: str) -> FrameCurves:
         curves = [getattr(o, attr) for o in outs]
         return FrameCurves(fps, curves[0].channels, np.concatenate([c.values for c in curves]), 0.0, curves[0].meta)

@@ -8,14 +8,20 @@ A ``pack_transform`` changes the pack's targets to make synthetic dialects (test
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from visemes.core.curves import SUPPORTED_FPS, frame_count
 from visemes.core.errors import VisemesError
+from visemes import lang_packs
+from visemes.mouth.coarticulation import animate_phones
+from visemes.speech.synthesis import speak
 
+from visemes.models.audio_features import audio_features
 from visemes.models.data import Example, example_from_animation
 from visemes.models.vocab import Vocab
 
@@ -26,7 +32,7 @@ RATES: tuple[int, ...] = (120, 150, 175, 200, 240)
 
 def word_list(lang: str, n: int = 1500) -> list[str]:
     """Frequent words of ``lang`` (wordfreq), or [] if wordfreq has no list for it."""
-    import wordfreq
+    import wordfreq  # heavy/optional: wordfreq (~0.1 s, a test extra), only for teacher word lists
 
     base = lang.split("-")[0].lower()
     code = WORDFREQ_CODES.get(base, base)
@@ -37,8 +43,6 @@ def word_list(lang: str, n: int = 1500) -> list[str]:
 
 def pack_sentences(pack: Any) -> list[str]:
     """The pack's shipped sample sentences (``lang_packs/data/sentences/<code>.txt``), if any."""
-    from importlib import resources
-
     path = resources.files("visemes.lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
     if not path.is_file():
         return []
@@ -78,8 +82,6 @@ class TargetPack:
 def rounded_dialect(spec: Any) -> Any:
     """A synthetic dialect for adapter tests and benchmarks: much stronger lip rounding and protrusion on
     every rounded phone, and /s z/ merged into one rounded sibilant (a 'merged phoneme')."""
-    import dataclasses
-
     target = dict(spec.target)
     if target["lip_round"] > 0.05 or spec.symbol in ("s", "z"):
         target["lip_round"] = min(1.0, target["lip_round"] * 2.0 + 0.3)
@@ -103,12 +105,6 @@ def teacher_examples(
 ) -> list[Example]:
     """``per_lang`` teacher examples per language (deterministic for a seed). ``tag`` overrides the
     language code stored with the examples (e.g. a dialect name)."""
-    from visemes import lang_packs
-    from visemes.mouth.coarticulation import animate_phones
-    from visemes.speech.synthesis import speak
-
-    from visemes.models.audio_features import audio_features
-
     rng = np.random.default_rng(seed)
     examples: list[Example] = []
     jobs = []

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 from visemes.core.atomic import atomic_write_text
 from visemes.core.errors import ModelError
+from visemes import lang_packs
 
 VOCAB_FORMAT_VERSION = 1
 PAD, UNK = "<pad>", "<unk>"
@@ -116,7 +117,7 @@ class Vocab:
 
 
 def panphon_base_segments() -> list[str]:
-    import panphon
+    import panphon  # heavy: panphon's __init__ loads pandas (~0.3 s); only when building a vocabulary
 
     path = Path(panphon.__file__).parent / "data" / "ipa_bases.csv"
     with open(path, encoding="utf-8", newline="") as fh:
@@ -127,7 +128,6 @@ def panphon_base_segments() -> list[str]:
 def pack_inventories() -> tuple[list[str], list[str]]:
     """(phones, pack codes) from every available language pack; empty if lang_packs is not usable."""
     try:
-        from visemes import lang_packs
         infos = lang_packs.available()
     except Exception:  # packs are optional at build time: the panphon list alone is a valid vocabulary
         return [], []

@@ -29,6 +29,7 @@ from visemes.alignment.builtin.phones import VOWEL_CLASSES, broad_class
 from visemes.alignment.builtin.prepared import Prepared
 from visemes.alignment.builtin.priors import load_prior
 
+from visemes.core.audio import validate_audio
 from visemes.core.errors import AlignmentError, AudioError
 from visemes.core.timeline import Alignment, Interval, Tier, Transcript
 
@@ -149,8 +150,6 @@ class BuiltinAligner(Aligner):
 
     # -- protocol ---------------------------------------------------------------------------------
     def prepare(self, audio: np.ndarray, sr: int, transcript: Transcript) -> Prepared:
-        from visemes.core.audio import validate_audio
-
         audio = validate_audio(audio, sr)
         _check_audible(audio)
         duration = len(audio) / sr

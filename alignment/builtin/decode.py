@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 
 from visemes.alignment.builtin.features import bucket
 from visemes.alignment.builtin.model import Chain, Emissions
-from visemes.alignment.builtin.viterbi import NEG
+from visemes.alignment.builtin.viterbi import NEG, decode_batch
 
 STATE_BUCKETS = (64, 128, 256, 512, 1024, 2048)  # few buckets: each is a compile (~1 s on CPU)
 GAUSS_BUCKETS = (128, 256, 512, 1024, 2048, 4096)
@@ -91,8 +92,6 @@ class DecodePlan:
     models (every EM pass): only the state -> Gaussian row table changes between passes."""
 
     def __init__(self, feats: Sequence[np.ndarray], chains: Sequence[Chain]) -> None:
-        import jax
-
         n = len(feats)
         self.n = n
         self.lengths = [len(f) for f in feats]
@@ -144,10 +143,6 @@ class DecodePlan:
                 self.batches.append((part, key_idx, pad_rows, arrays))
 
     def run(self, em: Emissions, table: GaussTable | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
-        import jax
-
-        from visemes.alignment.builtin.viterbi import decode_batch
-
         table = table or GaussTable.from_emissions(em)
         rows_of_key = np.array([table.index[em.resolve(k)] for k in self.keys] + [-1], np.int32)
         # device_put / plain numpy arguments: jnp.asarray goes through a traced op (~0.2 ms per call)

@@ -8,20 +8,19 @@ times, warped onto the recording, give EM a starting segmentation (the issue's p
 
 from __future__ import annotations
 
-from functools import partial
-
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.decode import STATE_BUCKETS
 from visemes.alignment.builtin.viterbi import NEG, viterbi_batch
+from visemes.speech.synthesis import speak
 
 
-@partial(__import__("jax").jit)
+@jax.jit
 def _neg_cost(query, template, t_valid):
     """-squared Euclidean distances [B, T, S]; padded template frames are unreachable."""
-    import jax.numpy as jnp
-
     q2 = jnp.sum(query**2, axis=2)[:, :, None]
     t2 = jnp.sum(template**2, axis=2)[:, None, :]
     d = q2 + t2 - 2 * jnp.einsum("btd,bsd->bts", query, template)
@@ -55,8 +54,6 @@ def template_path(prep, chain) -> np.ndarray | None:
     if not transcript.lang:
         return None
     try:
-        from visemes.speech.synthesis import speak
-
         spoken = speak(" ".join(w.text for w in transcript.words), transcript.lang)
     except Exception:  # noqa: BLE001 - any failure (unknown language, no espeak) means: no template
         return None

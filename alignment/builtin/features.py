@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import soxr
 
 SAMPLE_RATE = 16_000
 HOP = 80  # 5 ms at 16 kHz
@@ -45,8 +48,6 @@ def resample(audio: np.ndarray, sr: int) -> np.ndarray:
     """Mono float32 at 16 kHz (soxr, the well-kept resampler)."""
     if sr == SAMPLE_RATE:
         return np.asarray(audio, np.float32)
-    import soxr
-
     return soxr.resample(np.asarray(audio, np.float32), sr, SAMPLE_RATE).astype(np.float32)
 
 
@@ -145,17 +146,12 @@ def _dft_basis() -> np.ndarray:
 @lru_cache(maxsize=4)
 def _device_constants(fmin: float, fmax: float):
     """DFT basis, mel filters and DCT on the device once (not re-sent with every 256-frame chunk)."""
-    import jax
-
     return jax.device_put((_dft_basis(), *_mel_dct(fmin, fmax)))
 
 
-@partial(__import__("jax").jit, static_argnames=("t_pad",))
+@partial(jax.jit, static_argnames=("t_pad",))
 def _mfcc_padded(x, basis, fb, dct, t_pad: int):
     """MFCC + deltas of pre-emphasised samples ``x`` (frames from sample 0, ``t_pad`` of them)."""
-    import jax
-    import jax.numpy as jnp
-
     idx = jnp.arange(t_pad)[:, None] * HOP + jnp.arange(WIN)[None, :]
     ri = jnp.matmul(x[idx], basis, precision=jax.lax.Precision.HIGHEST)  # [T, 2F] real | imaginary
     nf = N_FFT // 2 + 1

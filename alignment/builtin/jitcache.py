@@ -28,7 +28,7 @@ def enable_compile_cache(path: str | os.PathLike | None = None) -> Path:
     or ``jax.config``) is kept: it is the user's choice. Programs that compile in under a second are cached
     too (JAX's default skips them, and every program of this aligner compiles in under a second).
     """
-    import jax
+    import jax  # heavy: jax (~1 s); the cache folder helpers need none
 
     current = jax.config.jax_compilation_cache_dir
     if current:
@@ -39,7 +39,7 @@ def enable_compile_cache(path: str | os.PathLike | None = None) -> Path:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     # a process that compiled before opting in has already decided "no cache": make JAX look again
-    from jax.experimental.compilation_cache import compilation_cache
+    from jax.experimental.compilation_cache import compilation_cache  # heavy: jax
 
     compilation_cache.reset_cache()
     return directory

@@ -17,7 +17,9 @@ import numpy as np
 from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.model import CLOSURE, N_STATES, NOISE, SIL, Prior, Stats
 from visemes.alignment.builtin.phones import CLOSURE_CLASSES, broad_class
+from visemes.alignment.builtin.priors import prior_to_json
 from visemes.alignment.builtin.synthetic import CLEAN, PRIOR_LANGS, Condition, iter_set
+from visemes.core.atomic import atomic_write_text
 
 #: Voice variants here are disjoint from the benchmark's (+f2, +f3, +m3).
 PRIOR_CONDITIONS = (
@@ -69,14 +71,10 @@ def build_prior(langs=PRIOR_LANGS, conditions=PRIOR_CONDITIONS) -> Prior:
 
 
 def main(argv=None) -> int:
-    from visemes.alignment.builtin.priors import prior_to_json
-
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("data") / "prior.json")
     args = ap.parse_args(argv)
     prior = build_prior()
-    from visemes.core.atomic import atomic_write_text
-
     atomic_write_text(args.out, prior_to_json(prior, "synthetic espeak-ng speech: " + ", ".join(PRIOR_LANGS)) + "\n",
                       overwrite=True)
     print(f"wrote {len(prior.means)} Gaussians to {args.out}")

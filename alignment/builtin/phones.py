@@ -6,8 +6,12 @@ Back-off chain of an emission model: phone symbol -> base symbol (diacritics and
 
 from __future__ import annotations
 
+import csv
 import unicodedata
 from functools import lru_cache
+from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 
 #: Modifier letters that change a phone's quality but not its base (length, aspiration, palatalisation...).
 _MODIFIERS = set("ːˑʰʱʲʷˠˤˀⁿˡʼ˞ʴʵʶ͜͡‿ˈˌ")
@@ -35,10 +39,6 @@ def base_symbol(symbol: str) -> str:
 @lru_cache(maxsize=1)
 def _table() -> dict[str, dict[str, int]]:
     """panphon's segment feature table, read with csv: panphon.FeatureTable() loads pandas (~2 s)."""
-    import csv
-    from importlib.util import find_spec
-    from pathlib import Path
-
     # locate the file without importing panphon: its __init__ imports pandas (~0.5 s of a cold run)
     spec = find_spec("panphon")
     roots = list(spec.submodule_search_locations or []) if spec else []
@@ -46,8 +46,6 @@ def _table() -> dict[str, dict[str, int]]:
     if path is not None:
         text = path.read_text("utf-8")
     else:
-        from importlib import resources
-
         text = resources.files("panphon").joinpath("data/ipa_all.csv").read_text("utf-8")
     rows = csv.reader(text.splitlines())
     header = next(rows)

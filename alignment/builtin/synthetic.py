@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.lang_packs import load as load_pack
+from visemes.speech.synthesis import speak
 
 SENTENCES: dict[str, tuple[str, ...]] = {
     "es": ("el perro come pan en la cocina", "mañana vamos a la playa con mis amigos",
@@ -89,7 +91,7 @@ def _noise(n: int, rng: np.random.Generator, colour: float) -> np.ndarray:
     if colour <= 0:
         return white
     # one-pole low-pass: brown-ish room noise mixed into the white floor
-    from scipy.signal import lfilter
+    from scipy.signal import lfilter  # heavy: scipy.signal (~0.7 s), only for coloured noise
 
     red = lfilter([1.0], [1.0, -colour], white)
     red /= red.std() + 1e-12
@@ -98,10 +100,7 @@ def _noise(n: int, rng: np.random.Generator, colour: float) -> np.ndarray:
 
 def make_item(text: str, lang: str, condition: Condition = CLEAN, *, key: str = "", seed: int = 0) -> SyntheticItem:
     """Synthesise ``text`` with padding and noise; the alignment's times are shifted by the lead-in."""
-    from visemes import lang_packs
-    from visemes.speech.synthesis import speak
-
-    pack = lang_packs.load(lang)
+    pack = load_pack(lang)
     voice = pack.voice + condition.variant if condition.variant else None
     spoken = speak(text, lang, rate=condition.rate, pitch=condition.pitch, voice=voice)
     sr = spoken.sample_rate

@@ -7,17 +7,14 @@ masks say where a path may begin and end (optional leading/trailing silence; fre
 
 from __future__ import annotations
 
-from functools import partial
-
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 NEG = -1e30
 
 
 def _viterbi_one(loglik, skip_in, start_ok, end_ok, enter_pen, n_valid):
-    import jax
-    import jax.numpy as jnp
-
     t_pad, s_pad = loglik.shape
     init = jnp.where(start_ok, loglik[0], NEG)
 
@@ -50,19 +47,17 @@ def _viterbi_one(loglik, skip_in, start_ok, end_ok, enter_pen, n_valid):
     return path, score
 
 
-@partial(__import__("jax").jit)
+@jax.jit
 def viterbi_batch(loglik, skip_in, start_ok, end_ok, enter_pen, n_valid):
     """Best state path [B, T] and its score [B] for a batch of padded chains.
 
     loglik [B, T, S] (padded states must hold a very negative value), skip_in/start_ok/end_ok [B, S]
     bool, enter_pen [B, S] log-penalty for entering a state, n_valid [B] valid frame counts.
     """
-    import jax
-
     return jax.vmap(_viterbi_one)(loglik, skip_in, start_ok, end_ok, enter_pen, n_valid)
 
 
-@partial(__import__("jax").jit)
+@jax.jit
 def gaussian_loglik(feats, means, inv_var, log_norm, state_gauss):
     """Per-state diagonal-Gaussian log-likelihoods [B, T, S] (max over each state's K slots).
 
@@ -70,15 +65,11 @@ def gaussian_loglik(feats, means, inv_var, log_norm, state_gauss):
     Gaussian slots (-1 marks an unused slot, all -1 a padded state). Only the Gaussians the states use
     are evaluated (a batched matmul per utterance), not the whole table.
     """
-    import jax.numpy as jnp
-
     return jnp.max(_slot_loglik(feats, means, inv_var, log_norm, state_gauss), axis=-1)
 
 
 def _slot_loglik(feats, means, inv_var, log_norm, state_gauss):
     """Per-slot log-likelihoods [B, T, S, K] (see :func:`gaussian_loglik`)."""
-    import jax.numpy as jnp
-
     b, s, k = state_gauss.shape
     idx = jnp.maximum(state_gauss, 0).reshape(b, s * k)
     m, iv, ln = means[idx], inv_var[idx], log_norm[idx]
@@ -89,16 +80,13 @@ def _slot_loglik(feats, means, inv_var, log_norm, state_gauss):
     return jnp.where(state_gauss[:, None] >= 0, ll, NEG)
 
 
-@partial(__import__("jax").jit)
+@jax.jit
 def decode_batch(feats, means, inv_var, log_norm, state_gauss, skip_in, start_ok, end_ok, enter_pen, n_valid):
     """Likelihoods, Viterbi and the winning Gaussian row per frame in one program (one compile per
     shape, nothing but the path, the rows and the scores leaves the device).
 
     Returns path [B, T] int32, row [B, T] int32 (the state's best slot at each frame) and score [B].
     """
-    import jax
-    import jax.numpy as jnp
-
     ll = jnp.max(_slot_loglik(feats, means, inv_var, log_norm, state_gauss), axis=-1)  # [B, T, S]
     path, score = jax.vmap(_viterbi_one)(ll, skip_in, start_ok, end_ok, enter_pen, n_valid)
     path = path.astype(jnp.int32)

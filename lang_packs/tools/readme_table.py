@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from visemes.core.atomic import atomic_write_text
 from visemes.lang_packs.info import available
 
 START, END = "<!-- langtable:start -->", "<!-- langtable:end -->"
@@ -52,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if wanted != current:
-        from visemes.core.atomic import atomic_write_text
-
         atomic_write_text(args.readme, wanted, overwrite=True)
     return 0
 

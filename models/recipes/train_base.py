@@ -15,6 +15,13 @@ import argparse
 import time
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
+from visemes.models.config import ModelConfig
+from visemes.models.data import load_examples, save_examples
+from visemes.models.teacher import teacher_examples
+from visemes.models.vocab import Vocab, build_vocab
+
 #: Languages the base model is trained on (espeak-ng voices with packs or generic fallback packs).
 TRAIN_LANGS: tuple[str, ...] = (
     "en-us", "de", "es", "pt-br", "sv", "da", "nb", "fi", "pl", "cs", "hu", "ro", "ru", "bg", "el", "tr",
@@ -25,12 +32,6 @@ HELDOUT_LANGS: tuple[str, ...] = ("it", "nl", "uk", "ur", "ms", "te", "cy", "eu"
 
 
 def stage_data(work: Path, per_lang: int, eval_per_lang: int, seed: int) -> None:
-    from tqdm.auto import tqdm
-
-    from visemes.models.data import save_examples
-    from visemes.models.teacher import teacher_examples
-    from visemes.models.vocab import build_vocab
-
     vocab = build_vocab(extra_langs=list(TRAIN_LANGS))
     vocab.save(work / "phone_vocab.json", overwrite=True)
     for name, langs, n, s in (("train", TRAIN_LANGS, per_lang, seed), ("eval", TRAIN_LANGS, eval_per_lang, seed + 1),
@@ -43,10 +44,7 @@ def stage_data(work: Path, per_lang: int, eval_per_lang: int, seed: int) -> None
 
 
 def stage_train(work: Path, steps: int, batch_size: int, seed: int, resume: bool) -> None:
-    from visemes.models.config import ModelConfig
-    from visemes.models.data import load_examples
-    from visemes.models.train import TrainConfig, train_base
-    from visemes.models.vocab import Vocab
+    from visemes.models.train import TrainConfig, train_base  # heavy: jax, flax, optax (~2 s)
 
     vocab = Vocab.load(work / "phone_vocab.json")
     train, evals = load_examples(work / "train.npz"), load_examples(work / "eval.npz")[::3]  # eval cost
@@ -61,7 +59,7 @@ def stage_train(work: Path, steps: int, batch_size: int, seed: int, resume: bool
 
 
 def stage_install(work: Path, overwrite: bool) -> None:
-    from visemes.models.api import VisemeModel
+    from visemes.models.api import VisemeModel  # heavy: jax, flax (~2 s)
 
     dest = Path(__file__).resolve().parents[1] / "weights"
     model = VisemeModel.load(work / "base.safetensors")

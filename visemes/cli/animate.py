@@ -107,7 +107,6 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
     Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
-
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
     if compare_lang and compare_adapter:
@@ -186,7 +185,6 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int | None, clu
 def demo(out_dir: Path, langs: tuple[str, ...], no_model: bool, no_preview: bool, overwrite: bool) -> None:
     """Offline demo, no input needed: synthesize speech in Mandarin, Arabic, Hindi and English, align it,
     animate it, and write every format, a timeline plot and a preview video per language."""
-
     report = run_demo(out_dir, langs=langs or DEMO_LANGS, use_model=not no_model, preview=not no_preview,
                       overwrite=overwrite, echo=click.echo)
     click.echo(f"demo finished in {report.seconds:.1f} s: {len(report.files)} files in {report.out_dir}")

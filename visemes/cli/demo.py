@@ -15,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from visemes.core.errors import InputError
 from visemes.formats import expand_formats
+from visemes.pipeline.animator import animate, timing_only
+from visemes.speech.synthesis import speak
 
 DEMO_LANGS: tuple[str, ...] = ("cmn", "ar", "hi", "en-US")
 DEMO_SENTENCES: dict[str, str] = {
@@ -67,9 +70,6 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoReport:
     """Run the demo into ``out_dir/<lang>/``; returns what was made (and echoes progress)."""
-    from visemes.pipeline.animator import animate, timing_only
-    from visemes.speech.synthesis import speak
-
     start = time.perf_counter()
     out = Path(out_dir)
     texts = {**DEMO_SENTENCES, **(sentences or {})}
@@ -78,8 +78,6 @@ def run_demo(
     for lang in langs:
         text = texts.get(lang)
         if text is None:
-            from visemes.core.errors import InputError
-
             raise InputError(f"The demo has no sentence for {lang!r}; it knows {', '.join(texts)}.")
         t0 = time.perf_counter()
         spoken = speak(text, lang)

@@ -9,13 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
+from visemes import models
 from visemes.core.errors import InputError
+from visemes.models.config import LoRAConfig, ModelConfig
+from visemes.models.data import live_link_face_example, load_examples, save_examples
+from visemes.models.teacher import teacher_examples
+from visemes.models.vocab import Vocab
 
 
 def _load_data(paths: tuple[str, ...], lang: str | None, vocab, cfg) -> list:
-    from visemes.models.data import live_link_face_example, load_examples
-
     examples = []
     for raw in paths:
         path = Path(raw)
@@ -39,8 +43,6 @@ def _load_data(paths: tuple[str, ...], lang: str | None, vocab, cfg) -> list:
 
 
 def _split(examples: list, eval_share: float, seed: int) -> tuple[list, list]:
-    import numpy as np
-
     order = np.random.default_rng(seed).permutation(len(examples))
     n_eval = int(round(len(examples) * eval_share)) if len(examples) > 4 else 0
     return [examples[i] for i in order[n_eval:]], [examples[i] for i in order[:n_eval]]
@@ -63,11 +65,7 @@ def _split(examples: list, eval_share: float, seed: int) -> tuple[list, list]:
 def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, crop_frames, lr, eval_share, seed,
           resume, lang):
     """Train a viseme model from DATA (.npz caches / Live Link Face .csv) and/or teacher synthesis."""
-    from visemes.models.config import ModelConfig
-    from visemes.models.data import save_examples
-    from visemes.models.teacher import teacher_examples
-    from visemes.models.train import TrainConfig, train_base
-    from visemes.models.vocab import Vocab
+    from visemes.models.train import TrainConfig, train_base  # heavy: jax, flax, optax (~2 s)
 
     out = Path(out_dir)
     vocab = Vocab.load()
@@ -110,9 +108,7 @@ def train(data, out_dir, preset, teacher_langs, per_lang, steps, batch_size, cro
 def finetune(data, name, out_path, base_path, dialect, rank, alpha, targets, steps, batch_size, crop_frames, lr, seed,
              lang, overwrite):
     """Train a LoRA dialect adapter NAME on DATA; the base model stays unchanged."""
-    from visemes import models
-    from visemes.models.config import LoRAConfig
-    from visemes.models.train import TrainConfig, finetune_adapter
+    from visemes.models.train import TrainConfig, finetune_adapter  # heavy: jax, flax, optax (~2 s)
 
     base = models.load(base_path)
     examples = _load_data(tuple(data), lang, base.vocab, base.cfg)

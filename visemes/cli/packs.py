@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 import click
+from rich.console import Console
+from rich.table import Table
+
+from visemes import lang_packs
 
 
 @click.command()
@@ -16,15 +20,10 @@ def langs(as_json: bool) -> None:
     (share of phone tokens of the pack's 2,000 most frequent words that the pack lists explicitly).
     Any other espeak-ng voice also loads, as a generic pack from the feature-based fallback.
     """
-    from visemes import lang_packs
-
     infos = lang_packs.available()
     if as_json:
         click.echo(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title=f"{len(infos)} language packs (other espeak-ng voices load as generic packs)")
     for col in ("code", "name", "parent", "g2p", "voice", "phones", "coverage"):
         table.add_column(col, justify="right" if col in ("phones", "coverage") else "left")
@@ -40,8 +39,6 @@ def langs(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: words with phones, attrs and visemes.")
 def phonemize(text: str, lang: str, as_json: bool) -> None:
     """Print TEXT's words with their IPA phones; stress as ˈ ˌ, tone in braces after the phone (mˈɑ{1})."""
-    from visemes import lang_packs
-
     pack = lang_packs.load(lang)
     transcript = pack.phonemize(text)
     if as_json:

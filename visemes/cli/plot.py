@@ -7,13 +7,16 @@ from typing import Any
 
 import click
 
-from visemes.core.errors import InputError
+from visemes import formats as exports
+from visemes.core.atomic import check_writable
+from visemes.core.audio import load_audio
+from visemes.core.errors import ExportError, InputError
+from visemes.formats import curves_csv, livelink
+from visemes.formats.plot import plot_timeline
 
 
 def load_alignment_file(path: Path) -> tuple[Any, Any]:
     """(Alignment, MouthAnimation or None) from our JSON (result or alignment) or a Praat TextGrid."""
-    from visemes import formats as exports
-
     fmt = exports.format_for_path(path)
     if fmt is None or fmt.name not in ("json", "textgrid", "rhubarb-json", "rhubarb-tsv", "audacity"):
         raise InputError(f"Cannot plot {path.name}: give a visemes .json, a Praat .TextGrid, or a Rhubarb result.")
@@ -28,10 +31,6 @@ def load_alignment_file(path: Path) -> tuple[Any, Any]:
 def load_curves_file(path: Path) -> Any:
     """Mouth curves to draw: our JSON or CSV (articulation), a Live Link Face CSV (the moving mouth
     blendshapes), an Oculus CSV, or any per-frame CSV with a time column (every channel)."""
-    from visemes import formats as exports
-    from visemes.core.errors import ExportError
-    from visemes.formats import curves_csv, livelink
-
     fmt = exports.format_for_path(path)
     name = fmt.name if fmt else None
     if name == "json":
@@ -81,9 +80,6 @@ def plot(alignment_file: Path, audio: Path | None, spectrogram: bool, curves: Pa
     Example:
       visemes plot take.TextGrid --audio take.wav --curves take.json -o take.png
     """
-    from visemes.core.atomic import check_writable
-    from visemes.formats.plot import plot_timeline
-
     if output.suffix.lower() != ".png":
         raise InputError(f"The plot is a PNG image; name the output OUT.png (got {output.name}).")
     check_writable(output, overwrite)
@@ -91,8 +87,6 @@ def plot(alignment_file: Path, audio: Path | None, spectrogram: bool, curves: Pa
     drawn = load_curves_file(curves) if curves is not None else animation
     samples = sample_rate = None
     if audio is not None:
-        from visemes.alignment import load_audio
-
         samples, sample_rate = load_audio(audio)
     picked = [c.strip() for c in channels.split(",") if c.strip()] if channels else None
     path = plot_timeline(alignment, output, audio=samples, sample_rate=sample_rate, curves=drawn, channels=picked,

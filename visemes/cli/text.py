@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
+from visemes import formats as exports
+from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
 from visemes.formats import expand_formats
+from visemes.pipeline.text import text_to_visemes
 
 _VISEME_SETS = ("oculus", "azure", "rhubarb", "mpeg4")  # visemes.mouth.visemesets.VISEME_SETS, kept import-free
 
@@ -51,10 +54,6 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
       visemes text2visemes "नमस्ते दुनिया" --lang hi -o out/ --format json,csv,textgrid
       visemes text2visemes "你好" --lang cmn --viseme-set rhubarb -o hello.rhubarb.tsv
     """
-    from visemes import formats as exports
-    from visemes.pipeline.text import text_to_visemes
-    from visemes.core.atomic import check_writable
-
     if text == "-":
         text = sys.stdin.read()
     file_format = exports.format_for_path(output) if not output.is_dir() else None

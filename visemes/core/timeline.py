@@ -13,6 +13,7 @@ by neighbours stay bit-identical through round-trips.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
@@ -171,8 +172,6 @@ class Tier:
 
     def at(self, time: float) -> Interval | None:
         """The interval covering ``time`` (start inclusive, end exclusive), or None in a gap."""
-        import bisect
-
         starts = [iv.start for iv in self.intervals]
         i = bisect.bisect_right(starts, time) - 1
         if i >= 0 and self.intervals[i].start <= time < self.intervals[i].end:

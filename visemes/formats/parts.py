@@ -15,6 +15,8 @@ from visemes.core.curves import MouthAnimation
 from visemes.core.errors import ExportError, InputError
 from visemes.core.timeline import Alignment, Tier
 from visemes.formats.options import ExportOptions
+from visemes.lang_packs import load as load_pack
+from visemes.mouth.visemesets import viseme_tier
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,5 @@ def viseme_tier_in_set(parts: ExportParts, set_name: str, fmt: str) -> Tier:
                 f"The {fmt!r} export must map phones to {set_name!r} visemes but the alignment names no "
                 "language (meta 'lang'); pass the language pack (ExportParts(pack=...))."
             )
-        from visemes import lang_packs  # lazy: only this export path needs the packs
-
-        pack = lang_packs.load(lang)
-    from visemes.mouth.visemesets import viseme_tier
-
+        pack = load_pack(lang)
     return viseme_tier(alignment.phones, pack, set_name, duration=alignment.duration)

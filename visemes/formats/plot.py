@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from visemes.core.atomic import atomic_write_bytes
+from visemes.core.atomic import atomic_write_bytes, check_writable
 from visemes.core.curves import FrameCurves, MouthAnimation
 from visemes.core.errors import InputError
 from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.core.vocabulary import VISEME_SETS, classes
 
 #: Inches per row kind (the figure height is their sum plus margins).
 AUDIO_IN, TIER_IN, CURVES_IN = 1.5, 0.5, 2.3
@@ -39,8 +40,8 @@ PREFERRED_FONTS: tuple[str, ...] = (
 @functools.lru_cache(maxsize=1)
 def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
     """Installed fonts from PREFERRED_FONTS and the code points they cover together (read once)."""
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
+    from matplotlib import font_manager  # heavy: matplotlib (~0.4 s), only when drawing
+    from matplotlib.ft2font import FT2Font  # heavy: matplotlib (~0.4 s), only when drawing
 
     installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
     names = tuple(n for n in PREFERRED_FONTS if n in installed)
@@ -101,14 +102,12 @@ def _tier_order(alignment: Alignment) -> list[Tier]:
 
 
 def _palette(tier: Tier, viseme_set: str | None) -> dict[str, Any]:
-    from matplotlib import colormaps
+    from matplotlib import colormaps  # heavy: matplotlib (~0.4 s), only when drawing
 
     cmap = colormaps["tab20"]
     colors = [cmap(i) for i in range(20) if i not in (14, 15)]  # tab20's greys look like silence
     labels: Sequence[str]
     if tier.name == "visemes" and viseme_set:
-        from visemes.core.vocabulary import VISEME_SETS, classes
-
         labels = classes(viseme_set) if viseme_set in VISEME_SETS else sorted(set(tier.labels))
     else:
         labels = sorted(set(tier.labels))
@@ -139,7 +138,7 @@ def _draw_audio(ax: Any, audio: np.ndarray, sr: int, spectrogram: bool, width_px
     t_end = t0 + len(audio) / sr
     if spectrogram:
         nfft = int(2 ** np.ceil(np.log2(0.025 * sr)))
-        from matplotlib import colormaps
+        from matplotlib import colormaps  # heavy: matplotlib (~0.4 s), only when drawing
 
         # digital silence is -inf dB, which matplotlib masks as "bad" (drawn white): paint it as the floor
         cmap = colormaps["magma"].with_extremes(bad=colormaps["magma"](0.0))
@@ -217,8 +216,8 @@ def render_timeline(
     end: float | None = None,
 ) -> bytes:
     """The timeline figure as PNG bytes (see :func:`plot_timeline`)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: matplotlib (~0.4 s), only when drawing
+    from matplotlib.figure import Figure  # heavy: matplotlib (~0.4 s), only when drawing
 
     if audio is not None:
         audio = np.asarray(audio, dtype=np.float32)
@@ -275,7 +274,7 @@ def render_timeline(
             # Above bars and spectrogram, below the labels (text is drawn at zorder 3).
             ax.axvspan(start, end, color=LOW_CONFIDENCE_COLOR, alpha=0.2, linewidth=0, zorder=2)
         ax.set_xlim(t0, t1)
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # heavy: matplotlib (~0.4 s), only when drawing
 
     axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=max(4, int(plot_width_px // 90)), steps=[1, 2, 2.5, 5, 10]))
     axes[-1].set_xlabel("time (s)", fontsize=9)
@@ -328,8 +327,6 @@ def plot_timeline(
     follows from the rows (:func:`figure_height_in` inches at ``dpi``). ``start``/``end`` (seconds) draw
     only that span of the timeline (the default width then follows the span).
     """
-    from visemes.core.atomic import check_writable
-
     check_writable(path, overwrite)  # fail before the (slow) rendering
     png = render_timeline(
         alignment, audio=audio, sample_rate=sample_rate, curves=curves, channels=channels,

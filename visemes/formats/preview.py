@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+from PIL import Image, ImageDraw, ImageFont
 
 from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.atomic import atomic_path, check_writable
@@ -272,16 +274,14 @@ class _TextCache:
     images: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from matplotlib import font_manager  # matplotlib ships DejaVu Sans, which covers IPA
-        from PIL import ImageFont
+        # heavy: matplotlib (~0.2 s); it ships DejaVu Sans, which covers IPA
+        from matplotlib import font_manager
 
         self.font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), self.size)
 
     def get(self, text: str) -> np.ndarray:
         """White-on-transparent alpha mask of ``text`` (height x width, float32 0..1)."""
         if text not in self.images:
-            from PIL import Image, ImageDraw
-
             left, top, right, bottom = self.font.getbbox(text or " ")
             im = Image.new("L", (max(1, right - left + 2), max(1, bottom - top + 2)), 0)
             ImageDraw.Draw(im).text((1 - left, 1 - top), text, fill=255, font=self.font)
@@ -372,7 +372,7 @@ def iter_frames(panels: Sequence[PreviewPanel], size: tuple[int, int] = DEFAULT_
 def find_ffmpeg() -> str | None:
     """Path of the ffmpeg binary shipped in the imageio-ffmpeg wheel (or on PATH), or None."""
     try:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # heavy/optional: imageio-ffmpeg, only to find the bundled binary
 
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
@@ -416,8 +416,6 @@ def write_preview(
 
 
 def _write_gif(path: Path, frames: Iterator[np.ndarray], fps: float, overwrite: bool) -> Path:
-    from PIL import Image
-
     # GIF delays are in 1/100 s; keep every frame and let viewers round (the MP4 is the exact preview).
     images = [Image.fromarray(f).quantize(colors=64, method=Image.Quantize.MEDIANCUT) for f in frames]
     with atomic_path(path, overwrite=overwrite, suffix=".gif") as tmp:
@@ -434,8 +432,6 @@ def _write_mp4(path: Path, frames: Iterator[np.ndarray], fps: float, exe: str, a
         cmd = [exe, "-hide_banner", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "pipe:0"]
         if audio is not None:
-            import soundfile as sf
-
             wav_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="visemes-preview-"))
             wav = Path(wav_dir) / "audio.wav"
             sf.write(wav, np.asarray(audio, np.float32), int(sample_rate), subtype="FLOAT")

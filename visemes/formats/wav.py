@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 from visemes.core.atomic import atomic_path
 from visemes.core.errors import ExportError
@@ -13,8 +14,6 @@ from visemes.formats.parts import ExportParts
 
 
 def write(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    import soundfile
-
     if parts.audio is None or not parts.sample_rate:
         raise ExportError("The 'wav' export needs audio and its sample rate; this result has no audio.")
     audio = np.asarray(parts.audio, dtype=np.float32)

@@ -20,12 +20,23 @@ from typing import Any
 
 import numpy as np
 
+from visemes import alignment as aligners
+from visemes import formats as exports
+from visemes import lang_packs, models
+from visemes.alignment.transcripts import from_text, make_transcript
 from visemes.core.atomic import atomic_write_text, check_writable
+from visemes.core.audio import load_audio, validate_audio
 from visemes.core.curves import MouthAnimation, check_fps
 from visemes.core.errors import InputError, TimelineError, TranscriptError
-from visemes.pipeline.qa import LOW_CONFIDENCE, assess
 from visemes.core.timeline import PHONES, Alignment, Interval, Tier, Transcript
+from visemes.core.vocabulary import VISEME_SETS, check_set, classes
+from visemes.formats import plot as vplot
+from visemes.formats import preview as vpreview
+from visemes.mouth.coarticulation import animate_phones
+from visemes.mouth.visemesets import viseme_tier
 from visemes.pipeline.phone_labels import NOTATION_CHOICES, phones_transcript, relabel, select_phones_tier
+from visemes.pipeline.qa import LOW_CONFIDENCE, assess
+from visemes.speech.synthesis import speak_with_pack
 
 SUMMARY_FORMAT_VERSION = 1
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
@@ -119,8 +130,6 @@ class AnimationResult:
         be written over (even with ``overwrite``); ``export_options`` (``visemes.formats.ExportOptions``)
         adjusts the written formats. Returns the written paths.
         """
-        from visemes import formats as exports
-
         stem = stem or self.name
         out = Path(out_dir)
         chosen = exports.parse_formats(formats)
@@ -129,9 +138,7 @@ class AnimationResult:
             planned.append(out / f"{stem}.png")
         preview_path = out / f"{stem}.mp4"
         if preview:
-            from visemes.formats.preview import find_ffmpeg
-
-            preview_path = preview_path if find_ffmpeg() else preview_path.with_suffix(".gif")
+            preview_path = preview_path if vpreview.find_ffmpeg() else preview_path.with_suffix(".gif")
             planned.append(preview_path)
         if summary:
             planned.append(out / f"{stem}.summary.json")
@@ -156,8 +163,6 @@ class AnimationResult:
              **kwargs: Any) -> Path | bytes:
         """The timeline plot via :mod:`visemes.formats.plot`: waveform (or spectrogram), word/phone/viseme tiers,
         mouth curves, low-confidence phones shaded. Writes a PNG to ``path`` (returned), or returns PNG bytes."""
-        from visemes.formats import plot as vplot
-
         common = dict(audio=self.audio, sample_rate=self.sample_rate, curves=self.animation, spectrogram=spectrogram,
                       confidence_threshold=LOW_CONFIDENCE, **kwargs)
         if path is None:
@@ -168,11 +173,9 @@ class AnimationResult:
                 title: str | None = None, others: Sequence[tuple[str, "AnimationResult"]] = ()) -> Path:
         """A 2D mouth video of the curves with the audio (MP4; GIF without ffmpeg). ``others``: more
         ``(title, result)`` panels side by side (two languages or two adapters on the same audio)."""
-        from visemes.formats.preview import DEFAULT_SIZE, PreviewPanel, write_preview
-
-        panels = [PreviewPanel(self.animation.articulation, title or self.panel_title(), self.alignment)]
-        panels += [PreviewPanel(r.animation.articulation, t, r.alignment) for t, r in others]
-        return write_preview(path, panels, self.audio, self.sample_rate, size=size or DEFAULT_SIZE, overwrite=overwrite)
+        panels = [vpreview.PreviewPanel(self.animation.articulation, title or self.panel_title(), self.alignment)]
+        panels += [vpreview.PreviewPanel(r.animation.articulation, t, r.alignment) for t, r in others]
+        return vpreview.write_preview(path, panels, self.audio, self.sample_rate, size=size or vpreview.DEFAULT_SIZE, overwrite=overwrite)
 
     def panel_title(self) -> str:
         lang = self.alignment.meta.get("lang") or ""
@@ -187,8 +190,6 @@ class AnimationResult:
 @functools.lru_cache(maxsize=4)
 def _model(path: str | None) -> Any:
     """The viseme model, loaded once per process (worker processes animate many files)."""
-    from visemes import models
-
     return models.load(path)
 
 
@@ -199,8 +200,6 @@ def _adapter(model_path: str | None, adapter: str) -> str:
 
 
 def load_pack(lang: str) -> Any:
-    from visemes import lang_packs
-
     if not isinstance(lang, str) or not lang.strip():
         raise InputError("Give the language of the speech (--lang CODE, e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
     return lang_packs.load(lang)
@@ -211,8 +210,6 @@ def read_timings(path: str | os.PathLike, phones_tier: str | None = None) -> Ali
 
     ``phones_tier`` names the tier holding the phones when it is not called phones/phone (``phons``).
     The labels are converted from their notation later, with the pack (:func:`given_timings`)."""
-    from visemes import formats as exports
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"Timing file {path} does not exist; give a .TextGrid or an alignment .json.")
@@ -237,8 +234,6 @@ def given_timings(alignment: Alignment, pack: Any, notation: str = "auto") -> Al
 
 def _audio(audio: Any, sample_rate: int | None) -> tuple[np.ndarray, int, str | None]:
     """Mono float32 audio, its rate and its file name (for arrays: None)."""
-    from visemes.alignment import load_audio, validate_audio
-
     if isinstance(audio, (str, os.PathLike)):
         samples, rate = load_audio(Path(audio))
         if sample_rate is not None and int(sample_rate) != rate:
@@ -277,8 +272,6 @@ def curves_for(alignment: Alignment, pack: Any, fps: float, *, use_model: bool =
                          viseme_set=curve_set)
     if adapter is not None:
         raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
-    from visemes.mouth.coarticulation import animate_phones
-
     return animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set=viseme_set)
 
 
@@ -318,9 +311,6 @@ def animate(
     made from this transcript (the corpus runner's pooled alignment), its phone attributes are merged
     in and QA checks the timings as aligned ones, as if aligned here. Returns an :class:`AnimationResult`.
     """
-    from visemes.mouth.visemesets import viseme_tier
-    from visemes.core.vocabulary import check_set
-
     fps = check_fps(fps)
     check_set(viseme_set)
     if alignment is not None and (text is not None or phones is not None):
@@ -373,30 +363,23 @@ def animate(
         if aligned_to is not None:
             timed, timing = _with_transcript_attrs(timed, aligned_to), "aligned"
     elif samples is not None:
-        from visemes import alignment as alignment_pkg
-        from visemes.alignment.transcripts import make_transcript
-
         pack = early_pack
         if pack is None:
             raise InputError("Give the language (lang=... / --lang CODE): the language pack turns text into phones "
                              "and maps phones to visemes and mouth shapes.")
         if text is not None:
-            from visemes.alignment.transcripts import from_text
-
             transcript = from_text(text, lang, pack)
         elif isinstance(phones, str):
             transcript, found = phones_transcript(phones, pack, notation, lang)
             phone_notation = found.notation
         else:
             transcript = make_transcript(phones=phones, lang=lang)
-        timed = alignment_pkg.align(samples, rate, phones=transcript, lang=lang, backend=aligner)
+        timed = aligners.align(samples, rate, phones=transcript, lang=lang, backend=aligner)
         timed = _with_transcript_attrs(timed, transcript)
         timing = "aligned"
     else:
         if phones is not None:
             raise InputError("IPA phones need audio to be timed; give the audio, or give text (espeak-ng times text).")
-        from visemes.speech.synthesis import speak_with_pack
-
         pack = early_pack or load_pack(lang or "")
         spoken = speak_with_pack(text, pack)
         samples, rate, timed = spoken.audio, spoken.sample_rate, spoken.alignment
@@ -422,8 +405,6 @@ def animate(
 
 def _set_of(channels: Sequence[str]) -> str | None:
     """Name of the viseme set whose classes are ``channels`` (in any order), or None."""
-    from visemes.core.vocabulary import VISEME_SETS, classes
-
     return next((n for n in VISEME_SETS if set(classes(n)) == set(channels)), None)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import soxr
 
 from visemes.core.timeline import Alignment
 
@@ -65,8 +66,6 @@ def voicing(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray
         s1 = min(len(x), int(((f1 - 1) * _HOP + 2 * _WIN) * sample_rate / _RATE) + 1)
         seg = x[s0:s1]
         if sample_rate != _RATE:
-            import soxr
-
             seg = soxr.resample(seg, sample_rate, _RATE).astype(np.float32)
         # Pre-emphasis whitens low-frequency noise (rumble, brown noise), which would otherwise look periodic.
         seg = np.append(seg[:1], seg[1:] - 0.97 * seg[:-1]).astype(np.float32)

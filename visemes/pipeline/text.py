@@ -24,6 +24,13 @@ import numpy as np
 from visemes.core.curves import MouthAnimation, check_fps
 from visemes.core.errors import InputError, TranscriptError
 from visemes.core.timeline import Alignment, Transcript
+from visemes.core.vocabulary import check_set
+from visemes.formats import write_all
+from visemes.formats.plot import plot_timeline
+from visemes.lang_packs import load as load_pack
+from visemes.mouth.coarticulation import animate_phones
+from visemes.mouth.visemesets import viseme_tier
+from visemes.speech.synthesis import speak_with_pack
 
 DEFAULT_FPS = 30.0
 DEFAULT_RATE = 175  # espeak-ng's default speaking rate, words per minute
@@ -32,9 +39,7 @@ RATE_RANGE = (80, 450)  # what espeak-ng accepts
 
 def phonemize(text: str, lang: str) -> Transcript:
     """Words of ``text`` with their normalized IPA phones in language ``lang`` (a BCP-47 code)."""
-    from visemes import lang_packs
-
-    return lang_packs.load(lang).phonemize(text)
+    return load_pack(lang).phonemize(text)
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -87,14 +92,10 @@ class TextVisemes:
         """Write ``formats`` (names from ``visemes.formats.FORMATS``, e.g. ``"json,csv,textgrid"``) into
         ``out_dir`` as ``<stem><suffix>``; returns the paths. Nothing is written if any file exists and
         ``overwrite`` is False."""
-        from visemes.formats import write_all
-
         return write_all(self, out_dir, formats, stem=stem, overwrite=overwrite)
 
     def plot(self, path: str | os.PathLike, *, overwrite: bool = False, spectrogram: bool = False, **kwargs: Any) -> Path:
         """Timeline PNG: the synthetic speech, the tiers and the articulation curves."""
-        from visemes.formats.plot import plot_timeline
-
         return plot_timeline(
             self.alignment, path, audio=self.audio, sample_rate=self.sample_rate, curves=self.animation,
             spectrogram=spectrogram, overwrite=overwrite, **kwargs,
@@ -115,19 +116,13 @@ def text_to_visemes(
     and the per-frame viseme weights use it. ``rate``: speaking rate in words per minute (espeak-ng's
     scale, 80-450). ``fps``: frame rate of the curves.
     """
-    from visemes import lang_packs
-    from visemes.mouth.coarticulation import animate_phones
-    from visemes.speech.synthesis import speak_with_pack
-    from visemes.mouth.visemesets import viseme_tier
-    from visemes.core.vocabulary import check_set
-
     fps = check_fps(fps)
     check_set(viseme_set)
     if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
         raise InputError(f"Speaking rate must be a whole number of words per minute in {RATE_RANGE[0]}..{RATE_RANGE[1]}, got {rate!r}.")
     if not isinstance(text, str) or not text.strip():
         raise TranscriptError("The text is empty: give at least one word to turn into visemes.")
-    pack = lang_packs.load(lang)
+    pack = load_pack(lang)
     spoken = speak_with_pack(text, pack, rate=int(rate))
     timed = spoken.alignment
     visemes = viseme_tier(timed.phones, pack, viseme_set, duration=timed.duration)

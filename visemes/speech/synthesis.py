@@ -23,6 +23,7 @@ from visemes.speech.espeak import EspeakEvent, engine
 from visemes.core.errors import AlignmentError, InputError, TranscriptError
 from visemes.speech.time_transfer import transfer_times_detailed
 from visemes.core.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
+from visemes.lang_packs import load as load_pack
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,9 +117,7 @@ def speak(text: str, lang: str, *, rate: int = 175, pitch: int = 50, voice: str 
     """
     if not isinstance(text, str) or not text.strip():
         raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
-    from visemes import lang_packs  # lazily: lang_packs is a sibling package, not part of the base layer
-
-    return speak_with_pack(text, lang_packs.load(lang), rate=rate, pitch=pitch, voice=voice)
+    return speak_with_pack(text, load_pack(lang), rate=rate, pitch=pitch, voice=voice)
 
 
 def speak_with_pack(text: str, pack: Any, *, rate: int = 175, pitch: int = 50, voice: str | None = None) -> Spoken:
