@@ -9,17 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from visemes.core.errors import InputError, TranscriptError
 from visemes.core.timeline import PhoneToken, Transcript, WordPhones
+from visemes.lang_packs import Phonemizer
 from visemes.lang_packs import load as load_pack
 
 #: Transcript extensions beside each audio file, in order of preference (MFA reads both).
 TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
 
 
-def from_text(text: str, lang: str, pack: Any = None) -> Transcript:
+def from_text(text: str, lang: str, pack: Phonemizer | None = None) -> Transcript:
     """G2P through the language pack for ``lang`` (or the already loaded ``pack``)."""
     if not isinstance(text, str) or not text.strip():
         raise TranscriptError("The text is empty; give the words spoken in the audio.")
@@ -86,7 +86,7 @@ def read_text_file(path: str | os.PathLike, *, empty_hint: str = "put the spoken
     return text
 
 
-def read_transcript_file(path: str | os.PathLike, *, ipa: bool, lang: str | None, pack: Any = None) -> Transcript:
+def read_transcript_file(path: str | os.PathLike, *, ipa: bool, lang: str | None, pack: Phonemizer | None = None) -> Transcript:
     """A ``.lab``/``.txt`` transcript: orthographic text (needs ``lang``) or, with ``ipa``, IPA phones.
 
     ``pack`` (a loaded language pack) saves loading the pack again for every file of a corpus.

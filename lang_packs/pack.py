@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from visemes.core.errors import TranscriptError
 from visemes.core.timeline import PhoneToken, Transcript, WordPhones
@@ -26,6 +26,29 @@ class PhoneSpec:
     target: Mapping[str, float]
     explicit: bool
     note: str = ""
+
+
+class PhoneLookup(Protocol):
+    """What mapping phones to visemes and mouth targets needs of a pack (a :class:`LanguagePack`, or a
+    wrapper that changes its specs, such as ``visemes.models.teacher.TargetPack``)."""
+
+    def phone(self, symbol: str) -> PhoneSpec: ...
+
+
+class Phonemizer(Protocol):
+    """What turning text into a Transcript needs of a pack."""
+
+    @property
+    def code(self) -> str: ...
+
+    def phonemize(self, text: str) -> Transcript: ...
+
+
+class SpeakingPack(Phonemizer, Protocol):
+    """A :class:`Phonemizer` with the espeak-ng voice that speaks its language (speech synthesis)."""
+
+    @property
+    def voice(self) -> str: ...
 
 
 def fallback_phone(symbol: str) -> PhoneSpec:

@@ -23,6 +23,7 @@ from visemes.core.errors import AdapterMismatchError, InputError, ModelError
 from visemes.core.timeline import Alignment
 from visemes.core.vocabulary import VISEME_SETS
 from visemes.core.vocabulary import classes as set_classes
+from visemes.lang_packs import LanguagePack
 from visemes.mouth.visemesets import from_oculus
 
 from visemes.models import checkpoint, lora
@@ -243,7 +244,8 @@ class VisemeModel:
             matrix[i, index[from_oculus(c, viseme_set)]] = 1.0
         return target, softmax(np.asarray(out["visemes"]["oculus"], np.float64)) @ matrix
 
-    def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None, pack: Any = None, *,
+    def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None,
+                pack: LanguagePack | None = None, *,
                 audio: np.ndarray | None = None, sample_rate: int | None = None,
                 viseme_set: str = "oculus") -> MouthAnimation:
         """Mouth animation for a timed alignment (``phones`` tier) at ``fps``.
@@ -251,7 +253,7 @@ class VisemeModel:
         ``adapter`` picks a loaded dialect adapter for this utterance; ``pack`` (a language pack) supplies
         the language when ``visemes.alignment.meta`` has none; ``audio`` (+ ``sample_rate``) adds loudness/pitch.
         """
-        lang = alignment.lang or getattr(pack, "code", None)
+        lang = alignment.lang or (pack.code if pack is not None else None)
         u = self.encode(alignment, fps, lang=lang, audio=audio, sample_rate=sample_rate)
         out = self.predict_inputs(u, adapter)
         return self.to_animation(out, fps, viseme_set, adapter)

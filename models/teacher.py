@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from visemes.core.curves import SUPPORTED_FPS, frame_count
 from visemes.core.errors import VisemesError
 from visemes import lang_packs
+from visemes.lang_packs import LanguagePack, PhoneLookup, PhoneSpec
 from visemes.mouth.coarticulation import animate_phones
 from visemes.speech.synthesis import speak
 
@@ -41,7 +42,7 @@ def word_list(lang: str, n: int = 1500) -> list[str]:
     return [w for w in wordfreq.top_n_list(code, n) if any(ch.isalpha() for ch in w)]
 
 
-def pack_sentences(pack: Any) -> list[str]:
+def pack_sentences(pack: LanguagePack) -> list[str]:
     """The pack's shipped sample sentences (``lang_packs/data/sentences/<code>.txt``), if any."""
     path = resources.files("visemes.lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
     if not path.is_file():
@@ -49,7 +50,7 @@ def pack_sentences(pack: Any) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def texts_for(lang: str, pack: Any, n: int, rng: np.random.Generator) -> list[str]:
+def texts_for(lang: str, pack: LanguagePack, n: int, rng: np.random.Generator) -> list[str]:
     sentences = pack_sentences(pack)
     words = word_list(lang)
     out: list[str] = []
@@ -68,18 +69,18 @@ def texts_for(lang: str, pack: Any, n: int, rng: np.random.Generator) -> list[st
 class TargetPack:
     """A pack whose phone targets/visemes are changed by ``transform(spec) -> spec`` (synthetic dialects)."""
 
-    pack: Any
-    transform: Callable[[Any], Any]
+    pack: LanguagePack
+    transform: Callable[[PhoneSpec], PhoneSpec]
 
     @property
     def code(self) -> str:
         return self.pack.code
 
-    def phone(self, symbol: str) -> Any:
+    def phone(self, symbol: str) -> PhoneSpec:
         return self.transform(self.pack.phone(symbol))
 
 
-def rounded_dialect(spec: Any) -> Any:
+def rounded_dialect(spec: PhoneSpec) -> PhoneSpec:
     """A synthetic dialect for adapter tests and benchmarks: much stronger lip rounding and protrusion on
     every rounded phone, and /s z/ merged into one rounded sibilant (a 'merged phoneme')."""
     target = dict(spec.target)
@@ -98,7 +99,7 @@ def teacher_examples(
     seed: int = 0,
     rates: Sequence[int] = RATES,
     fps_choices: Sequence[float] = SUPPORTED_FPS,
-    pack_transform: Callable[[Any], Any] | None = None,
+    pack_transform: Callable[[PhoneSpec], PhoneSpec] | None = None,
     tag: str | None = None,
     with_audio: bool = True,
     progress: Callable[[Iterable], Iterable] | None = None,
@@ -120,7 +121,7 @@ def teacher_examples(
         timed = spoken.alignment
         if not len(timed.phones):
             continue
-        teacher_pack = TargetPack(pack, pack_transform) if pack_transform else pack
+        teacher_pack: PhoneLookup = TargetPack(pack, pack_transform) if pack_transform else pack
         anim = animate_phones(timed.phones, teacher_pack, fps, timed.duration)
         feats = None
         if with_audio:

@@ -37,7 +37,7 @@ from visemes.core.atomic import check_writable
 from visemes.core.errors import ExportError, InputError, closest_matches
 from visemes.formats import audacity, azure, curves_csv, json_doc, livelink, moho, oculus, rhubarb, textgrid, wav
 from visemes.formats.options import ExportOptions
-from visemes.formats.parts import ExportParts, as_parts
+from visemes.formats.parts import Exportable, Exportables, ExportParts, as_parts
 
 Writer = Callable[..., Path]
 Reader = Callable[[str | os.PathLike], Any]
@@ -142,7 +142,7 @@ def _has(parts: ExportParts, need: str) -> bool:
 
 
 def write_all(
-    result_or_parts: Any,
+    result_or_parts: Exportables,
     out_dir: str | os.PathLike,
     formats: str | Iterable[str] = ("json",),
     *,
@@ -175,7 +175,7 @@ def write_all(
     return [fmt.write(parts, path, overwrite=overwrite) for fmt, path in zip(chosen, paths)]
 
 
-def write_one(result_or_parts: Any, path: str | os.PathLike, fmt: str | None = None, *, overwrite: bool = False,
+def write_one(result_or_parts: Exportables, path: str | os.PathLike, fmt: str | None = None, *, overwrite: bool = False,
               options: ExportOptions | None = None) -> Path:
     """Write one file; the format comes from ``fmt`` or from the file name's suffix."""
     chosen = get_format(fmt) if fmt else format_for_path(path)
@@ -188,6 +188,7 @@ def write_one(result_or_parts: Any, path: str | os.PathLike, fmt: str | None = N
 
 
 __all__ = [
-    "ExportFormat", "ExportOptions", "ExportParts", "FORMATS", "FORMAT_ALIASES", "as_parts", "expand_formats", "format_for_path", "get_format", "parse_formats",
+    "ExportFormat", "ExportOptions", "ExportParts", "Exportable", "Exportables", "FORMATS", "FORMAT_ALIASES", "as_parts", "expand_formats",
+    "format_for_path", "get_format", "parse_formats",
     "write_all", "write_one",
 ]

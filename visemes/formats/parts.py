@@ -7,7 +7,7 @@ format that lacks its input fails with one clear message instead of an Attribute
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from visemes.core.curves import MouthAnimation
 from visemes.core.errors import ExportError, InputError
 from visemes.core.timeline import Alignment, Tier
 from visemes.formats.options import ExportOptions
+from visemes.lang_packs import PhoneLookup
 from visemes.lang_packs import load as load_pack
 from visemes.mouth.visemesets import viseme_tier
 
@@ -27,8 +28,8 @@ class ExportParts:
     animation: MouthAnimation | None = None
     audio: np.ndarray | None = field(default=None, repr=False, compare=False)
     sample_rate: int | None = None
-    #: Anything with ``.phone(symbol) -> PhoneSpec``; used to derive a viseme tier in another set.
-    pack: Any = field(default=None, repr=False, compare=False)
+    #: The language pack (or any PhoneLookup); used to derive a viseme tier in another set.
+    pack: PhoneLookup | None = field(default=None, repr=False, compare=False)
     #: Path written into Rhubarb's ``metadata.soundFile`` (Rhubarb writes the input audio's path).
     sound_file: str = ""
     #: per-format adjustments of the written files (minimum cue/hold, Rhubarb's extended shapes)
@@ -56,10 +57,33 @@ class ExportParts:
         return self.animation
 
 
-def as_parts(obj: Any) -> ExportParts:
+class Exportable(Protocol):
+    """A result the exporters can take apart: ``visemes.pipeline.animator.AnimationResult`` (a higher
+    layer hands it down; only these attributes are read, ``sound_file`` too where present)."""
+
+    @property
+    def alignment(self) -> Alignment | None: ...
+
+    @property
+    def animation(self) -> MouthAnimation | None: ...
+
+    @property
+    def audio(self) -> np.ndarray | None: ...
+
+    @property
+    def sample_rate(self) -> int | None: ...
+
+    @property
+    def pack(self) -> PhoneLookup | None: ...
+
+
+#: Everything ``write_all``/``write_one`` accept.
+Exportables = ExportParts | Alignment | MouthAnimation | tuple[Alignment, MouthAnimation] | Exportable
+
+
+def as_parts(obj: Exportables) -> ExportParts:
     """Accept the shapes callers naturally hold: ExportParts, an Alignment, a MouthAnimation, an
-    ``(alignment, animation)`` pair, or any result object with ``.alignment``/``.animation`` attributes
-    (``TextVisemes``, pipeline results)."""
+    ``(alignment, animation)`` pair, or a result object (:class:`Exportable`)."""
     if isinstance(obj, ExportParts):
         return obj
     if isinstance(obj, Alignment):

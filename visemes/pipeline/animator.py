@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,11 +32,15 @@ from visemes.core.timeline import PHONES, Alignment, Interval, Tier, Transcript
 from visemes.core.vocabulary import VISEME_SETS, check_set, classes
 from visemes.formats import plot as vplot
 from visemes.formats import preview as vpreview
+from visemes.lang_packs import LanguagePack
 from visemes.mouth.coarticulation import animate_phones
 from visemes.mouth.visemesets import viseme_tier
 from visemes.pipeline.phone_labels import NOTATION_CHOICES, phones_transcript, relabel, select_phones_tier
 from visemes.pipeline.qa import LOW_CONFIDENCE, assess
 from visemes.speech.synthesis import speak_with_pack
+
+if TYPE_CHECKING:  # the model module imports jax; _model() loads it on first use
+    from visemes.models.api import VisemeModel
 
 SUMMARY_FORMAT_VERSION = 1
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
@@ -53,7 +57,7 @@ class AnimationResult:
     animation: MouthAnimation
     audio: np.ndarray | None = field(default=None, repr=False)
     sample_rate: int | None = None
-    pack: Any = field(default=None, repr=False)
+    pack: LanguagePack | None = field(default=None, repr=False)
     qa: Mapping[str, Any] = field(default_factory=dict)
     timing: str = "aligned"   # "aligned" | "given" | "synthesized"
     name: str = "visemes"     # stem for output files
@@ -188,7 +192,7 @@ class AnimationResult:
 
 
 @functools.lru_cache(maxsize=4)
-def _model(path: str | None) -> Any:
+def _model(path: str | None) -> "VisemeModel":
     """The viseme model, loaded once per process (worker processes animate many files)."""
     return models.load(path)
 
@@ -199,7 +203,7 @@ def _adapter(model_path: str | None, adapter: str) -> str:
     return _model(model_path).load_adapter(adapter)
 
 
-def load_pack(lang: str) -> Any:
+def load_pack(lang: str) -> LanguagePack:
     if not isinstance(lang, str) or not lang.strip():
         raise InputError("Give the language of the speech (--lang CODE, e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
     return lang_packs.load(lang)
@@ -255,7 +259,7 @@ def _with_transcript_attrs(alignment: Alignment, transcript: Transcript) -> Alig
     return alignment.with_tier(Tier(PHONES, merged))
 
 
-def curves_for(alignment: Alignment, pack: Any, fps: float, *, use_model: bool = True, model: str | None = None,
+def curves_for(alignment: Alignment, pack: LanguagePack, fps: float, *, use_model: bool = True, model: str | None = None,
                adapter: str | None = None, viseme_set: str = "oculus", audio: np.ndarray | None = None,
                sample_rate: int | None = None) -> MouthAnimation:
     """Per-frame curves: the shipped model (with an optional adapter; audio adds loudness/pitch) or the

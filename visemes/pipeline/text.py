@@ -27,6 +27,7 @@ from visemes.core.timeline import Alignment, Transcript
 from visemes.core.vocabulary import check_set
 from visemes.formats import write_all
 from visemes.formats.plot import plot_timeline
+from visemes.lang_packs import LanguagePack
 from visemes.lang_packs import load as load_pack
 from visemes.mouth.coarticulation import animate_phones
 from visemes.mouth.visemesets import viseme_tier
@@ -55,7 +56,7 @@ class TextVisemes:
     animation: MouthAnimation = field(repr=False)
     audio: np.ndarray = field(repr=False)
     sample_rate: int
-    pack: Any = field(default=None, repr=False)
+    pack: LanguagePack | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         a = self.alignment

@@ -23,6 +23,7 @@ from visemes.speech.espeak import EspeakEvent, engine
 from visemes.core.errors import AlignmentError, InputError, TranscriptError
 from visemes.speech.time_transfer import transfer_times_detailed
 from visemes.core.timeline import PHONES, WORDS, Alignment, Interval, Tier, Transcript
+from visemes.lang_packs import SpeakingPack
 from visemes.lang_packs import load as load_pack
 
 
@@ -120,8 +121,8 @@ def speak(text: str, lang: str, *, rate: int = 175, pitch: int = 50, voice: str 
     return speak_with_pack(text, load_pack(lang), rate=rate, pitch=pitch, voice=voice)
 
 
-def speak_with_pack(text: str, pack: Any, *, rate: int = 175, pitch: int = 50, voice: str | None = None) -> Spoken:
-    """:func:`speak` with a pack object already loaded (anything with ``.phonemize``, ``.voice``, ``.code``)."""
+def speak_with_pack(text: str, pack: SpeakingPack, *, rate: int = 175, pitch: int = 50, voice: str | None = None) -> Spoken:
+    """:func:`speak` with a pack already loaded (a LanguagePack, or any SpeakingPack)."""
     if not isinstance(text, str) or not text.strip():
         raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
     transcript = pack.phonemize(text)
