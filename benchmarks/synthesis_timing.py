@@ -19,14 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-#: pack code -> wordfreq language where the first subtag is not it
-WORDFREQ_CODE = {"cmn": "zh", "yue": "zh"}
-
+from visemes.lang_packs.samples import wordfreq_code  # noqa: E402 - after the checkout is on sys.path
 
 def sentences(lang: str, n: int, words_per: int, seed: int) -> list[str]:
     import wordfreq
 
-    code = WORDFREQ_CODE.get(lang, lang.split("-")[0])
+    code = wordfreq_code(lang)
     vocab = [w for w in wordfreq.top_n_list(code, 300) if any(ch.isalpha() for ch in w)]
     rng = np.random.default_rng(seed)
     joiner = "" if code in ("zh", "ja", "th") else " "

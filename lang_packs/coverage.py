@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 
 from visemes.core.errors import PackError
 
 from visemes.lang_packs.pack import LanguagePack
+from visemes.lang_packs.samples import sample_sentences
 
 N_WORDS = 2000
 
@@ -40,11 +40,11 @@ def coverage_text(pack: LanguagePack, n: int = N_WORDS) -> tuple[str, str]:
         # words in other scripts (a Cyrillic "и" in the Chinese list) are not the language's: left out
         words = [w for w in wordfreq.top_n_list(pack.wordfreq, n) if pack.reads(w)]
         return " ".join(words), f"wordfreq:{pack.wordfreq}:{n}"
-    path = resources.files("visemes.lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
-    if not path.is_file():
+    sentences = sample_sentences(pack.code)
+    if not sentences:
         raise PackError(pack.source, "pack.wordfreq",
                         f"no wordfreq language and no lang_packs/data/sentences/{pack.code}.txt to measure coverage on.")
-    return path.read_text(encoding="utf-8"), f"sentences/{pack.code}.txt"
+    return "\n".join(sentences), f"sentences/{pack.code}.txt"
 
 
 def measure(pack: LanguagePack, n: int = N_WORDS) -> Coverage:

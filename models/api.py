@@ -29,8 +29,7 @@ from visemes.mouth.visemesets import from_oculus
 from visemes.models import checkpoint, lora
 from visemes.models.audio_features import audio_features
 from visemes.models.config import ModelConfig
-from visemes.models.features import N_FEATURES
-from visemes.models.inputs import FRAME_BUCKETS, N_AUDIO, N_POS, UtteranceInputs, collate, encode, window
+from visemes.models.inputs import FRAME_BUCKETS, UtteranceInputs, batch_layout, collate, encode, window
 from visemes.models.network import VisemeTransformer, abstract_model
 from visemes.models.vocab import Vocab
 
@@ -42,6 +41,11 @@ MAX_WINDOW_FRAMES = FRAME_BUCKETS[-1]
 
 def _apply(graphdef, state, batch):
     return nnx.merge(graphdef, state)(batch)
+
+
+def batch_spec(batch_size: int, n_frames: int, n_phones: int) -> dict[str, jax.ShapeDtypeStruct]:
+    """:func:`visemes.models.inputs.batch_layout` as JAX abstract arrays (to lower and compile a bucket)."""
+    return {k: jax.ShapeDtypeStruct(s, d) for k, (s, d) in batch_layout(batch_size, n_frames, n_phones).items()}
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -161,15 +165,7 @@ class VisemeModel:
     def compile(self, batch_size: int, n_frames: int, n_phones: int) -> Any:
         """AOT-compile (``jit.lower().compile()``) the bucket (batch_size, n_frames, n_phones); later calls
         with that shape use it."""
-        B, T, P = batch_size, n_frames, n_phones
-        spec = {
-            "phone_ids": ((B, P), np.int32), "phone_feats": ((B, P, N_FEATURES), np.float32),
-            "tones": ((B, P), np.int32), "stress": ((B, P), np.int32), "frame_phone": ((B, T), np.int32),
-            "frame_pos": ((B, T, N_POS), np.float32), "frame_time": ((B, T), np.float32),
-            "audio": ((B, T, N_AUDIO), np.float32), "frame_mask": ((B, T), np.bool_),
-            "lang": ((B,), np.int32), "dialect": ((B,), np.int32),
-        }
-        batch = {k: jax.ShapeDtypeStruct(s, d) for k, (s, d) in spec.items()}
+        batch = batch_spec(batch_size, n_frames, n_phones)
         compiled = self._apply.lower(self._base_state, batch).compile()
         self._compiled[tuple((k, batch[k].shape) for k in sorted(batch))] = compiled
         return compiled

@@ -13,30 +13,15 @@ from functools import partial
 from pathlib import Path
 
 import jax
-import numpy as np
 from flax import nnx
 
 from visemes.core.atomic import atomic_write_bytes, atomic_write_text
 from visemes.core.errors import ModelError
 
-from visemes.models.api import VisemeModel
+from visemes.models.api import VisemeModel, batch_spec
 from visemes.models.checkpoint import path_name
-from visemes.models.features import N_FEATURES
-from visemes.models.inputs import N_AUDIO, N_POS
 
 EXPORT_FORMAT_VERSION = 1
-
-
-def batch_spec(batch_size: int, n_frames: int, n_phones: int) -> dict[str, jax.ShapeDtypeStruct]:
-    B, T, P = batch_size, n_frames, n_phones
-    shapes = {
-        "phone_ids": ((B, P), np.int32), "phone_feats": ((B, P, N_FEATURES), np.float32),
-        "tones": ((B, P), np.int32), "stress": ((B, P), np.int32), "frame_phone": ((B, T), np.int32),
-        "frame_pos": ((B, T, N_POS), np.float32), "frame_time": ((B, T), np.float32),
-        "audio": ((B, T, N_AUDIO), np.float32), "frame_mask": ((B, T), np.bool_),
-        "lang": ((B,), np.int32), "dialect": ((B,), np.int32),
-    }
-    return {k: jax.ShapeDtypeStruct(s, d) for k, (s, d) in shapes.items()}
 
 
 def _inference(graphdef, template, rest, params, batch):

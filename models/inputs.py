@@ -174,24 +174,26 @@ def bucket(n: int, buckets: Sequence[int]) -> int:
     return int(-(-n // buckets[-1]) * buckets[-1])
 
 
+def batch_layout(batch_size: int, n_frames: int, n_phones: int) -> dict[str, tuple[tuple[int, ...], type]]:
+    """The model's batch: name -> (shape, dtype) for ``batch_size`` utterances padded to ``n_frames``
+    frames and ``n_phones`` phones. The one definition :func:`collate` fills and the compiled
+    (``VisemeModel.compile``) and exported (``visemes.models.export``) functions take."""
+    B, T, P = batch_size, n_frames, n_phones
+    return {
+        "phone_ids": ((B, P), np.int32), "phone_feats": ((B, P, N_FEATURES), np.float32),
+        "tones": ((B, P), np.int32), "stress": ((B, P), np.int32), "frame_phone": ((B, T), np.int32),
+        "frame_pos": ((B, T, N_POS), np.float32), "frame_time": ((B, T), np.float32),
+        "audio": ((B, T, N_AUDIO), np.float32), "frame_mask": ((B, T), np.bool_),
+        "lang": ((B,), np.int32), "dialect": ((B,), np.int32),
+    }
+
+
 def collate(items: Sequence[UtteranceInputs], n_frames: int | None = None, n_phones: int | None = None) -> dict[str, np.ndarray]:
     """Pad a batch to bucketed lengths; adds ``frame_mask``. Padded frames continue the time axis."""
     T = n_frames or bucket(max(u.n_frames for u in items), FRAME_BUCKETS)
     P = n_phones or bucket(max(max(u.n_phones for u in items), 1), PHONE_BUCKETS)
-    B = len(items)
-    out = {
-        "phone_ids": np.zeros((B, P), np.int32),
-        "phone_feats": np.zeros((B, P, N_FEATURES), np.float32),
-        "tones": np.zeros((B, P), np.int32),
-        "stress": np.zeros((B, P), np.int32),
-        "frame_phone": np.full((B, T), -1, np.int32),
-        "frame_pos": np.zeros((B, T, N_POS), np.float32),
-        "frame_time": np.zeros((B, T), np.float32),
-        "audio": np.zeros((B, T, N_AUDIO), np.float32),
-        "frame_mask": np.zeros((B, T), bool),
-        "lang": np.zeros((B,), np.int32),
-        "dialect": np.zeros((B,), np.int32),
-    }
+    out = {k: np.zeros(shape, dtype) for k, (shape, dtype) in batch_layout(len(items), T, P).items()}
+    out["frame_phone"][:] = -1  # silence
     for b, u in enumerate(items):
         p, t = u.n_phones, u.n_frames
         if t > T or p > P:

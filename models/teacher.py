@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from importlib import resources
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from visemes.core.curves import SUPPORTED_FPS, frame_count
 from visemes.core.errors import VisemesError
 from visemes import lang_packs
 from visemes.lang_packs import LanguagePack, PhoneLookup, PhoneSpec
+from visemes.lang_packs.samples import sample_sentences, wordfreq_code
 from visemes.mouth.coarticulation import animate_phones
 from visemes.speech.synthesis import speak
 
@@ -26,33 +26,22 @@ from visemes.models.audio_features import audio_features
 from visemes.models.data import Example, example_from_animation
 from visemes.models.vocab import Vocab
 
-#: wordfreq's code where it differs from the pack's base code
-WORDFREQ_CODES = {"cmn": "zh", "yue": "zh", "nb": "nb", "no": "nb", "fil": "fil", "tl": "fil"}
 RATES: tuple[int, ...] = (120, 150, 175, 200, 240)
 
 
-def word_list(lang: str, n: int = 1500) -> list[str]:
+def word_list(lang: str, n: int = 1500, pack: LanguagePack | None = None) -> list[str]:
     """Frequent words of ``lang`` (wordfreq), or [] if wordfreq has no list for it."""
     import wordfreq  # heavy/optional: wordfreq (~0.1 s, a test extra), only for teacher word lists
 
-    base = lang.split("-")[0].lower()
-    code = WORDFREQ_CODES.get(base, base)
+    code = wordfreq_code(lang, pack)
     if code not in wordfreq.available_languages():
         return []
     return [w for w in wordfreq.top_n_list(code, n) if any(ch.isalpha() for ch in w)]
 
 
-def pack_sentences(pack: LanguagePack) -> list[str]:
-    """The pack's shipped sample sentences (``lang_packs/data/sentences/<code>.txt``), if any."""
-    path = resources.files("visemes.lang_packs") / "data" / "sentences" / f"{pack.code}.txt"
-    if not path.is_file():
-        return []
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def texts_for(lang: str, pack: LanguagePack, n: int, rng: np.random.Generator) -> list[str]:
-    sentences = pack_sentences(pack)
-    words = word_list(lang)
+    sentences = sample_sentences(pack.code)
+    words = word_list(lang, pack=pack)
     out: list[str] = []
     for i in range(n):
         if sentences and (not words or i % 2 == 0):

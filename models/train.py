@@ -26,6 +26,7 @@ import optax
 from flax import nnx
 
 from visemes.core.errors import InputError, ModelError
+from visemes.core.progress import ProgressBar
 
 from visemes.models import checkpoint, lora
 from visemes.models.api import VisemeModel
@@ -260,12 +261,6 @@ def load_train_state(path: Path, model: VisemeTransformer, optimizer: nnx.Optimi
 # --- loop ---------------------------------------------------------------------------------------------
 
 
-def _progress(total: int, initial: int, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, disable=not enabled, unit="step", dynamic_ncols=True)
-
-
 def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Example], cfg: TrainConfig, *,
         wrt=nnx.Param, out_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool = True,
         meta: Mapping[str, Any] | None = None, log: Callable[[dict], None] | None = None,
@@ -298,7 +293,7 @@ def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Exam
                 fh.write(json.dumps(rec) + "\n")
 
     model.train()
-    bar = _progress(cfg.steps, start, progress)
+    bar = ProgressBar(cfg.steps, "training", unit="steps", initial=start, enabled=progress)
     t0 = time.perf_counter()
     window: list[dict[str, float]] = []
     for step in range(start, cfg.steps if stop_after is None else min(cfg.steps, stop_after)):
@@ -307,11 +302,11 @@ def fit(model: VisemeTransformer, train: Sequence[Example], evals: Sequence[Exam
         batch = make_batch([train[int(i)] for i in idx], cfg, rng)
         terms = step_fn(model, optimizer, batch, jnp.float32(lr_at(step)))
         window.append({k: float(v) for k, v in terms.items()})
-        bar.update(1)
+        bar.advance()
         done = step + 1
         if done % 20 == 0 or done == cfg.steps:
             avg = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-            bar.set_postfix(loss=f"{avg['loss']:.4f}")
+            bar.advance(0, status=f"loss {avg['loss']:.4f}")
             emit({"step": done, "split": "train", "time_s": round(time.perf_counter() - t0, 2), **avg})
             window = []
         if evals and (done % cfg.eval_every == 0 or done == cfg.steps):

@@ -15,8 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
+from visemes.core.progress import track
 from visemes.models.config import ModelConfig
 from visemes.models.data import load_examples, save_examples
 from visemes.models.teacher import teacher_examples
@@ -37,7 +36,7 @@ def stage_data(work: Path, per_lang: int, eval_per_lang: int, seed: int) -> None
     for name, langs, n, s in (("train", TRAIN_LANGS, per_lang, seed), ("eval", TRAIN_LANGS, eval_per_lang, seed + 1),
                               ("heldout", HELDOUT_LANGS, eval_per_lang, seed + 2)):
         t0 = time.perf_counter()
-        ex = teacher_examples(langs, n, vocab, seed=s, progress=lambda it: tqdm(it, desc=name))
+        ex = teacher_examples(langs, n, vocab, seed=s, progress=lambda it: track(it, name))
         save_examples(work / f"{name}.npz", ex, overwrite=True)
         frames = sum(e.inputs.n_frames / e.fps for e in ex)
         print(f"{name}: {len(ex)} utterances, {frames / 60:.1f} min of speech, {time.perf_counter() - t0:.0f} s")

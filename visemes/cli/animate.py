@@ -19,7 +19,8 @@ from visemes.cli.demo import DEMO_LANGS, run_demo
 from visemes.cli.progress import RichProgress
 from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
-from visemes.formats import ExportOptions, expand_formats
+from visemes.core.vocabulary import VISEME_SETS
+from visemes.formats import DEFAULT_FORMATS, FORMAT_ALIASES, FORMATS, ExportOptions, expand_formats
 from visemes.lang_packs.notation import DISPLAY
 from visemes.pipeline.animator import animate as run
 from visemes.pipeline.animator import timing_only
@@ -51,14 +52,14 @@ def print_summary(summary: dict[str, Any], written: list[Path]) -> None:
 
 _model_options = [
     click.option("--fps", type=float, default=30.0, show_default=True, help="Frame rate of the curves."),
-    click.option("--viseme-set", type=click.Choice(["oculus", "azure", "rhubarb", "mpeg4"]), default="oculus",
+    click.option("--viseme-set", type=click.Choice(VISEME_SETS), default="oculus",
                  show_default=True, help="Viseme classes of the visemes tier."),
     click.option("--adapter", default=None, metavar="NAME|PATH", help="Model adapter (e.g. a speaker/style LoRA)."),
     click.option("--model", "model_path", default=None, metavar="PATH", help="Model weights (default: the shipped model)."),
     click.option("--no-model", is_flag=True, help="Use the deterministic coarticulation model instead of the neural one."),
-    click.option("--format", "formats", default="json,csv,textgrid", show_default=True,
-                 help="Comma-separated export formats (json, csv, textgrid, rhubarb, livelink, oculus, moho, audacity, "
-                      "rhubarb-json, rhubarb-xml, wav) or 'all'."),
+    click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
+                 help=f"Comma-separated export formats ({', '.join(FORMATS)}; also {', '.join(FORMAT_ALIASES)}) "
+                      "or 'all'."),
     click.option("--overwrite", is_flag=True, help="Replace existing outputs."),
 ]
 

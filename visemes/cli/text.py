@@ -10,10 +10,9 @@ import click
 from visemes import formats as exports
 from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
+from visemes.core.vocabulary import VISEME_SETS
 from visemes.formats import expand_formats
 from visemes.pipeline.text import text_to_visemes
-
-_VISEME_SETS = ("oculus", "azure", "rhubarb", "mpeg4")  # visemes.mouth.visemesets.VISEME_SETS, kept import-free
 
 
 @click.command("text2visemes")
@@ -22,7 +21,7 @@ _VISEME_SETS = ("oculus", "azure", "rhubarb", "mpeg4")  # visemes.mouth.visemese
               help="Language of the text, e.g. hi, cmn, ar, ar-EG (`visemes langs` lists them; any espeak-ng voice works).")
 @click.option("--fps", type=click.FloatRange(1, 1000), default=30.0, show_default=True,
               help="Frame rate of the per-frame curves (24, 25, 30, 50, 60 ...).")
-@click.option("--viseme-set", type=click.Choice(_VISEME_SETS), default="oculus", show_default=True,
+@click.option("--viseme-set", type=click.Choice(VISEME_SETS), default="oculus", show_default=True,
               help="Viseme classes of the visemes tier and the per-frame viseme weights.")
 @click.option("--rate", type=click.IntRange(80, 450), default=175, show_default=True,
               help="Speaking rate in words per minute (espeak-ng's scale): sets the phone durations.")

@@ -108,6 +108,10 @@ def parse_formats(spec: str | Iterable[str]) -> list[ExportFormat]:
     return [get_format(n) for n in dict.fromkeys(names)]
 
 
+#: What an animation writes when no format is named (``AnimationResult.save``, ``visemes animate``,
+#: ``visemes animate-corpus``): the whole result, the curves for a DCC tool, the timings for Praat.
+DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
+
 #: Short names users type for groups of export formats.
 FORMAT_ALIASES = {"rhubarb": ("rhubarb-tsv",), "tsv": ("rhubarb-tsv",), "praat": ("textgrid",),
                   "arkit": ("livelink",), "live-link": ("livelink",), "azure": ("azure-visemes", "azure-blend")}
@@ -144,7 +148,7 @@ def _has(parts: ExportParts, need: str) -> bool:
 def write_all(
     result_or_parts: Exportables,
     out_dir: str | os.PathLike,
-    formats: str | Iterable[str] = ("json",),
+    formats: str | Iterable[str],
     *,
     stem: str = "visemes",
     overwrite: bool = False,
@@ -188,7 +192,7 @@ def write_one(result_or_parts: Exportables, path: str | os.PathLike, fmt: str | 
 
 
 __all__ = [
-    "ExportFormat", "ExportOptions", "ExportParts", "Exportable", "Exportables", "FORMATS", "FORMAT_ALIASES", "as_parts", "expand_formats",
-    "format_for_path", "get_format", "parse_formats",
+    "DEFAULT_FORMATS", "ExportFormat", "ExportOptions", "ExportParts", "Exportable", "Exportables", "FORMATS", "FORMAT_ALIASES",
+    "as_parts", "expand_formats", "format_for_path", "get_format", "parse_formats",
     "write_all", "write_one",
 ]

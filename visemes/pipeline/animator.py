@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # the model module imports jax; _model() loads it on first us
     from visemes.models.api import VisemeModel
 
 SUMMARY_FORMAT_VERSION = 1
-DEFAULT_FORMATS: tuple[str, ...] = ("json", "csv", "textgrid")
 
 
 # --- the result -----------------------------------------------------------------------------------
@@ -117,7 +116,7 @@ class AnimationResult:
     def save(
         self,
         out_dir: str | os.PathLike,
-        formats: str | Iterable[str] = DEFAULT_FORMATS,
+        formats: str | Iterable[str] = exports.DEFAULT_FORMATS,
         *,
         stem: str | None = None,
         overwrite: bool = False,

@@ -23,8 +23,8 @@ from visemes.core.errors import InputError, TranscriptError
 from visemes.core.textgrid import write_textgrid
 from visemes.core.timeline import Transcript
 from visemes.core.vocabulary import check_set
-from visemes.formats import FORMATS, expand_formats
-from visemes.pipeline.animator import DEFAULT_FORMATS, animate, load_pack
+from visemes.formats import DEFAULT_FORMATS, FORMATS, expand_formats
+from visemes.pipeline.animator import animate, load_pack
 from visemes.pipeline.corpus import CorpusItem, CorpusReport
 from visemes.pipeline.runner import Aligned, Progress, check_aligner, run_corpus
 from visemes.pipeline.staging import FilesLayout, FolderLayout
