@@ -272,7 +272,7 @@ def main(argv=None) -> int:
         field_type = type(getattr(AlignerConfig(), k))
         overrides[k] = (v.lower() in ("1", "true", "yes")) if field_type is bool else field_type(v)
     if weights:
-        from visemes.alignment.builtin.model import MapWeights
+        from visemes.alignment.builtin.hmm import MapWeights
 
         overrides["weights"] = MapWeights(**weights)
     cfg = AlignerConfig(use_calibration=not (args.no_calibration or args.fit_calibration), use_prior=not args.no_prior,

@@ -1,4 +1,10 @@
-"""Phonological feature vectors for any IPA phone (panphon), with fixes for affricates and odd symbols."""
+"""*Phonological* feature vectors for any IPA phone (panphon), with fixes for affricates and odd symbols.
+
+"Features" means three things in this project: *acoustic* features of the audio for the aligner
+(``visemes.alignment.builtin.features``: MFCCs), *phonological* features of a phone (``visemes.lang_packs.features``:
+panphon's articulatory features, also the model's phone input via ``visemes.models.features``), and the
+model's per-frame *audio* features (``visemes.models.audio_features``: loudness and pitch).
+"""
 
 from __future__ import annotations
 

@@ -254,16 +254,6 @@ class VisemeModel:
         out = self.predict_inputs(u, adapter)
         return self.to_animation(out, fps, viseme_set, adapter)
 
-    def predict_batch(self, alignments: Sequence[Alignment], fps: float = 30.0, adapter: str | None = None,
-                      viseme_set: str = "oculus") -> list[MouthAnimation]:
-        items = [self.encode(a, fps) for a in alignments]
-        if max(u.n_frames for u in items) > self.max_window_frames:
-            return [self.to_animation(self.predict_inputs(u, adapter), fps, viseme_set, adapter) for u in items]
-        out = self.run(items, adapter)
-        return [
-            self.to_animation(jax.tree.map(lambda a: a[i, : u.n_frames], out), fps, viseme_set, adapter)
-            for i, u in enumerate(items)
-        ]
 
 
 def load(path: str | os.PathLike | None = None) -> VisemeModel:

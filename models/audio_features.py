@@ -1,4 +1,5 @@
-"""Per-frame audio features for the model: loudness and pitch (optional model inputs).
+"""The model's per-frame *audio* features: loudness and pitch (optional model inputs). Not the aligner's
+acoustic features (MFCCs, ``visemes.alignment.builtin.features``) nor phonological ones (``visemes.lang_packs.features``).
 
 Hand-written (numpy) because the needed pieces are tiny — a framed RMS and a normalised
 autocorrelation pitch pick — and no audio-analysis library is a dependency of visemes.

@@ -15,8 +15,6 @@ from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.errors import ModelError
 from visemes.core.vocabulary import OCULUS_15
 
-CONFIG_FORMAT_VERSION = 1
-
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture hyper-parameters of the viseme transformer.

@@ -1,4 +1,4 @@
-"""Phonological feature vectors for phones, so that unseen phones embed near similar seen ones.
+"""The model's phone input: *phonological* feature vectors, so that unseen phones embed near similar seen ones.
 
 One small function the model code calls; it points at the language packs' feature table
 (``visemes.lang_packs.features.phone_features``: 24 panphon features in {-1, 0, +1}, with affricate fixes).

@@ -9,7 +9,7 @@ streaming exact (see :mod:`visemes.models.streaming`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -50,22 +50,6 @@ class UtteranceInputs:
     @property
     def n_phones(self) -> int:
         return int(self.phone_ids.shape[0])
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "phone_ids": self.phone_ids, "phone_feats": self.phone_feats, "tones": self.tones,
-            "stress": self.stress, "frame_phone": self.frame_phone, "frame_pos": self.frame_pos,
-            "frame_time": self.frame_time, "audio": self.audio,
-            "lang": np.asarray(self.lang, np.int32), "dialect": np.asarray(self.dialect, np.int32),
-        }
-
-    @classmethod
-    def from_arrays(cls, a: Mapping[str, np.ndarray]) -> "UtteranceInputs":
-        return cls(
-            a["phone_ids"].astype(np.int32), a["phone_feats"].astype(np.float32), a["tones"].astype(np.int32),
-            a["stress"].astype(np.int32), a["frame_phone"].astype(np.int32), a["frame_pos"].astype(np.float32),
-            a["frame_time"].astype(np.float32), a["audio"].astype(np.float32), int(a["lang"]), int(a["dialect"]),
-        )
 
 
 def phone_arrays(phones: Sequence[Interval], vocab: Vocab) -> tuple[np.ndarray, ...]:

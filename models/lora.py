@@ -68,11 +68,6 @@ def adapter_arrays(model: nnx.Module) -> dict[str, np.ndarray]:
     return out
 
 
-def base_arrays_of(model_with_lora: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Rename a LoRA-injected model's plain params back to base paths (drop the ``.base`` hop)."""
-    return {k.replace(".base.", "."): v for k, v in model_with_lora.items()}
-
-
 def merge(base: Mapping[str, np.ndarray], adapter: Mapping[str, np.ndarray], scale: float) -> dict[str, np.ndarray]:
     """Base weights with ``scale * a @ b`` added to every adapted kernel (zero-overhead inference)."""
     out = dict(base)

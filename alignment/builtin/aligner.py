@@ -14,7 +14,7 @@ from visemes.alignment.builtin.chunking import align_long, decode_long
 from visemes.alignment.builtin.confidence import MISMATCH_GAP, score_alignment
 from visemes.alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
 from visemes.alignment.builtin.dtw import template_path
-from visemes.alignment.builtin.model import (
+from visemes.alignment.builtin.hmm import (
     NOISE,
     SIL,
     Chain,
@@ -164,7 +164,7 @@ class BuiltinAligner(Aligner):
             )
         return Prepared(feats, raw[:, 0].copy(), duration, transcript)
 
-    def chain_for(self, prep: Prepared, **kw) -> Chain:
+    def chain_for(self, prep: Prepared) -> Chain:
         spp = self.config.states_per_phone
         n_ph = len(prep.transcript.phones)
         if n_ph * spp > len(prep.feats) - 2:
@@ -172,7 +172,7 @@ class BuiltinAligner(Aligner):
         return build_chain(
             prep.transcript, states_per_phone=spp, sil_penalty=self.config.sil_penalty,
             closure_tie=self.config.closure_tie, closure_key=self.config.closure_key,
-            group=prep.transcript.lang if self.config.group_by_lang else None, **kw,
+            group=prep.transcript.lang if self.config.group_by_lang else None,
         )
 
     def adapt(self, prepared: Sequence[Prepared], *, iterations: int | None = None) -> AdaptedParams:
@@ -269,12 +269,11 @@ class BuiltinAligner(Aligner):
         return starts, ends
 
     def to_alignment(self, prep: Prepared, chain: Chain, path: np.ndarray, rows: np.ndarray,
-                     table: GaussTable, *, time_offset: float = 0.0, frame_offset: int = 0) -> Alignment:
+                     table: GaussTable) -> Alignment:
         starts, ends = self.phone_frames(chain, path)
-        n_total = len(prep.feats) + frame_offset
+        n_total = len(prep.feats)
 
         def frame_time(t: int) -> float:
-            t = t + frame_offset
             if t <= 0:
                 return 0.0
             if t >= n_total:

@@ -12,7 +12,7 @@ import numpy as np
 
 from visemes.alignment.builtin import decode
 from visemes.alignment.builtin import features as F
-from visemes.alignment.builtin.model import build_chain
+from visemes.alignment.builtin.hmm import build_chain
 from visemes.alignment.builtin.prepared import Prepared
 from visemes.core.timeline import Alignment, Interval, Tier, Transcript
 
@@ -88,7 +88,7 @@ def align_long(aligner, prep, em, table) -> Alignment:
     mism = []
     starts: list[float] = []
     for sub, chain, path, row, t0, _ in _windows(aligner, prep, em, table):
-        part = aligner.to_alignment(sub, chain, path, row, table, frame_offset=0)
+        part = aligner.to_alignment(sub, chain, path, row, table)
         off = t0 * F.FRAME_SECONDS
         starts.append(round(off, 4))
         for iv in part.words:

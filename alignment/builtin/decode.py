@@ -9,7 +9,7 @@ import jax
 import numpy as np
 
 from visemes.alignment.builtin.features import bucket
-from visemes.alignment.builtin.model import Chain, Emissions
+from visemes.alignment.builtin.hmm import Chain, Emissions
 from visemes.alignment.builtin.viterbi import NEG, decode_batch
 
 STATE_BUCKETS = (64, 128, 256, 512, 1024, 2048)  # few buckets: each is a compile (~1 s on CPU)

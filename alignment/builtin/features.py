@@ -1,7 +1,12 @@
-"""Acoustic features in JAX: MFCC + deltas on a short window (12.5 ms) with a 5 ms hop.
+"""The aligner's *acoustic* features, in JAX: MFCC + deltas on a short window (12.5 ms) with a 5 ms hop.
 
 A short window keeps silence/speech edges sharp (a 25 ms window smears them by ~10 ms each side).
 Shapes are padded to length buckets so that jit compiles a handful of programs, not one per file.
+
+"Features" means three things in this project: *acoustic* features of the audio for the aligner
+(``visemes.alignment.builtin.features``: MFCCs), *phonological* features of a phone (``visemes.lang_packs.features``:
+panphon's articulatory features, also the model's phone input via ``visemes.models.features``), and the
+model's per-frame *audio* features (``visemes.models.audio_features``: loudness and pitch).
 """
 
 from __future__ import annotations

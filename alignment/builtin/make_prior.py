@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from visemes.alignment.builtin import features as F
-from visemes.alignment.builtin.model import CLOSURE, N_STATES, NOISE, SIL, Prior, Stats
+from visemes.alignment.builtin.hmm import CLOSURE, N_STATES, NOISE, SIL, Prior, Stats
 from visemes.alignment.builtin.phones import CLOSURE_CLASSES, broad_class
 from visemes.alignment.builtin.priors import prior_to_json
 from visemes.alignment.builtin.synthetic import CLEAN, PRIOR_LANGS, Condition, iter_set

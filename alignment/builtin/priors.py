@@ -11,7 +11,7 @@ from importlib import resources
 
 import numpy as np
 
-from visemes.alignment.builtin.model import Prior
+from visemes.alignment.builtin.hmm import Prior
 from visemes.core.errors import ModelError
 
 FORMAT_VERSION = 1

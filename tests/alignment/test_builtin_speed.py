@@ -14,7 +14,7 @@ import soxr
 from visemes.alignment.builtin import BuiltinAligner
 from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.decode import MERGE_CELLS, DecodePlan, GaussTable, _merge_small_groups
-from visemes.alignment.builtin.model import Stats, build_chain, map_emissions
+from visemes.alignment.builtin.hmm import Stats, build_chain, map_emissions
 from visemes.alignment.builtin.priors import load_prior
 from visemes.core.timeline import Transcript
 

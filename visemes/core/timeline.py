@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Union
@@ -422,7 +422,3 @@ class Transcript:
             if symbols:
                 words.append(WordPhones("".join(symbols), tuple(PhoneToken(s) for s in symbols)))
         return cls(tuple(words), lang)
-
-
-def phones_tier_from(intervals: Iterable[Interval]) -> Tier:
-    return Tier(PHONES, tuple(intervals))

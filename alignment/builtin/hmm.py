@@ -52,15 +52,13 @@ def build_chain(
     *,
     states_per_phone: int = N_STATES,
     sil_penalty: float = 0.0,
-    free_start: bool = False,
     free_end: bool = False,
     closure_tie: bool = True,
-    word_range: tuple[int, int] | None = None,
     closure_key: str = CLOSURE,
     group: str | None = None,
 ) -> Chain:
     """Chain: [sil] w1 [sil] w2 ... wn [sil]; optional silences; ``free_end`` lets it stop after any word."""
-    words = transcript.words if word_range is None else transcript.words[word_range[0] : word_range[1]]
+    words = transcript.words
     keys: list[tuple[str, ...]] = [SIL_SLOTS]
     phone_of_state = [-1]
     skip_in = [False]
@@ -83,7 +81,7 @@ def build_chain(
                 phone_of_state.append(len(symbols))
                 # the first state of the first phone of each word may be entered past an optional silence
                 skip_in.append(k == 0 and pi == 0 and wi > 0)
-                start_ok.append(k == 0 and pi == 0 and (wi == 0 or free_start))
+                start_ok.append(k == 0 and pi == 0 and wi == 0)
                 end_ok.append(False)
                 enter_pen.append(0.0)
             symbols.append(sym)
@@ -95,7 +93,7 @@ def build_chain(
         keys.append(SIL_SLOTS)
         phone_of_state.append(-1)
         skip_in.append(False)
-        start_ok.append(free_start and not last)
+        start_ok.append(False)
         end_ok.append(free_end or last)
         enter_pen.append(0.0 if last else -sil_penalty)
     return Chain(
