@@ -20,11 +20,10 @@ from flax import nnx
 
 from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import AdapterMismatchError, InputError, ModelError
-from visemes.core.timeline import Alignment
+from visemes.core.timeline import PHONES, Alignment, Tier
 from visemes.core.vocabulary import VISEME_SETS
-from visemes.core.vocabulary import classes as set_classes
-from visemes.lang_packs import LanguagePack
-from visemes.mouth.visemesets import from_oculus
+from visemes.lang_packs import LanguagePack, PhoneLookup
+from visemes.mouth.set_weights import weights_in_set
 
 from visemes.models import checkpoint, lora
 from visemes.models.audio_features import audio_features
@@ -209,36 +208,28 @@ class VisemeModel:
         return jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *pieces)
 
     def to_animation(self, out: Mapping[str, Any], fps: float, viseme_set: str = "oculus",
-                     adapter: str | None = None, start: float = 0.0) -> MouthAnimation:
+                     adapter: str | None = None, start: float = 0.0, *, phones: Tier | None = None,
+                     pack: PhoneLookup | None = None) -> MouthAnimation:
+        """Network outputs as curves. A viseme set the model has no head for is made from the Oculus
+        head by :func:`visemes.mouth.set_weights.weights_in_set` with the timed ``phones`` (and
+        ``pack``), the same rule the coarticulation path uses."""
         heads = [name for name, _ in self.cfg.viseme_sets]
-        if viseme_set in heads:
-            classes = self.cfg.viseme_classes(viseme_set)
-            probs = softmax(np.asarray(out["visemes"][viseme_set], np.float64))
-        else:
-            classes, probs = self._mapped_visemes(out, viseme_set)
+        if viseme_set not in heads and (viseme_set not in VISEME_SETS or "oculus" not in heads):
+            raise ModelError(f"Unknown viseme set {viseme_set!r}; choose one of {list(VISEME_SETS)}.")
+        head = viseme_set if viseme_set in heads else "oculus"
         active = adapter if adapter is not None else self._merged
         source = f"model:{self.fingerprint}" + (f"+{active}" if active else "")
         meta = {"model": self.cfg.name, "fingerprint": self.fingerprint, "adapter": active}
+        probs = softmax(np.asarray(out["visemes"][head], np.float64))
+        visemes = FrameCurves(fps, self.cfg.viseme_classes(head), probs, start, meta)
+        if head != viseme_set:
+            visemes = weights_in_set(visemes, phones if phones is not None else Tier(PHONES, ()), pack, viseme_set)
         return MouthAnimation(
             FrameCurves(fps, self.cfg.articulation, out["articulation"], start, meta),
             FrameCurves(fps, self.cfg.blendshapes, out["blendshapes"], start, meta),
-            FrameCurves(fps, classes, probs, start, meta),
+            visemes,
             source=source,
         )
-
-    def _mapped_visemes(self, out: Mapping[str, Any], viseme_set: str) -> tuple[tuple[str, ...], np.ndarray]:
-        """Posteriors in a set the model has no head for: the Oculus posteriors summed into each Oculus
-        class's counterpart (``visemes.mouth.visemesets.from_oculus``; a class-level mapping, so distinctions
-        finer than Oculus 15, e.g. Azure's diphthongs, get no mass of their own)."""
-        if viseme_set not in VISEME_SETS or "oculus" not in [n for n, _ in self.cfg.viseme_sets]:
-            raise ModelError(f"Unknown viseme set {viseme_set!r}; choose one of {list(VISEME_SETS)}.")
-        target = set_classes(viseme_set)
-        oculus = self.cfg.viseme_classes("oculus")
-        index = {c: i for i, c in enumerate(target)}
-        matrix = np.zeros((len(oculus), len(target)))
-        for i, c in enumerate(oculus):
-            matrix[i, index[from_oculus(c, viseme_set)]] = 1.0
-        return target, softmax(np.asarray(out["visemes"]["oculus"], np.float64)) @ matrix
 
     def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None,
                 pack: LanguagePack | None = None, *,
@@ -252,7 +243,7 @@ class VisemeModel:
         lang = alignment.lang or (pack.code if pack is not None else None)
         u = self.encode(alignment, fps, lang=lang, audio=audio, sample_rate=sample_rate)
         out = self.predict_inputs(u, adapter)
-        return self.to_animation(out, fps, viseme_set, adapter)
+        return self.to_animation(out, fps, viseme_set, adapter, phones=alignment.phones, pack=pack)
 
 
 

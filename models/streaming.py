@@ -19,7 +19,8 @@ import numpy as np
 
 from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError
-from visemes.core.timeline import Alignment, Interval
+from visemes.core.timeline import PHONES, Alignment, Interval, Tier
+from visemes import lang_packs
 
 from visemes.models.api import VisemeModel
 from visemes.models.inputs import FRAME_BUCKETS, MAX_SPAN_S, encode_frames
@@ -38,6 +39,8 @@ class StreamingPredictor:
         self.lang_ids = model.vocab.lang_ids(lang)
         self.adapter = adapter
         self.viseme_set = viseme_set
+        # the pack maps phones into a set the model has no head for (visemes.mouth.set_weights)
+        self.pack = lang_packs.load(lang) if lang and viseme_set != "oculus" else None
         self.phones: list[Interval] = []
         self.emitted = 0
         self.known_until = 0.0
@@ -74,7 +77,8 @@ class StreamingPredictor:
         if not pieces:
             return None
         out = jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *pieces)
-        return self.model.to_animation(out, self.fps, self.viseme_set, self.adapter, start=pieces_start(self, out))
+        return self.model.to_animation(out, self.fps, self.viseme_set, self.adapter, start=pieces_start(self, out),
+                                       phones=Tier(PHONES, tuple(self.phones)), pack=self.pack)
 
     def _chunk(self, a: int, b: int, ready: int) -> dict:
         w0 = max(0, a - self.hist)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import visemes
-from visemes.pipeline.text import TextVisemes, phonemize, text_to_visemes
+from visemes.pipeline.animator import AnimationResult
+from visemes.pipeline.text import phonemize, text_to_visemes
 from visemes.core.curves import frame_count
 from visemes.core.errors import InputError, OutputExistsError, TranscriptError, UnknownLanguageError
 from visemes.formats import FORMATS, json_doc, rhubarb
@@ -15,7 +16,7 @@ TEXT, LANG = "नमस्ते दुनिया", "hi"
 
 
 @pytest.fixture(scope="module")
-def result() -> TextVisemes:
+def result() -> AnimationResult:
     return text_to_visemes(TEXT, LANG, fps=25, viseme_set="oculus")
 
 
@@ -44,6 +45,8 @@ def test_result_is_consistent(result):
     # The synthetic speech is the timing's source: same length.
     assert result.audio.dtype == np.float32 and len(result.audio) / result.sample_rate == pytest.approx(a.duration)
     assert 0.01 < float(np.abs(result.audio).max()) <= 1.0
+    assert isinstance(result, AnimationResult) and result.timing == "synthesized" and result.text == TEXT
+    assert result.summary()["curves"] == "coarticulation" and result.summary()["viseme_set"] == "oculus"
     assert "hi" in repr(result) and len(repr(result)) < 300
     assert len(repr(dataclasses.replace(result, text="नमस्ते " * 500))) < 300  # a long text is shortened
 
@@ -83,7 +86,7 @@ def test_bad_text_and_language():
 
 def test_save_every_format(result, tmp_path):
     paths = result.save(tmp_path, list(FORMATS))
-    assert {p.name for p in paths} == {f"visemes{f.suffix}" for f in FORMATS.values()}
+    assert {p.name for p in paths} == {f"visemes{f.suffix}" for f in FORMATS.values()} | {"visemes.summary.json"}
     back = json_doc.read(tmp_path / "visemes.json")
     assert back.alignment == result.alignment
     assert back.animation.articulation.allclose(result.animation.articulation, atol=1e-5)
@@ -93,7 +96,7 @@ def test_save_every_format(result, tmp_path):
     assert json.loads((tmp_path / "visemes.json").read_text(encoding="utf-8"))["alignment"]["meta"]["lang"] == "hi"
     with pytest.raises(OutputExistsError):
         result.save(tmp_path, "json")
-    assert result.save(tmp_path, "json", True)[0].exists()
+    assert result.save(tmp_path, "json", overwrite=True)[0].exists()
 
 
 def test_plot(result, tmp_path):

@@ -74,7 +74,7 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
     if file_format is not None:
         written = [exports.write_one(result, output, chosen[0].name, overwrite=overwrite)]
     else:
-        written = result.save(output, [f.name for f in chosen], overwrite, stem=stem)
+        written = result.save(output, [f.name for f in chosen], stem=stem, overwrite=overwrite, summary=False)
     a = result.alignment
     click.echo(
         f"{len(a.words)} words, {len(a.phones)} phones, {len(a.visemes)} {viseme_set} visemes over "

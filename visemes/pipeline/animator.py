@@ -10,6 +10,7 @@ export format plus a summary with QA flags (transcript mismatch, low confidence,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -34,6 +35,7 @@ from visemes.formats import plot as vplot
 from visemes.formats import preview as vpreview
 from visemes.lang_packs import LanguagePack
 from visemes.mouth.coarticulation import animate_phones
+from visemes.mouth.set_weights import weights_in_set
 from visemes.mouth.visemesets import viseme_tier
 from visemes.pipeline.phone_labels import NOTATION_CHOICES, phones_transcript, relabel, select_phones_tier
 from visemes.pipeline.qa import LOW_CONFIDENCE, assess
@@ -50,7 +52,10 @@ SUMMARY_FORMAT_VERSION = 1
 
 @dataclass(frozen=True, eq=False)
 class AnimationResult:
-    """Timed words/phones/visemes (``alignment``), per-frame curves (``animation``), and where they came from."""
+    """Timed words/phones/visemes (``alignment``), per-frame curves (``animation``), and where they came from.
+
+    What :func:`animate` and ``visemes.text_to_visemes`` return (``text``: the words, when they were given
+    as text; text-only results keep the synthetic speech in ``audio``)."""
 
     alignment: Alignment
     animation: MouthAnimation
@@ -60,6 +65,17 @@ class AnimationResult:
     qa: Mapping[str, Any] = field(default_factory=dict)
     timing: str = "aligned"   # "aligned" | "given" | "synthesized"
     name: str = "visemes"     # stem for output files
+    text: str | None = None
+
+    def __repr__(self) -> str:
+        a = self.alignment
+        text = "" if self.text is None else f"text={_short(self.text)!r}, "
+        return (
+            f"AnimationResult({text}lang={self.lang!r}, viseme_set={self.viseme_set!r}, timing={self.timing!r}, "
+            f"words={len(a.words) if a.has_tier('words') else 0}, phones={len(a.phones)}, "
+            f"duration={a.duration:.3f}s, frames={self.animation.n_frames}@{self.fps:g}fps, "
+            f"curves={self.animation.source!r})"
+        )
 
     @property
     def visemes(self) -> Tier:
@@ -80,6 +96,14 @@ class AnimationResult:
     @property
     def lang(self) -> str | None:
         return self.alignment.meta.get("lang")
+
+    @property
+    def viseme_set(self) -> str | None:
+        return self.alignment.meta.get("viseme_set")
+
+    @property
+    def fps(self) -> float:
+        return self.animation.fps
 
     @property
     def qa_flags(self) -> list[str]:
@@ -262,20 +286,20 @@ def curves_for(alignment: Alignment, pack: LanguagePack, fps: float, *, use_mode
                adapter: str | None = None, viseme_set: str = "oculus", audio: np.ndarray | None = None,
                sample_rate: int | None = None) -> MouthAnimation:
     """Per-frame curves: the shipped model (with an optional adapter; audio adds loudness/pitch) or the
-    coarticulation model. Viseme weights are in ``viseme_set``."""
+    coarticulation model. Viseme weights are in ``viseme_set``, by one rule on both paths: Oculus weights
+    mapped with the timed phones (:func:`visemes.mouth.set_weights.weights_in_set`; the model does the
+    same inside ``predict`` for a set it has no head for)."""
     if use_model:
         m = _model(model)
         name = None
         if adapter is not None:
-            name = adapter if adapter in getattr(m, "adapters", {}) else _adapter(model, adapter)
-        # A model without a head for this viseme set still gives Oculus weights (the tier is in the chosen set).
-        heads = [n for n, _ in getattr(getattr(m, "cfg", None), "viseme_sets", ())] or [viseme_set]
-        curve_set = viseme_set if viseme_set in heads else "oculus"
+            name = adapter if adapter in m.adapters else _adapter(model, adapter)
         return m.predict(alignment, fps=fps, adapter=name, pack=pack, audio=audio, sample_rate=sample_rate,
-                         viseme_set=curve_set)
+                         viseme_set=viseme_set)
     if adapter is not None:
         raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
-    return animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set=viseme_set)
+    anim = animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set="oculus")
+    return dataclasses.replace(anim, visemes=weights_in_set(anim.visemes, alignment.phones, pack, viseme_set))
 
 
 # --- the front door -------------------------------------------------------------------------------
@@ -388,22 +412,31 @@ def animate(
         samples, rate, timed = spoken.audio, spoken.sample_rate, spoken.alignment
         timing = "synthesized"
 
+    return finish(timed, pack, samples, rate, timing, fps=fps, viseme_set=viseme_set, use_model=use_model,
+                  model=None if model is None else str(model), adapter=None if adapter is None else str(adapter),
+                  name=stem, text=text, phone_notation=phone_notation)
+
+
+def finish(timed: Alignment, pack: LanguagePack, samples: np.ndarray | None, rate: int | None, timing: str, *,
+           fps: float, viseme_set: str, use_model: bool, model: str | None = None, adapter: str | None = None,
+           name: str | None = None, text: str | None = None, phone_notation: str | None = None) -> AnimationResult:
+    """The common end of every timing source (:func:`animate`, ``text_to_visemes``): the visemes tier in
+    ``viseme_set``, the curves, the metadata and the QA flags, as one :class:`AnimationResult`
+    (``phone_notation``: the notation the given phone labels were read in, recorded in the meta)."""
     if not len(timed.phones):
         raise TimelineError("The timings hold no phones; nothing to animate.")
-    lang_code = getattr(pack, "code", None) or lang
     timed = timed.with_tier(viseme_tier(timed.phones, pack, viseme_set, duration=timed.duration))
-    anim = curves_for(timed, pack, fps, use_model=use_model, model=None if model is None else str(model),
-                      adapter=None if adapter is None else str(adapter), viseme_set=viseme_set, audio=samples,
-                      sample_rate=rate)
-    meta = {"lang": lang_code, "viseme_set": viseme_set, "timing": timing, "fps": fps}
+    anim = curves_for(timed, pack, fps, use_model=use_model, model=model, adapter=adapter, viseme_set=viseme_set,
+                      audio=samples, sample_rate=rate)
+    meta = {"lang": pack.code or timed.lang, "viseme_set": viseme_set, "timing": timing, "fps": fps}
     if phone_notation is not None:
         meta["phone_notation"] = phone_notation
     if adapter is not None:
-        meta["adapter"] = Path(str(adapter)).stem
+        meta["adapter"] = Path(adapter).stem
     timed = timed.with_meta(**meta)
     qa = assess(timed, samples, rate, timing)
     timed = timed.with_meta(qa_flags=",".join(qa["flags"]))
-    return AnimationResult(timed, anim, samples, rate, pack, qa, timing, _safe_stem(stem or "visemes"))
+    return AnimationResult(timed, anim, samples, rate, pack, qa, timing, _safe_stem(name or "visemes"), text)
 
 
 def _set_of(channels: Sequence[str]) -> str | None:
@@ -416,6 +449,10 @@ def timing_only(alignment: Alignment) -> Alignment:
     another viseme set) without aligning again."""
     tiers = tuple(t for t in alignment.tiers if t.name in ("words", PHONES))
     return Alignment(tiers, alignment.duration, {"lang": alignment.meta.get("lang")})
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _safe_stem(stem: str) -> str:

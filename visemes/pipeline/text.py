@@ -7,30 +7,21 @@
 
 Timing comes from espeak-ng speaking the text (``visemes.speech.synthesis.speak``): the phones are exactly the
 language pack's transcript and their durations are the synthesizer's. The mouth curves come from the
-coarticulation model (``visemes.mouth.coarticulation.animate_phones``). The synthetic speech is kept, so a
-result can be saved as WAV and previewed.
+coarticulation model (``visemes.mouth.coarticulation.animate_phones``). The result is the
+:class:`~visemes.pipeline.animator.AnimationResult` that :func:`visemes.animate` returns; the synthetic
+speech is kept, so it can be saved as WAV and previewed.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 
-from visemes.core.curves import MouthAnimation, check_fps
+from visemes.core.curves import check_fps
 from visemes.core.errors import InputError, TranscriptError
-from visemes.core.timeline import Alignment, Transcript
+from visemes.core.timeline import Transcript
 from visemes.core.vocabulary import check_set
-from visemes.formats import write_all
-from visemes.formats.plot import plot_timeline
-from visemes.lang_packs import LanguagePack
 from visemes.lang_packs import load as load_pack
-from visemes.mouth.coarticulation import animate_phones
-from visemes.mouth.visemesets import viseme_tier
+from visemes.pipeline.animator import AnimationResult, finish
 from visemes.speech.synthesis import speak_with_pack
 
 DEFAULT_FPS = 30.0
@@ -43,66 +34,6 @@ def phonemize(text: str, lang: str) -> Transcript:
     return load_pack(lang).phonemize(text)
 
 
-def _short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-@dataclass(frozen=True, eq=False)
-class TextVisemes:
-    """Result of :func:`text_to_visemes`: timed words/phones/visemes, mouth curves and the synthetic speech."""
-
-    text: str
-    alignment: Alignment = field(repr=False)
-    animation: MouthAnimation = field(repr=False)
-    audio: np.ndarray = field(repr=False)
-    sample_rate: int
-    pack: LanguagePack | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        a = self.alignment
-        return (
-            f"TextVisemes(text={_short(self.text)!r}, lang={a.lang!r}, viseme_set={self.viseme_set!r}, "
-            f"words={len(a.words)}, phones={len(a.phones)}, duration={a.duration:.3f}s, "
-            f"frames={self.animation.n_frames}@{self.fps:g}fps)"
-        )
-
-    @property
-    def lang(self) -> str | None:
-        return self.alignment.lang
-
-    @property
-    def viseme_set(self) -> str | None:
-        return self.alignment.meta.get("viseme_set")
-
-    @property
-    def fps(self) -> float:
-        return self.animation.fps
-
-    @property
-    def duration(self) -> float:
-        return self.alignment.duration
-
-    def save(
-        self,
-        out_dir: str | os.PathLike,
-        formats: str | Iterable[str] = ("json",),
-        overwrite: bool = False,
-        *,
-        stem: str = "visemes",
-    ) -> list[Path]:
-        """Write ``formats`` (names from ``visemes.formats.FORMATS``, e.g. ``"json,csv,textgrid"``) into
-        ``out_dir`` as ``<stem><suffix>``; returns the paths. Nothing is written if any file exists and
-        ``overwrite`` is False."""
-        return write_all(self, out_dir, formats, stem=stem, overwrite=overwrite)
-
-    def plot(self, path: str | os.PathLike, *, overwrite: bool = False, spectrogram: bool = False, **kwargs: Any) -> Path:
-        """Timeline PNG: the synthetic speech, the tiers and the articulation curves."""
-        return plot_timeline(
-            self.alignment, path, audio=self.audio, sample_rate=self.sample_rate, curves=self.animation,
-            spectrogram=spectrogram, overwrite=overwrite, **kwargs,
-        )
-
-
 def text_to_visemes(
     text: str,
     lang: str,
@@ -110,12 +41,13 @@ def text_to_visemes(
     fps: float = DEFAULT_FPS,
     viseme_set: str = "oculus",
     rate: int = DEFAULT_RATE,
-) -> TextVisemes:
+) -> AnimationResult:
     """Timed visemes and mouth curves for ``text`` spoken in ``lang``, with no audio needed.
 
     ``viseme_set``: ``oculus`` (default), ``azure``, ``rhubarb`` or ``mpeg4`` — both the ``visemes`` tier
     and the per-frame viseme weights use it. ``rate``: speaking rate in words per minute (espeak-ng's
-    scale, 80-450). ``fps``: frame rate of the curves.
+    scale, 80-450). ``fps``: frame rate of the curves. Returns the same :class:`AnimationResult` as
+    :func:`visemes.animate` (``timing="synthesized"``, the synthetic speech in ``audio``).
     """
     fps = check_fps(fps)
     check_set(viseme_set)
@@ -125,8 +57,5 @@ def text_to_visemes(
         raise TranscriptError("The text is empty: give at least one word to turn into visemes.")
     pack = load_pack(lang)
     spoken = speak_with_pack(text, pack, rate=int(rate))
-    timed = spoken.alignment
-    visemes = viseme_tier(timed.phones, pack, viseme_set, duration=timed.duration)
-    alignment = timed.with_tier(visemes).with_meta(lang=pack.code, viseme_set=viseme_set, timing="synthesized")
-    animation = animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set=viseme_set)
-    return TextVisemes(text, alignment, animation, spoken.audio, spoken.sample_rate, pack)
+    return finish(spoken.alignment, pack, spoken.audio, spoken.sample_rate, "synthesized", fps=fps,
+                  viseme_set=viseme_set, use_model=False, text=text)
