@@ -11,6 +11,13 @@ from visemes.core.errors import InputError, OutputExistsError
 from visemes.formats.plot import figure_height_in, low_confidence_spans, plot_timeline, render_timeline
 
 
+def _bundled_dejavu_charmap() -> set[int]:
+    import matplotlib
+    from matplotlib.ft2font import FT2Font
+
+    return set(FT2Font(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")).get_charmap())
+
+
 def png_size(path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -86,13 +93,37 @@ def test_words_in_a_script_without_font_are_shown_as_ipa():
     from visemes.formats.plot import _display_labels, renderable
     from visemes.core.timeline import Alignment, Interval, Tier
 
-    unknown = "\ue000\ue001"  # private-use characters: no font draws them
+    unknown = "\ufdd0\ufdd1"  # Unicode noncharacters: never assigned, so no font has glyphs for them
     words = Tier("words", (Interval(0.1, 0.4, unknown), Interval(0.5, 0.7, "ok")))
     phones = Tier("phones", (Interval(0.1, 0.2, "n"), Interval(0.2, 0.4, "ə"), Interval(0.5, 0.7, "o")))
     a = Alignment((words, phones), 1.0)
-    assert renderable("nəmʌst̪eː ok") and not renderable(unknown)
+    ipa = "nəmʌst̪eː ok"
+    # The expectation comes from the DejaVu Sans matplotlib ships (the same on every system, whatever
+    # else is installed): it has every glyph of this label, so the labels are drawable.
+    assert all(ord(ch) in _bundled_dejavu_charmap() or ch.isspace() for ch in ipa)
+    assert renderable(ipa) and not renderable(unknown)
     assert _display_labels(a, a.words) == ["/nə/", "ok"]
     assert _display_labels(a, a.phones) == ["n", "ə", "o"]
+
+
+def test_fonts_are_judged_by_the_file_matplotlib_draws_with():
+    """A family has several files (Debian's fonts-dejavu-extra adds DejaVuSans-ExtraLight.ttf, without
+    ː or U+032A); coverage must come from the one a label is drawn with, not the last one listed."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from visemes.formats.plot import font_files
+
+    files = dict(font_files())
+    assert "DejaVu Sans" in files  # matplotlib ships it
+    drawn = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))  # ax.text's default weight
+    assert files["DejaVu Sans"] == drawn
+    charmap = FT2Font(drawn).get_charmap()
+    assert {ord("ː"), 0x032A, ord("ə")} <= set(charmap)
+    # the cuts that are not regular (ExtraLight where installed) are never the file judged
+    other_cuts = [f.fname for f in font_manager.fontManager.ttflist
+                  if f.name == "DejaVu Sans" and f.weight not in (400, "normal", "regular", "book")]
+    assert drawn not in other_cuts
 
 
 def test_many_curves_are_thinned_to_the_moving_ones():

@@ -38,20 +38,36 @@ PREFERRED_FONTS: tuple[str, ...] = (
 
 
 @functools.lru_cache(maxsize=1)
-def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
-    """Installed fonts from PREFERRED_FONTS and the code points they cover together (read once)."""
+def font_files() -> tuple[tuple[str, str], ...]:
+    """``(family, file)`` for each installed family of PREFERRED_FONTS: the file matplotlib draws that
+    family's labels with (regular weight and style). A family has several files (Debian's
+    fonts-dejavu-extra adds DejaVuSans-ExtraLight.ttf, which lacks most IPA): only this one counts."""
     from matplotlib import font_manager  # heavy: matplotlib (~0.4 s), only when drawing
+
+    found = []
+    for name in PREFERRED_FONTS:
+        props = font_manager.FontProperties(family=name, style="normal", weight="normal", stretch="normal")
+        try:
+            found.append((name, font_manager.findfont(props, fallback_to_default=False)))
+        except ValueError:  # not installed
+            continue
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """Installed fonts from PREFERRED_FONTS and the code points their drawing files have (read once)."""
     from matplotlib.ft2font import FT2Font  # heavy: matplotlib (~0.4 s), only when drawing
 
-    installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
-    names = tuple(n for n in PREFERRED_FONTS if n in installed)
+    names: list[str] = []
     covered: set[int] = set()
-    for name in names:
+    for name, path in font_files():
         try:
-            covered.update(FT2Font(installed[name]).get_charmap())
+            covered.update(FT2Font(path).get_charmap())
         except (OSError, RuntimeError):
             continue
-    return names or ("DejaVu Sans",), frozenset(covered)
+        names.append(name)
+    return tuple(names) or ("DejaVu Sans",), frozenset(covered)
 
 
 def renderable(label: str) -> bool:
