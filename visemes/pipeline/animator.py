@@ -148,7 +148,7 @@ class AnimationResult:
         plot: bool = False,
         preview: bool = False,
         protect: Iterable[str | os.PathLike] = (),
-        export_options: Any = None,
+        export_options: exports.ExportOptions | None = None,
     ) -> list[Path]:
         """Write ``formats`` (see ``visemes.formats.FORMATS``) as ``out_dir/<stem><suffix>``, optionally a
         timeline plot (``<stem>.png``) and a preview video (``<stem>.mp4``), then ``<stem>.summary.json``.
