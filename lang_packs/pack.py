@@ -50,6 +50,10 @@ class SpeakingPack(Phonemizer, Protocol):
     @property
     def voice(self) -> str: ...
 
+    def spoken_text(self, text: str) -> str:
+        """``text`` as espeak-ng should say it (what the pack's reader read: kana for kanji, toned pinyin)."""
+        ...
+
 
 def fallback_phone(symbol: str) -> PhoneSpec:
     """The feature-derived spec of any IPA phone (``explicit=False``)."""

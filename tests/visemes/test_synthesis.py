@@ -265,6 +265,9 @@ class _RawPack:
     def phonemize(self, text: str) -> Transcript:
         return _normalized_like_a_pack(_raw_transcript(self.voice, text))
 
+    def spoken_text(self, text: str) -> str:
+        return text  # no reader: espeak says the text as written
+
 
 def test_speak_with_pack_returns_audio_and_the_packs_phones():
     from visemes.speech.synthesis import speak_with_pack

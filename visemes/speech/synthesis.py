@@ -128,7 +128,7 @@ def speak_with_pack(text: str, pack: SpeakingPack, *, rate: int = 175, pitch: in
     transcript = pack.phonemize(text)
     voice = voice or pack.voice
     # what the pack's backend read (kana for kanji, toned pinyin), so that espeak says the transcript
-    spoken = pack.spoken_text(text) if hasattr(pack, "spoken_text") else text
+    spoken = pack.spoken_text(text)
     audio, sample_rate, events = synthesize(spoken, voice, rate, pitch)
     meta = {"lang": pack.code, "voice": voice, "rate": rate, "pitch": pitch}
     alignment = alignment_from_events(transcript, events, sample_rate, len(audio), meta)
