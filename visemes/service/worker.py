@@ -1,0 +1,133 @@
+"""The worker: claims queued jobs, keeps their leases fresh, stores outcomes, recovers abandoned jobs.
+
+One thread per server process. Each round (every ``poll_seconds``, bounded work per round): renew the
+leases of the jobs this process runs; queue again (or fail, after ``max_attempts`` interruptions) the
+running jobs whose lease ran out, which a killed server left behind; claim queued jobs while the
+runner has room; store the outcome of each finished run. A run whose job was canceled (or taken over)
+meanwhile is discarded, and its folder removed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from visemes.service.config import ServiceConfig
+from visemes.service.execution import JobRunner, JobSpec, RunOutcome
+from visemes.service.store import Job, Store
+from visemes.service.views import batch_view, job_view
+from visemes.service.webhooks import payload
+
+
+class Worker:
+    def __init__(self, store: Store, config: ServiceConfig, runner: JobRunner):
+        self.store = store
+        self.config = config
+        self.runner = runner
+        self._active: dict[cf.Future, Job] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_renew = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="visemes-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming; jobs still running go back to the queue for the next start."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        left = [job.run_id for job in self._active.values() if job.run_id]
+        self.store.requeue(left, "re-queued: the server shut down while this job ran")
+        self._active.clear()
+        self.runner.shutdown()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once(wait=self.config.poll_seconds)
+            except Exception as exc:  # keep serving after a bad round (a locked database, say)
+                print(f"visemes serve: worker round failed: {type(exc).__name__}: {exc}", flush=True)
+                self._stop.wait(self.config.poll_seconds)
+
+    # --- one round ---------------------------------------------------------------------------------
+
+    def run_once(self, wait: float = 0.0) -> None:
+        now = time.time()
+        if now - self._last_renew >= self.config.lease_seconds / 3:
+            self.store.renew([j.run_id for j in self._active.values() if j.run_id], self.config.lease_seconds)
+            self.recover()
+            self._last_renew = now
+        while len(self._active) < self.runner.capacity and not self._stop.is_set():
+            job = self.store.claim(self.config.lease_seconds)
+            if job is None:
+                break
+            try:
+                spec = JobSpec.from_dict(job.spec)
+                self._active[self.runner.submit(spec, job.run_id)] = job
+            except Exception as exc:  # a spec that cannot run, or a runner that cannot start
+                self._record(job, RunOutcome(False, error_type="InternalError", error=f"cannot start: {exc}"))
+        if not self._active:
+            self._stop.wait(wait)
+            return
+        done, _ = cf.wait(list(self._active), timeout=wait, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            job = self._active.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker process died (killed, out of memory): report, do not retry
+                outcome = RunOutcome(False, error_type="WorkerCrashed",
+                                     error=f"The worker process running this job died ({type(exc).__name__}: {exc}). "
+                                           "Try a shorter file, or ask the operator to look at the server log.")
+            self._record(job, outcome)
+
+    def _record(self, job: Job, outcome: RunOutcome) -> None:
+        state = "succeeded" if outcome.ok else "failed"
+        events = []
+        if job.webhook_url:
+            # the view of the job as it will be once stored (the webhook body is part of the same transaction)
+            finished = Job(**{**job.__dict__, "state": state, "finished_at": time.time(), "progress": 1.0,
+                              "summary": outcome.summary, "timings": outcome.timings,
+                              "error_type": outcome.error_type, "error": outcome.error,
+                              "output_dir": outcome.output_dir})
+            event = "job.succeeded" if outcome.ok else "job.failed"
+            events.append((event, job.webhook_url, payload(event, job_view(finished))))
+        stored = self.store.finish(job, state, summary=outcome.summary, timings=outcome.timings,
+                                   error_type=outcome.error_type, error=outcome.error,
+                                   output_dir=outcome.output_dir, events=events)
+        if not stored and outcome.output_dir:
+            # canceled (or taken over) while it ran: this run's files belong to no job
+            shutil.rmtree(Path(job.spec["job_dir"]) / outcome.output_dir, ignore_errors=True)
+        if job.batch_id:
+            self.batch_maybe_completed(job.batch_id)
+
+    def batch_maybe_completed(self, batch_id: str) -> None:
+        self.store.complete_batch(batch_id, lambda batch: payload("batch.completed", batch_view(batch)))
+
+    def recover(self) -> int:
+        """Queue again (or fail) the running jobs whose lease ran out. Returns how many were handled."""
+        handled = 0
+        mine = {j.run_id for j in self._active.values()}
+        for job in self.store.expired():
+            if job.run_id in mine:
+                continue
+            if job.attempts >= self.config.max_attempts:
+                reason = (f"The server stopped while running this job, {job.attempts} times; it is not tried again "
+                          "(a file that crashes the server every time?). Submit it again to retry.")
+                if self.store.finish(job, "failed", error_type="Interrupted", error=reason, events=(
+                        [("job.failed", job.webhook_url, payload("job.failed", job_view(Job(**{
+                            **job.__dict__, "state": "failed", "finished_at": time.time(), "progress": 1.0,
+                            "error_type": "Interrupted", "error": reason}))))] if job.webhook_url else [])):
+                    handled += 1
+                    if job.batch_id:
+                        self.batch_maybe_completed(job.batch_id)
+            elif self.store.recover(job, f"re-queued: the server stopped during attempt {job.attempts}"):
+                handled += 1
+        return handled
