@@ -102,9 +102,15 @@ class Worker:
         stored = self.store.finish(job, state, summary=outcome.summary, timings=outcome.timings,
                                    error_type=outcome.error_type, error=outcome.error,
                                    output_dir=outcome.output_dir, events=events)
+        job_dir = Path(job.spec["job_dir"])
         if not stored and outcome.output_dir:
             # canceled (or taken over) while it ran: this run's files belong to no job
-            shutil.rmtree(Path(job.spec["job_dir"]) / outcome.output_dir, ignore_errors=True)
+            shutil.rmtree(job_dir / outcome.output_dir, ignore_errors=True)
+        if stored:
+            # folders of earlier runs a dead server left behind (the database names the one that counts)
+            for stale in [*job_dir.glob("out-*"), *job_dir.glob(".staging-*")]:
+                if stale.name != outcome.output_dir:
+                    shutil.rmtree(stale, ignore_errors=True)
         if job.batch_id:
             self.batch_maybe_completed(job.batch_id)
 
