@@ -293,3 +293,16 @@ def test_web_page_is_served(live):
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert '<label for="audio"' in page.text and "app.js" in page.text
     assert live.get("/app.js").status_code == 200
+
+
+def test_web_page_sends_only_fields_the_api_takes():
+    """The page's script builds the multipart form by hand: every field it sends must be one the API takes."""
+    import re
+
+    from visemes.service.submit import FIELDS
+
+    script = (Path(__file__).resolve().parents[2] / "visemes" / "service" / "static" / "app.js").read_text()
+    sent = set(re.findall(r'form\.append\("([a-z_]+)"', script))
+    sent |= set(re.findall(r'\["([a-z_", ]+)"\]\) form\.append', script)[0].replace('"', "").replace(" ", "").split(","))
+    assert sent and sent <= set(FIELDS) | {"audio"}, sent - set(FIELDS)
+    assert {"audio", "text", "lang", "formats"} <= sent
