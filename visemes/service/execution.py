@@ -131,8 +131,17 @@ class LocalRunner:
     def submit(self, spec: JobSpec, run_id: str) -> "cf.Future[RunOutcome]":
         return self._executor().submit(run_job, spec, run_id)
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace_seconds: float = 2.0) -> None:
+        """Stop the pool and its processes now (the worker has put their jobs back in the queue); a
+        process still busy with a job is terminated, not waited for."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.join(grace_seconds / max(1, len(processes)))
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(grace_seconds)
