@@ -306,3 +306,49 @@ def test_web_page_sends_only_fields_the_api_takes():
     sent |= set(re.findall(r'\["([a-z_", ]+)"\]\) form\.append', script)[0].replace('"', "").replace(" ", "").split(","))
     assert sent and sent <= set(FIELDS) | {"audio"}, sent - set(FIELDS)
     assert {"audio", "text", "lang", "formats"} <= sent
+
+
+def test_a_run_whose_job_was_canceled_meanwhile_is_discarded(idle):
+    from visemes.service.execution import RunOutcome
+
+    service = idle.app.state.service
+    job_id = idle.post("/v1/jobs", json=TEXT_JOB, headers=auth()).json()["id"]
+    job = service.store.claim(30.0)
+    out = Path(job.spec["job_dir"]) / f"out-{job.run_id}"
+    out.mkdir()
+    (out / "visemes.json").write_text("{}")
+    assert idle.delete(f"/v1/jobs/{job_id}", headers=auth()).json()["state"] == "canceled"
+    service.worker._record(job, RunOutcome(True, out.name, {"outputs": ["visemes.json"]}))
+    view = idle.get(f"/v1/jobs/{job_id}", headers=auth()).json()
+    assert view["state"] == "canceled" and view["outputs"] == {}
+    assert not out.exists()
+
+
+def test_two_servers_on_one_database_never_claim_the_same_job(idle):
+    """Claims are one guarded UPDATE: threads with their own connections (as separate API processes
+    would have) split the queue without a duplicate."""
+    import threading
+
+    from visemes.service.store import NewJob, Store
+
+    path = idle.config.db_path
+    first = Store(path)
+    for n in range(60):
+        first.add_job("alice", NewJob(f"job_{n:03d}", {"job_dir": "/nonexistent", "lang": "en-US"}))
+    claimed: list[list[str]] = [[] for _ in range(4)]
+
+    def drain(slot: int) -> None:
+        store = Store(path)
+        for _ in range(100):  # bounded: 60 jobs in all
+            job = store.claim(30.0)
+            if job is None:
+                return
+            claimed[slot].append(job.id)
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    every = [j for c in claimed for j in c]
+    assert sorted(every) == [f"job_{n:03d}" for n in range(60)]  # each exactly once
