@@ -35,6 +35,9 @@ def _require_extra() -> None:
               help="File of 'OWNER TOKEN [WEBHOOK_SECRET]' lines (or set VISEMES_TOKENS).")
 @click.option("--jobs", "workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Local worker processes running jobs.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Run jobs on a Dask scheduler (tcp://host:8786; pip install 'visemes[cluster]'); job folders "
+                   "must be on a filesystem the workers share.")
 @click.option("--allowed-root", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Accept server-side audio paths inside this folder (default: uploads only).")
 @click.option("--max-upload-mb", type=click.FloatRange(min=0.001), default=50.0, show_default=True)
@@ -51,7 +54,8 @@ def _require_extra() -> None:
               help="A running job not renewed for this long was left by a dead server and runs again.")
 @click.option("--max-attempts", type=click.IntRange(min=1), default=2, show_default=True,
               help="Interrupted runs of one job before it is failed with the reason.")
-def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, workers: int, allowed_root: Path | None,
+def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, workers: int, cluster: str | None,
+          allowed_root: Path | None,
           max_upload_mb: float, max_audio_seconds: float, max_text_chars: int, webhook_allow: tuple[str, ...],
           webhook_allow_loopback: bool, webhook_retry_base: float, webhook_max_age: float, lease_seconds: float,
           max_attempts: int) -> None:
@@ -73,7 +77,9 @@ def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, worker
                                  retry_base_seconds=webhook_retry_base, max_age_seconds=webhook_max_age),
         allowed_root=allowed_root.resolve() if allowed_root else None, workers=workers,
         lease_seconds=lease_seconds, max_attempts=max_attempts)
-    app = app_module.create_app(config)
+    runner = importlib.import_module("visemes.service.execution").DaskRunner(cluster) if cluster else None
+    app = app_module.create_app(config, runner=runner)
+    where = f"Dask cluster {cluster}" if cluster else f"{workers} worker process(es)"
     click.echo(f"visemes serve: http://{host}:{port}/ (API /v1, data {config.data_dir}, "
-               f"{len(config.clients)} client(s), {workers} worker process(es))", err=True)
+               f"{len(config.clients)} client(s), jobs on {where})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,9 +1,9 @@
 """Running one job: the only place the service calls the pipeline.
 
 :class:`JobRunner` is the seam: ``submit(spec, run_id) -> Future`` of a :class:`RunOutcome`. The local
-runner here is a process pool around :func:`run_job` (the pipeline's per-file work:
-``visemes.pipeline.animator.animate`` then the exports); a Dask- or corpus-runner-backed one only has
-to offer the same two methods.
+runner is a process pool around :func:`run_job` (the pipeline's per-file work:
+``visemes.pipeline.animator.animate`` then the exports); :class:`DaskRunner` sends the same function
+to a Dask cluster. Another backend (the corpus runner, say) only has to offer the same two methods.
 
 A job's files are written into ``<job folder>/.staging-<run id>/`` and that folder is renamed to
 ``<job folder>/out-<run id>/`` when everything in it is written, so outputs appear all at once; the
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from visemes.core.errors import VisemesError
+from visemes.core.errors import BackendUnavailableError, VisemesError
 from visemes.pipeline.animator import animate
 
 STEM = "visemes"  # outputs are <out folder>/visemes<suffix>; a download names them after the job
@@ -145,3 +145,37 @@ class LocalRunner:
             if proc.is_alive():
                 proc.terminate()
                 proc.join(grace_seconds)
+
+
+class DaskRunner:
+    """Jobs on a Dask cluster (``visemes serve --cluster tcp://host:8786``). The workers must see the job
+    folders at the same paths (a shared filesystem), as with ``animate-corpus --cluster``."""
+
+    def __init__(self, address: str, capacity: int | None = None, connect_timeout: float = 30.0):
+        try:
+            from dask.distributed import Client  # heavy optional dependency (the [cluster] extra)
+        except ImportError:
+            raise BackendUnavailableError("--cluster needs Dask: pip install 'visemes[cluster]'.") from None
+        try:
+            self._client = Client(address, timeout=connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise BackendUnavailableError(f"Cannot reach the Dask scheduler at {address} ({exc}); start it with "
+                                          "`dask scheduler` and workers with `dask worker ADDRESS`.") from None
+        threads = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
+        self.capacity = capacity or max(1, threads)
+
+    def submit(self, spec: JobSpec, run_id: str) -> "cf.Future[RunOutcome]":
+        done: cf.Future = cf.Future()
+        remote = self._client.submit(run_job, spec, run_id, pure=False)
+
+        def relay(fut: Any) -> None:  # a Dask future -> the concurrent.futures one the worker waits on
+            try:
+                done.set_result(fut.result())
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        remote.add_done_callback(relay)
+        return done
+
+    def shutdown(self) -> None:
+        self._client.close()
