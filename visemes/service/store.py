@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from visemes.core.errors import BackendUnavailableError
+
 STATES = ("queued", "running", "succeeded", "failed", "canceled")
 TERMINAL = ("succeeded", "failed", "canceled")
 SCHEMA_VERSION = 1
@@ -155,6 +157,9 @@ class Store:
     """The service's database. One connection per thread (sqlite3 connections are not shared)."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000):
+        if sqlite3.sqlite_version_info < (3, 35):  # UPDATE ... RETURNING, the atomic claim
+            raise BackendUnavailableError(f"The service needs SQLite 3.35 or newer; this Python has "
+                                          f"{sqlite3.sqlite_version}. Use a newer Python build.")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_ms = int(busy_timeout_ms)

@@ -10,6 +10,7 @@ meanwhile is discarded, and its folder removed.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import shutil
 import threading
 import time
@@ -93,10 +94,10 @@ class Worker:
         events = []
         if job.webhook_url:
             # the view of the job as it will be once stored (the webhook body is part of the same transaction)
-            finished = Job(**{**job.__dict__, "state": state, "finished_at": time.time(), "progress": 1.0,
-                              "summary": outcome.summary, "timings": outcome.timings,
-                              "error_type": outcome.error_type, "error": outcome.error,
-                              "output_dir": outcome.output_dir})
+            finished = dataclasses.replace(job, state=state, finished_at=time.time(), progress=1.0,
+                                           summary=outcome.summary, timings=outcome.timings,
+                                           error_type=outcome.error_type, error=outcome.error,
+                                           output_dir=outcome.output_dir)
             event = "job.succeeded" if outcome.ok else "job.failed"
             events.append((event, job.webhook_url, payload(event, job_view(finished))))
         stored = self.store.finish(job, state, summary=outcome.summary, timings=outcome.timings,
@@ -127,10 +128,10 @@ class Worker:
             if job.attempts >= self.config.max_attempts:
                 reason = (f"The server stopped while running this job, {job.attempts} times; it is not tried again "
                           "(a file that crashes the server every time?). Submit it again to retry.")
-                if self.store.finish(job, "failed", error_type="Interrupted", error=reason, events=(
-                        [("job.failed", job.webhook_url, payload("job.failed", job_view(Job(**{
-                            **job.__dict__, "state": "failed", "finished_at": time.time(), "progress": 1.0,
-                            "error_type": "Interrupted", "error": reason}))))] if job.webhook_url else [])):
+                failed = dataclasses.replace(job, state="failed", finished_at=time.time(), progress=1.0,
+                                             error_type="Interrupted", error=reason)
+                events = [("job.failed", job.webhook_url, payload("job.failed", job_view(failed)))] if job.webhook_url else []
+                if self.store.finish(job, "failed", error_type="Interrupted", error=reason, events=events):
                     handled += 1
                     if job.batch_id:
                         self.batch_maybe_completed(job.batch_id)
