@@ -131,7 +131,9 @@ def test_job_failed_and_batch_completed_events(tmp_path):
         batch_id = r.json()["id"]
         wait_for(lambda: c.get(f"/v1/batches/{batch_id}", headers=auth()).json()["done"])
         events = wait_for(lambda: len(rx.requests) >= 3 and [json.loads(q["body"])["type"] for q in rx.requests])
-        batch_log = c.get(f"/v1/batches/{batch_id}/webhooks", headers=auth()).json()["messages"]
+        # the receiver records a request before it answers: wait for the server to record the delivery too
+        batch_log = wait_for(lambda: (m := c.get(f"/v1/batches/{batch_id}/webhooks", headers=auth()).json()["messages"])
+                             and m[0]["state"] == "delivered" and m)
     assert sorted(events) == ["batch.completed", "job.failed", "job.succeeded"]
     completed = next(json.loads(q["body"]) for q in rx.requests if json.loads(q["body"])["type"] == "batch.completed")
     assert completed["data"]["id"] == batch_id and completed["data"]["counts"]["succeeded"] == 1
