@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
