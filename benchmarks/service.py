@@ -270,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'animate-corpus':<16} {result['cli_wall']:>7.1f} {seconds / result['cli_wall']:>17.2f}")
             print(f"{'visemes serve':<16} {result['svc_wall']:>7.1f} {seconds / result['svc_wall']:>17.2f}")
             print(f"service / CLI throughput: {result['cli_wall'] / result['svc_wall']:.2f}; "
-                  f"{result['succeeded']}/{result['files']} succeeded; same visemes as the CLI: "
-                  f"{result['same']}/{result['files']}")
+                  f"{result['succeeded']}/{result['files']} succeeded; identical viseme sequences: "
+                  f"{result['same']}/{result['files']} (animate-corpus adapts the aligner on the pooled corpus, "
+                  "a service job is aligned on its own)")
     return 0
 
 
