@@ -352,3 +352,32 @@ def test_two_servers_on_one_database_never_claim_the_same_job(idle):
         t.join(60)
     every = [j for c in claimed for j in c]
     assert sorted(every) == [f"job_{n:03d}" for n in range(60)]  # each exactly once
+
+
+ODD_VALUES = [None, 0, 5, -1.5, True, False, "", "x", "../../etc/passwd", [], [1], {}, {"a": 1}, "é" * 3, 1e308]
+
+
+def test_no_field_value_of_any_type_makes_a_500(idle):
+    """Every job field, batch field and query parameter, given values of every JSON type: a 2xx or a
+    4xx with a JSON error, never a server error."""
+    from visemes.service.submit import FIELDS
+
+    c = idle
+    for field in FIELDS:
+        for value in ODD_VALUES:
+            r = c.post("/v1/jobs", json={**TEXT_JOB, field: value}, headers=auth())
+            assert r.status_code < 500, (field, value, r.text)
+            assert r.status_code in (200, 201) or "error" in r.json(), (field, value, r.text)
+            r = c.post("/v1/jobs", data={**{k: str(v) for k, v in TEXT_JOB.items()}, field: str(value)}, headers=auth())
+            assert r.status_code < 500, (field, value, r.text)
+    for value in ODD_VALUES:
+        for body in ({"jobs": value}, {"jobs": [value]}, {"jobs": [{**TEXT_JOB, "upload": value}]},
+                     {"jobs": [TEXT_JOB], "defaults": value}, {"jobs": [TEXT_JOB], "webhook_url": value}):
+            r = c.post("/v1/batches", json=body, headers=auth())
+            assert r.status_code < 500, (body, r.text)
+        for query in ("state", "page", "per_page"):
+            r = c.get("/v1/jobs", params={query: str(value)}, headers=auth())
+            assert r.status_code < 500, (query, value, r.text)
+        if str(value).isascii():  # a header value is ASCII on the wire
+            r = c.post("/v1/jobs", json=TEXT_JOB, headers={**auth(), "Idempotency-Key": str(value) or "k"})
+            assert r.status_code < 500, (value, r.text)

@@ -384,6 +384,8 @@ async def submit_batch(request: Request) -> Response:
             raise ApiError(422, "invalid_input", "Each job is an object of job fields.", f"jobs[{i}]")
         item = dict(item)
         upload = item.pop("upload", None)
+        if upload is not None and not isinstance(upload, str):
+            raise ApiError(422, "invalid_input", "upload must be the name of a file field.", f"jobs[{i}].upload")
         if upload is not None and upload not in files:
             raise ApiError(422, "missing_upload", f"jobs[{i}].upload names the file field {upload!r}, which the "
                            "request does not have.", f"jobs[{i}].upload")

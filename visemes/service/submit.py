@@ -73,9 +73,9 @@ def _bool(value: Any, field: str) -> bool:
     raise ApiError(422, "invalid_input", f"{field} must be true or false, got {value!r}.", field)
 
 
-def safe_name(value: str | None) -> str:
+def safe_name(value: Any) -> str:
     """A download file stem: letters, digits and ._- only (never used as a server path)."""
-    name = _NAME_BAD.sub("_", (value or "").strip()).strip("._")[:64]
+    name = _NAME_BAD.sub("_", str(value if value is not None else "").strip()).strip("._")[:64]
     return name or "visemes"
 
 
