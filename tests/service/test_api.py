@@ -381,3 +381,29 @@ def test_no_field_value_of_any_type_makes_a_500(idle):
         if str(value).isascii():  # a header value is ASCII on the wire
             r = c.post("/v1/jobs", json=TEXT_JOB, headers={**auth(), "Idempotency-Key": str(value) or "k"})
             assert r.status_code < 500, (value, r.text)
+
+
+def test_given_timings_instead_of_a_transcript(live, tmp_path):
+    """A job's TextGrid and JSON outputs, uploaded back as timings, give the same visemes (round trip)."""
+    first = wait_done(live, live.post("/v1/jobs", json={**TEXT_JOB, "formats": "json,textgrid"}, headers=auth())
+                      .json()["id"])
+    grid = live.get(f"/v1/jobs/{first['id']}/outputs/textgrid", headers=auth()).content
+    doc = live.get(f"/v1/jobs/{first['id']}/outputs/json", headers=auth()).content
+    reference = (tmp_path / "first.json")
+    reference.write_bytes(doc)
+    expected = [i.label for i in FORMATS["json"].read(reference).alignment.visemes]
+    for upload, data in (("t.TextGrid", {"lang": "en-US", "use_model": "false"}), ("t.json", {"use_model": "false"})):
+        body = grid if upload.endswith("TextGrid") else doc  # the JSON document names its language
+        r = live.post("/v1/jobs", data=data, files={"timings": (upload, body)}, headers=auth())
+        assert r.status_code == 201, r.text
+        job = wait_done(live, r.json()["id"])
+        assert job["state"] == "succeeded" and job["result"]["timing"] == "given" and job["request"]["timings"], job
+        out = tmp_path / f"again-{upload}.json"
+        out.write_bytes(live.get(f"/v1/jobs/{job['id']}/outputs", headers=auth()).content)
+        assert [i.label for i in FORMATS["json"].read(out).alignment.visemes] == expected
+    _error(live.post("/v1/jobs", data={"lang": "en-US"}, files={"timings": ("t.txt", b"just words")}, headers=auth()),
+           422, "invalid_timings", "timings")
+    _error(live.post("/v1/jobs", data={"lang": "en-US", "text": "hi"}, files={"timings": ("t.TextGrid", grid)},
+                     headers=auth()), 422, "invalid_input", "text")
+    _error(live.post("/v1/jobs", data={}, files={"timings": ("t.TextGrid", grid)}, headers=auth()), 422,
+           "missing_field", "lang")

@@ -33,7 +33,7 @@ from visemes.service.execution import STEM, JobRunner, LocalRunner
 from visemes.service.openapi import openapi_document
 from visemes.service.store import STATES, DuplicateRequest, NewJob, Store, new_id
 from visemes.service.submit import (FIELDS, ApiError, Validator, build_spec, discard, from_visemes_error,
-                                    request_digest, save_upload)
+                                    request_digest, save_timings, save_upload)
 from visemes.service.views import EXTRA_OUTPUTS, batch_view, iso, job_view, output_names
 from visemes.service.webhooks import Dispatcher, UrlPolicy, make_secret, payload
 from visemes.service.worker import Worker
@@ -215,10 +215,11 @@ async def submit_job(request: Request) -> Response:
         files: dict[str, UploadFile] = {}
     else:
         fields, files = await _form(request, 1)
-    extra = sorted(set(files) - {"audio"})
+    extra = sorted(set(files) - {"audio", "timings"})
     if extra:
-        raise ApiError(422, "unknown_field", f"Upload the audio as the file field 'audio', not {extra[0]!r}.", extra[0])
-    checked = await run_in_threadpool(svc.validator.fields, fields)
+        raise ApiError(422, "unknown_field", f"Upload the audio as the file field 'audio' (and given timings as "
+                       f"'timings'), not {extra[0]!r}.", extra[0])
+    checked = await run_in_threadpool(lambda: svc.validator.fields(fields, has_timings="timings" in files))
     if "audio" in files and checked.audio_path is not None:
         raise ApiError(422, "invalid_input", "Give an audio upload or an audio_path, not both.", "audio_path")
     job_id = new_id("job")
@@ -231,9 +232,14 @@ async def submit_job(request: Request) -> Response:
             uploads.append(digest)
         else:
             job_dir.mkdir(parents=True)
-        spec = build_spec(checked, job_dir, audio, uploaded="audio" in files)
+        timings, lang = None, None
+        if "timings" in files:
+            timings, timings_digest, lang = await run_in_threadpool(
+                save_timings, files["timings"].file, job_dir, svc.validator, checked.options["lang"])
+            uploads.append(timings_digest)
+        spec = build_spec(checked, job_dir, audio, uploaded="audio" in files, timings=timings, lang=lang)
         digest = request_digest({**checked.options, "audio_path": str(checked.audio_path or ""),
-                                 "webhook_url": checked.webhook_url}, uploads)
+                                 "webhook_url": checked.webhook_url, "timings": timings is not None}, uploads)
         job = await run_in_threadpool(lambda: svc.store.add_job(owner, NewJob(job_id, spec, checked.webhook_url),
                                                                 idempotency_key=key, request_sha256=digest))
     except DuplicateRequest as dup:

@@ -34,8 +34,9 @@ class JobSpec:
     """What to run (JSON in the database; picklable for worker processes). Paths are the server's."""
 
     job_dir: str
-    lang: str
+    lang: str | None
     audio: str | None = None          # an upload inside job_dir, or a server-side path inside the allowed root
+    timings: str | None = None        # given timings (TextGrid / alignment JSON) uploaded into job_dir
     text: str | None = None
     phones: str | None = None
     fps: float = 30.0
@@ -80,8 +81,8 @@ def run_job(spec: JobSpec, run_id: str) -> RunOutcome:
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        result = animate(spec.audio, text=spec.text, phones=spec.phones, lang=spec.lang, fps=spec.fps,
-                         viseme_set=spec.viseme_set, use_model=spec.use_model, name=spec.name)
+        result = animate(spec.audio, text=spec.text, phones=spec.phones, alignment=spec.timings, lang=spec.lang,
+                         fps=spec.fps, viseme_set=spec.viseme_set, use_model=spec.use_model, name=spec.name)
         t1 = time.perf_counter()
         formats = [f for f in spec.formats if f != "wav" or result.audio is not None]
         written = result.save(staging, formats, stem=STEM, plot=spec.plot, preview=spec.preview, summary=True)

@@ -76,6 +76,9 @@ def openapi_document(version: str) -> dict[str, Any]:
                          "requestBody": {"required": True, "content": {
                              "multipart/form-data": {"schema": {"type": "object", "required": ["lang"], "properties": {
                                  "audio": {"type": "string", "format": "binary", "description": "WAV, FLAC or OGG"},
+                                 "timings": {"type": "string", "format": "binary",
+                                             "description": "Given timings instead of a transcript: a Praat "
+                                                            "TextGrid or a visemes alignment JSON (lang optional)"},
                                  **fields}}},
                              "application/json": {"schema": {"type": "object", "required": ["lang"],
                                                              "properties": fields}}}},

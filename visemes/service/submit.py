@@ -25,7 +25,7 @@ from visemes.core.curves import check_fps
 from visemes.core.errors import InputError, UnknownLanguageError, VisemesError
 from visemes.core.vocabulary import check_set
 from visemes.formats import expand_formats
-from visemes.pipeline.animator import load_pack
+from visemes.pipeline.animator import load_pack, read_timings
 from visemes.service.config import Limits
 from visemes.service.execution import JobSpec
 from visemes.service.webhooks import UrlPolicy
@@ -94,8 +94,9 @@ class Validator:
         self.allowed_root = allowed_root.resolve() if allowed_root is not None else None
         self.policy = policy
 
-    def fields(self, raw: Mapping[str, Any], where: str = "") -> JobFields:
-        """Check one job's fields (``where`` prefixes field names in errors, e.g. ``jobs[2].``)."""
+    def fields(self, raw: Mapping[str, Any], where: str = "", *, has_timings: bool = False) -> JobFields:
+        """Check one job's fields (``where`` prefixes field names in errors, e.g. ``jobs[2].``).
+        ``has_timings``: timings are uploaded, so no transcript is taken and the language may come from them."""
         unknown = sorted(set(raw) - set(FIELDS))
         if unknown:
             raise ApiError(422, "unknown_field", f"Unknown field(s) {', '.join(unknown)}; a job takes "
@@ -110,17 +111,24 @@ class Validator:
                                f"{self.limits.max_text_chars}. Split the audio and submit a batch.", where + key)
         if text is not None and phones is not None:
             raise ApiError(422, "invalid_input", "Give text or phones, not both.", where + "phones")
-        if text is None and phones is None:
+        if has_timings and (text is not None or phones is not None):
+            raise ApiError(422, "invalid_input", "Give timings or a transcript (text/phones), not both.",
+                           where + ("text" if text is not None else "phones"))
+        if text is None and phones is None and not has_timings:
             raise ApiError(422, "missing_field", "Give what is said: text (words) or phones (IPA, ' | ' between "
-                           "words).", where + "text")
+                           "words), or upload timings (a TextGrid or alignment JSON).", where + "text")
         lang = raw.get("lang")
-        if not isinstance(lang, str) or not lang.strip():
+        if has_timings and lang in (None, ""):
+            lang = None  # taken from the timings (checked when they are read)
+        elif not isinstance(lang, str) or not lang.strip():
             raise ApiError(422, "missing_field", "Give the language: lang=CODE (e.g. en-US, cmn, ar, hi; "
                            "`visemes langs` lists them).", where + "lang")
-        try:
-            load_pack(lang.strip())
-        except VisemesError as exc:
-            raise from_visemes_error(exc, where + "lang") from None
+        else:
+            try:
+                load_pack(lang.strip())
+            except VisemesError as exc:
+                raise from_visemes_error(exc, where + "lang") from None
+            lang = lang.strip()
         viseme_set = str(raw.get("viseme_set") or "oculus")
         try:
             check_set(viseme_set)
@@ -145,7 +153,7 @@ class Validator:
             except InputError as exc:
                 raise ApiError(422, "webhook_refused", str(exc), where + "webhook_url") from None
         audio_path = self.server_path(raw["audio_path"], where) if raw.get("audio_path") else None
-        options = {"lang": lang.strip(), "text": text, "phones": phones, "fps": fps, "viseme_set": viseme_set,
+        options = {"lang": lang, "text": text, "phones": phones, "fps": fps, "viseme_set": viseme_set,
                    "use_model": _bool(raw.get("use_model", True), where + "use_model"),
                    "formats": formats, "plot": _bool(raw.get("plot", False), where + "plot"),
                    "preview": _bool(raw.get("preview", False), where + "preview"),
@@ -212,15 +220,54 @@ def save_upload(source: IO[bytes], job_dir: Path, validator: Validator, field: s
     return final, digest.hexdigest()
 
 
+def save_timings(source: IO[bytes], job_dir: Path, validator: Validator, lang: str | None,
+                 field: str = "timings") -> tuple[Path, str, str]:
+    """Copy uploaded timings into ``job_dir/input/timings.<TextGrid|json>`` (the kind sniffed from the
+    content) and read them back; returns the path, its SHA-256 and the language (given or the timings')."""
+    limit = validator.limits.max_upload_bytes
+    data = source.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "upload_too_large", f"The timings file is over {limit} bytes.", field)
+    head = data[:400].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        suffix = ".json"
+    elif b"ooTextFile" in head or b"o\x00o\x00T\x00e\x00x\x00t\x00" in data[:400]:
+        suffix = ".TextGrid"
+    else:
+        raise ApiError(422, "invalid_timings", "The timings are neither a Praat TextGrid nor a visemes alignment "
+                       "JSON document.", field)
+    inbox = job_dir / "input"
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / f"timings{suffix}"
+    path.write_bytes(data)
+    try:
+        alignment = read_timings(path)
+    except (VisemesError, ValueError, KeyError, TypeError) as exc:  # a reader's complaint about a bad file
+        raise ApiError(422, "invalid_timings", f"The timings cannot be used: {exc}", field) from None
+    if alignment.duration > validator.limits.max_audio_seconds:
+        raise ApiError(422, "audio_too_long", f"The timings span {alignment.duration:.1f} s; this server takes at "
+                       f"most {validator.limits.max_audio_seconds:g} s per job.", field)
+    lang = lang or alignment.lang
+    if not lang:
+        raise ApiError(422, "missing_field", "These timings name no language: give lang=CODE.", "lang")
+    try:
+        load_pack(lang)
+    except VisemesError as exc:
+        raise from_visemes_error(exc, "lang") from None
+    return path, hashlib.sha256(data).hexdigest(), lang
+
+
 def request_digest(options: Mapping[str, Any], uploads: list[str]) -> str:
     """What an Idempotency-Key is bound to: the fields and the uploads' digests."""
     text = json.dumps({"options": options, "uploads": uploads}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build_spec(fields: JobFields, job_dir: Path, audio: Path | None, uploaded: bool) -> dict[str, Any]:
+def build_spec(fields: JobFields, job_dir: Path, audio: Path | None, uploaded: bool,
+               timings: Path | None = None, lang: str | None = None) -> dict[str, Any]:
+    options = {**fields.options, "lang": lang or fields.options["lang"]}
     spec = JobSpec(job_dir=str(job_dir), audio=str(audio) if audio else None,
-                   **{k: v for k, v in fields.options.items()}).to_dict()
+                   timings=str(timings) if timings else None, **options).to_dict()
     spec["uploaded"] = uploaded
     return spec
 

@@ -59,7 +59,8 @@ def job_view(job: Job) -> dict[str, Any]:
             "preview": spec.get("preview"), "audio": "upload" if spec.get("uploaded") else
             ("server_path" if spec.get("audio") else None),
             "text_chars": len(spec["text"]) if spec.get("text") else None,
-            "phones": bool(spec.get("phones")), "name": spec.get("name"), "webhook_url": job.webhook_url,
+            "phones": bool(spec.get("phones")), "timings": bool(spec.get("timings")), "name": spec.get("name"),
+            "webhook_url": job.webhook_url,
         },
         "qa_flags": list(summary.get("qa_flags", ())),
         "qa_notes": list(summary.get("qa_notes", ())),
