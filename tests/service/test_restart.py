@@ -152,3 +152,37 @@ def test_kill_9_mid_job_then_restart_finishes_every_job(tmp_path):
         assert all(j["state"] == jobs[i]["state"] for i, j in again.items())
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_two_servers_share_one_database(tmp_path):
+    """Two `visemes serve` processes on one data folder (docs/service.md): jobs submitted to either are
+    run once each, by whichever claims them, and both servers show every job."""
+    data, log = tmp_path / "data", tmp_path / "serve.log"
+    first = Server(data, free_port(), log)
+    second = None
+    try:
+        first.wait_healthy()  # creates the database before the second one starts
+        second = Server(data, free_port(), log)
+        second.wait_healthy()
+        ids = []
+        for n in range(6):
+            port = (first, second)[n % 2].port
+            status, job = call(port, "POST", "/v1/jobs", {"text": f"number {n}", "lang": "en-US", "use_model": False})
+            assert status == 201, job
+            ids.append(job["id"])
+        deadline = time.monotonic() + 180
+        jobs: dict[str, dict] = {}
+        while time.monotonic() < deadline:
+            jobs = {i: call(second.port, "GET", f"/v1/jobs/{i}")[1] for i in ids}
+            if all(j["done"] for j in jobs.values()):
+                break
+            time.sleep(0.2)
+        assert all(j["state"] == "succeeded" and j["attempts"] == 1 for j in jobs.values()), jobs
+        assert {i: call(first.port, "GET", f"/v1/jobs/{i}")[1]["state"] for i in ids} == {i: "succeeded" for i in ids}
+        for i in ids:
+            assert len(list((data / "jobs" / i).glob("out-*"))) == 1
+    finally:
+        if second is not None:
+            second.stop()
+        first.stop()
