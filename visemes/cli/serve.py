@@ -1,14 +1,12 @@
 """``visemes serve``: the HTTP job service (:mod:`visemes.service`, the optional ``[service]`` extra).
 
-``visemes.cli`` and ``visemes.service`` are independent sibling layers (``cli | service`` in the
-import-linter contract), so this command reaches the service by name, the way ``main.COMMANDS`` reaches
-every command: nothing in the CLI depends on the service's code, and without the extra only this
-command fails, with a clear message.
+The service sits below the CLI in the layer contract. Its modules import Starlette and uvicorn (the
+optional extra), so this command imports them only when it runs: without the extra only this command
+fails, with a clear message.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from pathlib import Path
 
@@ -63,11 +61,13 @@ def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, worker
 
     Jobs and webhook messages live in DATA/service.sqlite3; every request needs an API token."""
     _require_extra()
-    import uvicorn  # the optional [service] extra: checked above, imported only for this command
+    # heavy, optional: the [service] extra (Starlette, uvicorn), checked above, imported only for this command
+    import uvicorn
 
-    app_module = importlib.import_module("visemes.service.app")
-    conf = importlib.import_module("visemes.service.config")
-    Limits, ServiceConfig, WebhookSettings = conf.Limits, conf.ServiceConfig, conf.WebhookSettings
+    from visemes.service import config as conf
+    from visemes.service.app import create_app
+    from visemes.service.config import Limits, ServiceConfig, WebhookSettings
+    from visemes.service.execution import DaskRunner
 
     config = ServiceConfig(
         data_dir=data_dir.resolve(), clients=conf.load_clients(tokens_file),
@@ -77,8 +77,8 @@ def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, worker
                                  retry_base_seconds=webhook_retry_base, max_age_seconds=webhook_max_age),
         allowed_root=allowed_root.resolve() if allowed_root else None, workers=workers,
         lease_seconds=lease_seconds, max_attempts=max_attempts)
-    runner = importlib.import_module("visemes.service.execution").DaskRunner(cluster) if cluster else None
-    app = app_module.create_app(config, runner=runner)
+    runner = DaskRunner(cluster) if cluster else None
+    app = create_app(config, runner=runner)
     where = f"Dask cluster {cluster}" if cluster else f"{workers} worker process(es)"
     click.echo(f"visemes serve: http://{host}:{port}/ (API /v1, data {config.data_dir}, "
                f"{len(config.clients)} client(s), jobs on {where})", err=True)
