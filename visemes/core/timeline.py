@@ -32,6 +32,59 @@ SILENCE_LABELS: frozenset[str] = frozenset({"", "sil", "sp", "spn", "<eps>", "<s
 
 AttrValue = Union[str, int, float, bool]
 
+#: Longest timeline accepted (seconds): a claimed duration is checked against it before anything is
+#: allocated per frame or per sample (a 4 KB file claiming 1e9 s would otherwise ask for hundreds of GiB).
+MAX_DURATION_S = 6 * 3600.0
+
+
+def loads_json(text: str, source: str, error: type[Exception] = TimelineError) -> Any:
+    """``json.loads`` for files from users: deep nesting, huge integers and bad syntax become ``error``."""
+    try:
+        return json.loads(text)
+    except RecursionError:  # the C decoder recurses once per nesting level
+        raise error(f"{source} nests JSON arrays or objects too deeply; it is not a visemes file.") from None
+    except ValueError as exc:  # JSONDecodeError, and integers longer than Python's digit limit
+        raise error(f"{source} is not valid JSON ({exc}); give a file written by visemes.") from None
+
+
+def _field(data: Any, key: str, where: str, required: bool = True) -> Any:
+    if not isinstance(data, Mapping):
+        raise TimelineError(f"{where} must be a JSON object, got {_kind(data)}.")
+    if key not in data:
+        if required:
+            raise TimelineError(f"{where} lacks the key {key!r}.")
+        return None
+    return data[key]
+
+
+def _number(value: Any, what: str) -> float:
+    """A JSON number (not a bool, not a string) as a finite float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TimelineError(f"{what} must be a number of seconds, got {_kind(value)} {_short(value)}.")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise TimelineError(f"{what} must be a finite number of seconds, got {_short(value)}.")
+    return number
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise TimelineError(f"{what} must be a JSON list, got {_kind(value)}.")
+    return list(value)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a bool", type(None): "null",
+            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
 
 def is_silence_label(label: str) -> bool:
     """True for a label that other tools write for silence or pauses (:data:`SILENCE_LABELS`)."""
@@ -104,11 +157,17 @@ class Interval:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Interval":
-        try:
-            return cls(float(data["start"]), float(data["end"]), str(data["label"]), data.get("attrs"))
-        except KeyError as exc:
-            raise TimelineError(f"Interval record {dict(data)!r} lacks the key {exc.args[0]!r}.") from None
+    def from_dict(cls, data: Mapping[str, Any], where: str = "An interval record") -> "Interval":
+        """Read a record of a JSON document; every field's type is checked (a null label is no phone)."""
+        start = _number(_field(data, "start", where), f"{where}: 'start'")
+        end = _number(_field(data, "end", where), f"{where}: 'end'")
+        label = _field(data, "label", where)
+        if not isinstance(label, str):
+            raise TimelineError(f"{where}: 'label' must be a string, got {_kind(label)}; leave silence as a gap.")
+        attrs = _field(data, "attrs", where, required=False)
+        if attrs is not None and not isinstance(attrs, Mapping):
+            raise TimelineError(f"{where}: 'attrs' must be an object, got {_kind(attrs)}.")
+        return cls(start, end, label, attrs)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Interval):
@@ -193,8 +252,13 @@ class Tier:
         return {"name": self.name, "intervals": [iv.to_dict() for iv in self.intervals]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Tier":
-        return cls(str(data["name"]), tuple(Interval.from_dict(d) for d in data.get("intervals", ())))
+    def from_dict(cls, data: Mapping[str, Any], where: str = "A tier record") -> "Tier":
+        name = _field(data, "name", where)
+        if not isinstance(name, str) or not name:
+            raise TimelineError(f"{where}: 'name' must be a non-empty string, got {_kind(name)}.")
+        records = _field(data, "intervals", where, required=False)
+        records = _list(records if records is not None else [], f"Tier {name!r}: 'intervals'")
+        return cls(name, tuple(Interval.from_dict(d, f"Tier {name!r}, interval {i}") for i, d in enumerate(records)))
 
 
 WORDS, PHONES, VISEMES = "words", "phones", "visemes"
@@ -220,6 +284,11 @@ class Alignment:
         duration = float(self.duration)
         if not math.isfinite(duration) or duration <= 0:
             raise TimelineError(f"Alignment duration must be a positive number of seconds, got {duration}.")
+        if duration > MAX_DURATION_S:
+            raise TimelineError(
+                f"Alignment duration {duration:.6g} s is longer than {MAX_DURATION_S / 3600:g} h (the most this "
+                "library animates); check the file's duration/xmax, or split the recording."
+            )
         for tier in tiers:
             if tier.end > duration + TIME_EPSILON:
                 raise TimelineError(
@@ -310,28 +379,37 @@ class Alignment:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Alignment":
+        """Read a JSON document; its whole shape and every type is checked before anything is built."""
+        where = "The alignment document"
+        if not isinstance(data, Mapping):
+            raise TimelineError(f"{where} must be a JSON object, got {_kind(data)}.")
         if data.get("format") not in (None, "visemes.alignment"):
-            raise TimelineError(f"Not a visemes alignment document (format={data.get('format')!r}).")
+            raise TimelineError(f"Not a visemes alignment document (format={_short(data.get('format'))}).")
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
+        if version != FORMAT_VERSION or isinstance(version, bool):
             raise TimelineError(
-                f"Alignment format_version {version!r} is not supported (this library reads "
+                f"Alignment format_version {_short(version)} is not supported (this library reads "
                 f"{FORMAT_VERSION}); upgrade visemes or re-export the file."
             )
-        try:
-            tiers = tuple(Tier.from_dict(t) for t in data["tiers"])
-            return cls(tiers, float(data["duration"]), data.get("meta") or {})
-        except KeyError as exc:
-            raise TimelineError(f"Alignment document lacks the key {exc.args[0]!r}.") from None
+        # the duration first: a claimed length beyond any recording is refused before the tiers are read
+        duration = _number(_field(data, "duration", where), f"{where}: 'duration'")
+        if duration > MAX_DURATION_S:
+            raise TimelineError(
+                f"{where} claims a duration of {duration:.6g} s, longer than {MAX_DURATION_S / 3600:g} h (the "
+                "most this library animates); check the file, or split the recording."
+            )
+        records = _list(_field(data, "tiers", where), f"{where}: 'tiers'")
+        tiers = tuple(Tier.from_dict(t, f"Tier record {i}") for i, t in enumerate(records))
+        meta = data.get("meta")
+        if meta is not None and not isinstance(meta, Mapping):
+            raise TimelineError(f"{where}: 'meta' must be an object, got {_kind(meta)}.")
+        return cls(tiers, duration, meta or {})
 
     @classmethod
-    def from_json(cls, text: str) -> "Alignment":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TimelineError(f"Alignment JSON is not valid JSON: {exc}.") from None
+    def from_json(cls, text: str, source: str = "The alignment JSON") -> "Alignment":
+        data = loads_json(text, source)
         if not isinstance(data, dict):
-            raise TimelineError("Alignment JSON must be an object at the top level.")
+            raise TimelineError(f"{source} must be an object at the top level, got {_kind(data)}.")
         return cls.from_dict(data)
 
 

@@ -20,7 +20,7 @@ from visemes.core.atomic import atomic_write_text
 from visemes.core.curves import FrameCurves, MouthAnimation
 from visemes.core.errors import ExportError, InputError, TimelineError
 from visemes.formats.parts import ExportParts
-from visemes.core.timeline import Alignment
+from visemes.core.timeline import Alignment, loads_json
 
 FORMAT = "visemes.result"
 FORMAT_VERSION = 1
@@ -36,15 +36,40 @@ def animation_to_dict(animation: MouthAnimation) -> dict[str, Any]:
 
 
 def animation_from_dict(data: Mapping[str, Any]) -> MouthAnimation:
+    if not isinstance(data, Mapping):
+        raise ExportError("The animation record must be a JSON object; re-export the file.")
+    source = data.get("source", "coarticulation")
+    if not isinstance(source, str):
+        raise ExportError("The animation record's 'source' must be a string; re-export the file.")
+    return MouthAnimation(*(_curves_from_dict(data, key) for key in ("articulation", "blendshapes", "visemes")),
+                          source)
+
+
+def _curves_from_dict(data: Mapping[str, Any], key: str) -> FrameCurves:
+    """One per-frame record, its shape and types checked before numpy sees it (ragged or text values)."""
+    record = data.get(key)
+    where = f"The animation record's {key!r}"
+    if not isinstance(record, Mapping):
+        raise ExportError(f"{where} is missing or not a JSON object; re-export the file.")
+    fps, channels, values = record.get("fps"), record.get("channels"), record.get("values")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)):
+        raise ExportError(f"{where}: 'fps' must be a number; re-export the file.")
+    if not isinstance(channels, list) or not all(isinstance(c, str) and c for c in channels):
+        raise ExportError(f"{where}: 'channels' must be a list of names; re-export the file.")
+    if not isinstance(values, list) or not all(isinstance(row, list) and len(row) == len(channels)
+                                               and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                       for v in row) for row in values):
+        raise ExportError(f"{where}: 'values' must be rows of {len(channels)} numbers; re-export the file.")
+    start = record.get("start", 0.0)
+    if isinstance(start, bool) or not isinstance(start, (int, float)):
+        raise ExportError(f"{where}: 'start' must be a number; re-export the file.")
+    meta = record.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise ExportError(f"{where}: 'meta' must be an object; re-export the file.")
     try:
-        return MouthAnimation(
-            FrameCurves.from_dict(data["articulation"]),
-            FrameCurves.from_dict(data["blendshapes"]),
-            FrameCurves.from_dict(data["visemes"]),
-            str(data.get("source", "coarticulation")),
-        )
-    except KeyError as exc:
-        raise ExportError(f"The animation record lacks the key {exc.args[0]!r}; re-export the file.") from None
+        return FrameCurves.from_dict(record)
+    except (OverflowError, ValueError) as exc:  # InputError (a ValueError) from the curves' own checks too
+        raise ExportError(f"{where}: {exc}; re-export the file.") from None
 
 
 def to_document(parts: ExportParts) -> dict[str, Any]:
@@ -94,10 +119,7 @@ def read(path: str | os.PathLike) -> ExportParts:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"{path} is not valid JSON ({exc}); give a file written by visemes.") from None
+    data = loads_json(text, str(path), ExportError)
     try:
         return from_document(data, str(path))
     except (TimelineError, InputError) as exc:
