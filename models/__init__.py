@@ -10,6 +10,7 @@ from typing import Any
 
 _LAZY = {
     "load": "visemes.models.api:load",
+    "check_model": "visemes.models.api:check_model",
     "VisemeModel": "visemes.models.api:VisemeModel",
     "ModelConfig": "visemes.models.config:ModelConfig",
     "LoRAConfig": "visemes.models.config:LoRAConfig",

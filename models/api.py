@@ -86,10 +86,19 @@ class VisemeModel:
                     "`python -m visemes.models.recipes.train_base`."
                 )
         arrays, meta = checkpoint.load_tensors(path, MODEL_FORMAT)
-        cfg = ModelConfig.from_dict(meta["config"])
-        vocab = Vocab.from_dict(meta["vocab"])
-        module = abstract_model(cfg)
-        checkpoint.assign(module, arrays)
+        sidecar = checkpoint.sidecar_path(path)
+        missing = [k for k in ("config", "vocab") if k not in meta]
+        if missing:
+            raise ModelError(f"{sidecar} lacks {missing}; it is not a complete model file. Re-export the weights.")
+        try:
+            cfg = ModelConfig.from_dict(meta["config"])
+            vocab = Vocab.from_dict(meta["vocab"])
+            module = abstract_model(cfg)
+            checkpoint.assign(module, arrays)
+        except ModelError as exc:
+            raise ModelError(f"{sidecar}: {exc}") from None
+        if meta.get("meta") is not None and not isinstance(meta["meta"], dict):
+            raise ModelError(f"{sidecar}: 'meta' must be a JSON object; the file is damaged.")
         model = cls(module, vocab, meta.get("meta"))
         if meta.get("fingerprint") not in (None, model.fingerprint):
             raise ModelError(f"{path}: weights do not match the fingerprint in their JSON; the file is damaged.")
@@ -114,6 +123,8 @@ class VisemeModel:
                 f"Adapter {adapter.name!r} was trained for base model {adapter.base_fingerprint}, but this model "
                 f"is {self.fingerprint}; fine-tune the adapter again on this base (`visemes finetune`)."
             )
+        # the fingerprint is only a claim: the shapes must fit too, or merging fails deep in numpy
+        lora.check_fits(self.base_arrays, adapter.arrays, adapter.lora.rank, f"Adapter {adapter.name!r}")
         self.adapters[adapter.name] = adapter
         self._states.pop(adapter.name, None)
         return adapter.name
@@ -250,3 +261,12 @@ class VisemeModel:
 def load(path: str | os.PathLike | None = None) -> VisemeModel:
     """The shipped base model (``None``) or a saved one (``.safetensors`` with its ``.json``)."""
     return VisemeModel.load(path)
+
+
+def check_model(path: str | os.PathLike | None = None, adapter: str | os.PathLike | None = None) -> str:
+    """Load the model (and ``adapter``) once to check them up front, e.g. before a batch starts many
+    workers; raises :class:`ModelError` naming the file. Returns the model's fingerprint."""
+    model = VisemeModel.load(path)
+    if adapter is not None:
+        model.load_adapter(adapter)
+    return model.fingerprint

@@ -20,6 +20,7 @@ from safetensors.numpy import load_file, save
 
 from visemes.core.atomic import atomic_write_bytes, atomic_write_text
 from visemes.core.errors import ModelError
+from visemes.core.timeline import loads_json
 
 MODEL_FORMAT_VERSION = 1
 
@@ -95,9 +96,12 @@ def load_tensors(path: str | os.PathLike, expect_format: str) -> tuple[dict[str,
     if not path.is_file() or not sidecar.is_file():
         raise ModelError(f"Need both {path} and {sidecar}; one is missing. Re-export or reinstall the weights.")
     try:
-        meta = json.loads(sidecar.read_text("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{sidecar} is not valid JSON ({exc}); the file is damaged.") from None
+        text = sidecar.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"Cannot read {sidecar} ({exc}); re-export or reinstall the weights.") from None
+    meta = loads_json(text, str(sidecar), ModelError)
+    if not isinstance(meta, dict):
+        raise ModelError(f"{sidecar} must hold a JSON object; the file is damaged. Re-export or reinstall the weights.")
     if meta.get("format") != expect_format:
         raise ModelError(f"{sidecar} is a {meta.get('format')!r} file, expected {expect_format!r}.")
     if meta.get("format_version") != MODEL_FORMAT_VERSION:
@@ -109,4 +113,16 @@ def load_tensors(path: str | os.PathLike, expect_format: str) -> tuple[dict[str,
         arrays = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(f"{path} is truncated or not a safetensors file ({exc}).") from None
+    check_finite(arrays, path)
     return dict(arrays), meta
+
+
+def check_finite(arrays: Mapping[str, np.ndarray], source: str | os.PathLike) -> None:
+    """Raise if a tensor holds NaN or infinity (such weights load fine and fail only at prediction)."""
+    for name in sorted(arrays):
+        a = np.asarray(arrays[name])
+        if not np.issubdtype(a.dtype, np.number):
+            raise ModelError(f"{source}: tensor {name} has dtype {a.dtype}, not numbers; re-export the weights.")
+        if np.issubdtype(a.dtype, np.inexact) and not np.all(np.isfinite(a)):
+            raise ModelError(f"{source}: tensor {name} holds NaN or infinite values; the weights are damaged "
+                             "(retrain or reinstall them).")

@@ -7,6 +7,8 @@ checkpoint is only ever loaded with the config it was saved with.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -14,6 +16,46 @@ from visemes.mouth.arkit import ARKIT_MOUTH
 from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.errors import ModelError
 from visemes.core.vocabulary import OCULUS_15
+
+#: Largest size a config may ask for: a sidecar claiming a million layers must fail before the network
+#: is built, not after minutes of building it.
+MAX_SIZE = 1 << 16
+MAX_LAYERS = 256
+
+
+def _positive_ints(cfg: Any, names: tuple[str, ...], maximum: int = MAX_SIZE) -> None:
+    for name in names:
+        value = getattr(cfg, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+            raise ModelError(f"Model config {name}={value!r} must be a whole number from 1 to {maximum}.")
+
+
+def _checked_value(name: str, default: Any, value: Any) -> Any:
+    """``value`` of a config field read from JSON, in the type of the field's default (or ModelError)."""
+    if isinstance(default, bool) or isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        want = "a whole number"
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        want = "a finite number"
+    elif isinstance(default, str):
+        ok, want = isinstance(value, str) and bool(value), "a non-empty string"
+    elif name == "viseme_sets":
+        ok = isinstance(value, (list, tuple)) and bool(value) and all(
+            isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str) and _names(item[1])
+            for item in value)
+        want = "a list of [set name, [class names]] pairs"
+    else:  # tuple of names (articulation, blendshapes)
+        ok, want = _names(value), "a list of names"
+    if not ok:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ModelError(f"Model config {name}={shown} must be {want}; the sidecar JSON is damaged.")
+    return value
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, str) and v for v in value)
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -50,6 +92,16 @@ class ModelConfig:
     viseme_sets: tuple[tuple[str, tuple[str, ...]], ...] = (("oculus", OCULUS_15),)
 
     def __post_init__(self) -> None:
+        _positive_ints(self, ("n_phones", "n_features", "n_langs", "n_dialects", "n_tones", "n_stress", "d_phone",
+                              "d_model", "n_heads", "mlp_ratio", "latent_dim", "decoder_hidden", "attn_block",
+                              "n_audio"))
+        _positive_ints(self, ("n_layers",), MAX_LAYERS)
+        for name in ("left_context_s", "lookahead_s", "max_fps", "rope_unit_s", "dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ModelError(f"Model config {name}={value!r} must be a finite number.")
+        if not (self.max_fps > 0 and self.rope_unit_s > 0 and 0 <= self.dropout < 1):
+            raise ModelError("Model config needs max_fps > 0, rope_unit_s > 0 and 0 <= dropout < 1.")
         if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
             raise ModelError(
                 f"d_model={self.d_model} must split into {self.n_heads} heads of even size; adjust the config."
@@ -91,13 +143,17 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ModelConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
+        """A config from its JSON: every key known, every value of its field's type (or ModelError)."""
+        if not isinstance(data, Mapping):
+            raise ModelError("The model config must be a JSON object; the sidecar JSON is damaged.")
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(defaults)
         if unknown:
             raise ModelError(
-                f"Model config has unknown keys {sorted(unknown)}; it was written by a newer visemes. Upgrade."
+                f"Model config has unknown keys {sorted(map(str, unknown))}; it was written by a newer visemes. "
+                "Upgrade."
             )
-        d = dict(data)
+        d = {name: _checked_value(name, defaults[name], value) for name, value in data.items()}
         if "viseme_sets" in d:
             d["viseme_sets"] = tuple((n, tuple(c)) for n, c in d["viseme_sets"])
         for key in ("articulation", "blendshapes"):
@@ -143,9 +199,21 @@ class LoRAConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.rank < 1:
-            raise ModelError(f"LoRA rank must be >= 1, got {self.rank}.")
-        object.__setattr__(self, "targets", tuple(self.targets))
+        if isinstance(self.rank, bool) or not isinstance(self.rank, int) or not 1 <= self.rank <= MAX_SIZE:
+            raise ModelError(f"LoRA rank must be a whole number from 1 to {MAX_SIZE}, got {self.rank!r}.")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not math.isfinite(self.alpha):
+            raise ModelError(f"LoRA alpha must be a finite number, got {self.alpha!r}.")
+        targets = self.targets
+        if isinstance(targets, str) or not isinstance(targets, (list, tuple)) or not targets:
+            raise ModelError(f"LoRA targets must be a list of layer patterns, got {targets!r}.")
+        for target in targets:
+            if not isinstance(target, str):
+                raise ModelError(f"LoRA target {target!r} must be a regular expression string.")
+            try:
+                re.compile(target)
+            except re.error as exc:
+                raise ModelError(f"LoRA target {target!r} is not a valid regular expression ({exc}).") from None
+        object.__setattr__(self, "targets", tuple(targets))
 
     @property
     def scale(self) -> float:
@@ -156,4 +224,9 @@ class LoRAConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "LoRAConfig":
-        return cls(int(data["rank"]), float(data["alpha"]), tuple(data["targets"]))
+        if not isinstance(data, Mapping):
+            raise ModelError("The adapter settings must be a JSON object; the adapter's JSON is damaged.")
+        missing = [k for k in ("rank", "alpha", "targets") if k not in data]
+        if missing:
+            raise ModelError(f"The adapter's JSON lacks {missing}; re-export the adapter (`visemes finetune`).")
+        return cls(data["rank"], data["alpha"], data["targets"])

@@ -9,6 +9,7 @@ with ``.lora_a`` / ``.lora_b`` suffixes, so they can be merged into base weights
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Mapping
 
 import jax
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from visemes.core.errors import ModelError
+from visemes.core.errors import AdapterMismatchError, ModelError
 
 from visemes.models.checkpoint import MODEL_FORMAT_VERSION, load_tensors, path_name, save_tensors
 from visemes.models.config import LoRAConfig
@@ -66,6 +67,31 @@ def adapter_arrays(model: nnx.Module) -> dict[str, np.ndarray]:
     for key, var in nnx.to_flat_state(nnx.state(model, nnx.LoRAParam)):
         out[path_name(key)] = np.array(var.get_value())
     return out
+
+
+def check_fits(base: Mapping[str, np.ndarray], adapter: Mapping[str, np.ndarray], rank: int, what: str = "The adapter") -> None:
+    """Raise :class:`AdapterMismatchError` unless every adapted layer has a ``lora_a`` (d_in, rank) and a
+    ``lora_b`` (rank, d_out) that fit the base kernel (d_in, d_out)."""
+    hint = "fine-tune the adapter again on this base model (`visemes finetune`)."
+    if not adapter:
+        raise AdapterMismatchError(f"{what} holds no tensors; {hint}")
+    for name in sorted(adapter):
+        layer, _, part = name.rpartition(".")
+        if part not in ("lora_a", "lora_b") or not layer:
+            raise AdapterMismatchError(f"{what} has a tensor {name!r} that is not a LoRA factor (.lora_a/.lora_b); {hint}")
+    for layer in sorted({k.rsplit(".", 1)[0] for k in adapter}):
+        kernel = base.get(f"{layer}.kernel")
+        a, b = adapter.get(f"{layer}.lora_a"), adapter.get(f"{layer}.lora_b")
+        if kernel is None:
+            raise AdapterMismatchError(f"{what}: layer {layer!r} does not exist in the base model; {hint}")
+        if a is None or b is None:
+            raise AdapterMismatchError(f"{what}: layer {layer!r} lacks its lora_a or lora_b tensor; {hint}")
+        d_in, d_out = np.shape(kernel)
+        if np.shape(a) != (d_in, rank) or np.shape(b) != (rank, d_out):
+            raise AdapterMismatchError(
+                f"{what}: layer {layer!r} has factors {np.shape(a)} x {np.shape(b)}, but the base kernel is "
+                f"{(d_in, d_out)} and the rank {rank}; the adapter was made for another model; {hint}"
+            )
 
 
 def merge(base: Mapping[str, np.ndarray], adapter: Mapping[str, np.ndarray], scale: float) -> dict[str, np.ndarray]:
@@ -120,5 +146,18 @@ class Adapter:
     @classmethod
     def load(cls, path) -> "Adapter":
         arrays, meta = load_tensors(path, ADAPTER_FORMAT)
-        return cls(meta["name"], arrays, LoRAConfig.from_dict(meta), meta["base_fingerprint"],
-                   meta.get("dialect"), meta.get("meta"))
+        where = Path(path).with_suffix(".json")
+        for key in ("name", "base_fingerprint"):
+            if not isinstance(meta.get(key), str) or not meta[key]:
+                raise ModelError(f"{where}: {key!r} must be a non-empty string; re-export the adapter (`visemes finetune`).")
+        if meta.get("dialect") is not None and not isinstance(meta["dialect"], str):
+            raise ModelError(f"{where}: 'dialect' must be a string or null; re-export the adapter.")
+        if meta.get("meta") is not None and not isinstance(meta["meta"], dict):
+            raise ModelError(f"{where}: 'meta' must be a JSON object; re-export the adapter.")
+        try:
+            settings = LoRAConfig.from_dict(meta)
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") from None
+        if not arrays or any(k.rpartition(".")[2] not in ("lora_a", "lora_b") for k in arrays):
+            raise ModelError(f"{path}: expected LoRA factors named <layer>.lora_a/.lora_b; re-export the adapter.")
+        return cls(meta["name"], arrays, settings, meta["base_fingerprint"], meta.get("dialect"), meta.get("meta"))

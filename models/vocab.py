@@ -94,12 +94,18 @@ class Vocab:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Vocab":
+        if not isinstance(data, Mapping):
+            raise ModelError("The phone vocabulary must be a JSON object; the model's JSON is damaged.")
         if data.get("format_version") != VOCAB_FORMAT_VERSION:
             raise ModelError(
                 f"Phone vocabulary format_version {data.get('format_version')!r} is not supported "
                 f"(expected {VOCAB_FORMAT_VERSION}); upgrade visemes."
             )
-        return cls(tuple(data["phones"]), tuple(data["langs"]), tuple(data["dialects"]))
+        lists = [data.get(k) for k in ("phones", "langs", "dialects")]
+        if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists):
+            raise ModelError("The phone vocabulary needs lists of strings 'phones', 'langs' and 'dialects'; "
+                             "the model's JSON is damaged.")
+        return cls(*(tuple(v) for v in lists))
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1), overwrite)
