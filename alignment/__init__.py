@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from visemes.core.audio import load_audio
+from visemes.core.audio import check_sample_rate, load_audio
 from visemes.alignment.base import (
     SHIPPED_BACKENDS,
     Aligner,
@@ -67,7 +67,7 @@ def align(
     transcript = make_transcript(text=text, lang=lang, phones=phones)
     if isinstance(audio, (str, os.PathLike)):
         samples, rate = load_audio(Path(audio))
-        if sample_rate is not None and int(sample_rate) != rate:
+        if sample_rate is not None and check_sample_rate(sample_rate) != rate:
             raise InputError(
                 f"{audio} is recorded at {rate} Hz but sample_rate={sample_rate} was given; leave sample_rate "
                 "out for files (it is read from the header)."
@@ -75,7 +75,7 @@ def align(
     else:
         if sample_rate is None:
             raise InputError("An audio array needs its sample_rate, e.g. align(samples, 16000, text=..., lang=...).")
-        samples, rate = audio, int(sample_rate)
+        samples, rate = audio, check_sample_rate(sample_rate)
     if isinstance(backend, Aligner):
         if backend_options:
             raise InputError("backend_options apply to a backend given by name, not to an Aligner instance.")

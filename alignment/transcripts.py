@@ -21,7 +21,9 @@ TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
 
 def from_text(text: str, lang: str, pack: Phonemizer | None = None) -> Transcript:
     """G2P through the language pack for ``lang`` (or the already loaded ``pack``)."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise TranscriptError(f"The text must be a string, got {type(text).__name__}; give the words spoken as str.")
+    if not text.strip():
         raise TranscriptError("The text is empty; give the words spoken in the audio.")
     if pack is None:
         if not lang:
@@ -44,6 +46,11 @@ def from_phones(phones: Sequence[str] | Transcript | str, lang: str | None = Non
         return phones if lang is None or phones.lang else Transcript(phones.words, lang)
     if isinstance(phones, str):
         return from_ipa(phones, lang)
+    # a dict or a set would "work" as an iterable and silently align its keys in arbitrary order
+    if not isinstance(phones, Sequence) or isinstance(phones, (bytes, bytearray)):
+        raise TranscriptError(
+            f"Phones must be an IPA string, a list of IPA strings or a Transcript, got {type(phones).__name__}."
+        )
     tokens = list(phones)
     if not tokens:
         raise TranscriptError("The phone list is empty; give at least one IPA phone.")

@@ -84,7 +84,7 @@ def fill_empty_band(x: np.ndarray, seed: int = 0) -> np.ndarray:
     freqs = np.fft.rfftfreq(512, 1 / SAMPLE_RATE)  # 31.25 Hz bins
     psd = psd / SAMPLE_RATE  # only ratios matter, except for the noise level below (same scale as welch)
     band = psd[:256].reshape(32, 8).mean(axis=1)  # 250 Hz bands
-    if band.max() <= 0:
+    if not np.all(np.isfinite(band)) or band.max() <= 0:  # overflow: validate_audio bounds amplitudes
         return x
     live = np.nonzero(band > band.max() * 10 ** (-EMPTY_BAND_DB / 10))[0]
     top = 250.0 * (live[-1] + 1)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from visemes import models
 from visemes.alignment.transcripts import read_text_file
 from visemes.cli.align import (
     cluster_option,
@@ -169,6 +170,8 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int | None, clu
     options = AnimateOptions(lang=lang, fps=fps, viseme_set=viseme_set,
                              formats=tuple(expand_formats(formats, has_audio=True, viseme_set=viseme_set)),
                              adapter=adapter, use_model=not no_model, model=model_path)
+    if not no_model:
+        models.check_model(model_path, adapter)  # bad weights fail once, here, not once per file
     with RichProgress(enabled=not quiet) as bar:
         report = run_animate_corpus(in_dir, out_dir, options, jobs=jobs, cluster=cluster, overwrite=overwrite,
                                     follow_symlinks=follow_symlinks, progress=bar)

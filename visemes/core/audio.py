@@ -16,6 +16,11 @@ import soxr
 from visemes.core.errors import AudioError
 
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 96_000
+#: Largest sample magnitude accepted. Float audio lies in [-1, 1] (a little over when clipped); beyond
+#: this it is not audio but mis-scaled or corrupt data, and squaring it overflows float32 (1e30 -> inf).
+MAX_AMPLITUDE = 1e5
+#: More channels than this in a 2-D array means it is not (samples x channels) audio.
+MAX_CHANNELS = 64
 
 #: Extensions the corpus runner treats as audio (all read by libsndfile through soundfile).
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
@@ -69,6 +74,15 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
     return mono, int(rate)
 
 
+def check_sample_rate(sample_rate: object) -> int:
+    """``sample_rate`` as an int Hz (a whole float is fine); AudioError for text, fractions, bools or None."""
+    whole = isinstance(sample_rate, (int, np.integer)) or (
+        isinstance(sample_rate, (float, np.floating)) and float(sample_rate).is_integer())
+    if isinstance(sample_rate, bool) or not whole:
+        raise AudioError(f"The sample rate must be a whole number of Hz (e.g. 16000), got {sample_rate!r}.")
+    return int(sample_rate)
+
+
 def validate_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono float32 in [-1, 1]-ish, finite, of a supported rate; raises :class:`AudioError` otherwise."""
     if not isinstance(sample_rate, (int, np.integer)) or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
@@ -76,22 +90,45 @@ def validate_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
             f"Sample rate {sample_rate!r} Hz is not supported; give audio between {MIN_SAMPLE_RATE} and "
             f"{MAX_SAMPLE_RATE} Hz (resample it first)."
         )
-    array = np.asarray(audio)
+    try:
+        array = np.asarray(audio)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise AudioError(f"The audio is not an array of samples ({exc}); give a 1-D or 2-D numeric array.") from None
+    if array.dtype.kind not in "iuf":
+        raise AudioError(
+            f"The audio must hold numbers (int or float samples), got an array of {array.dtype}; decode the "
+            "audio first (soundfile.read) or pass the file path."
+        )
     if array.size == 0:
         raise AudioError("The audio is empty (0 samples); check the file was recorded and not truncated.")
-    if np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind == "u":  # unsigned PCM (8-bit WAV) is centred on half its range
+        half = (int(np.iinfo(array.dtype).max) + 1) / 2
+        array = (array.astype(np.float32) - half) / half
+    elif array.dtype.kind == "i":
         info = np.iinfo(array.dtype)
         array = array.astype(np.float32) / max(abs(info.min), info.max)
     array = array.astype(np.float32, copy=False)
+    shape = array.shape
     if array.ndim == 2:
-        # samples x channels (soundfile's layout); tolerate channels x samples for short channel counts
-        if array.shape[0] < array.shape[1] and array.shape[0] <= 8:
+        # samples x channels (soundfile's layout); channels x samples when the first axis is the short one
+        if array.shape[0] < array.shape[1]:
             array = array.T
+        if array.shape[1] > MAX_CHANNELS:
+            raise AudioError(
+                f"A 2-D audio array of shape {shape} would have {array.shape[1]} channels (at most "
+                f"{MAX_CHANNELS}); give samples x channels (or channels x samples) audio."
+            )
         array = array.mean(axis=1)
     elif array.ndim != 1:
         raise AudioError(f"Audio must be 1-D (mono) or 2-D (samples x channels), got shape {array.shape}.")
     if not np.all(np.isfinite(array)):
         raise AudioError("The audio contains NaN or infinite samples; the file is corrupt or was decoded wrongly.")
+    peak = float(np.max(np.abs(array)))
+    if peak > MAX_AMPLITUDE:
+        raise AudioError(
+            f"The audio's largest sample is {peak:.3g}, far outside [-1, 1]; it is corrupt or mis-scaled "
+            "(scale float audio into [-1, 1], e.g. divide 16-bit values by 32768)."
+        )
     min_seconds = 0.05
     if array.shape[0] < int(min_seconds * sample_rate):
         raise AudioError(

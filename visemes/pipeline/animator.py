@@ -26,7 +26,7 @@ from visemes import formats as exports
 from visemes import lang_packs, models
 from visemes.alignment.transcripts import from_text, make_transcript
 from visemes.core.atomic import atomic_write_text, check_writable
-from visemes.core.audio import load_audio, validate_audio
+from visemes.core.audio import check_sample_rate, load_audio, validate_audio
 from visemes.core.curves import MouthAnimation, check_fps
 from visemes.core.errors import InputError, TimelineError, TranscriptError
 from visemes.core.timeline import PHONES, Alignment, Interval, Tier, Transcript
@@ -263,12 +263,13 @@ def _audio(audio: Any, sample_rate: int | None) -> tuple[np.ndarray, int, str | 
     """Mono float32 audio, its rate and its file name (for arrays: None)."""
     if isinstance(audio, (str, os.PathLike)):
         samples, rate = load_audio(Path(audio))
-        if sample_rate is not None and int(sample_rate) != rate:
+        if sample_rate is not None and check_sample_rate(sample_rate) != rate:
             raise InputError(f"{audio} is at {rate} Hz but sample_rate={sample_rate} was given; leave it out for files.")
         return samples, rate, Path(audio).stem
     if sample_rate is None:
         raise InputError("An audio array needs its sample_rate, e.g. animate(samples, 16000, text=..., lang=...).")
-    return validate_audio(np.asarray(audio), int(sample_rate)), int(sample_rate), None
+    rate = check_sample_rate(sample_rate)
+    return validate_audio(audio, rate), rate, None
 
 
 def _with_transcript_attrs(alignment: Alignment, transcript: Transcript) -> Alignment:
@@ -348,20 +349,17 @@ def animate(
         raise InputError("aligned_to= goes with an alignment=Alignment that was aligned to that transcript.")
     if alignment is None and text is None and phones is None:
         raise InputError("Nothing to animate: give text=... (with lang=...), IPA phones=..., or an alignment.")
+    if text is not None and not isinstance(text, str):
+        raise TranscriptError(f"The text must be a string, got {type(text).__name__}; give the words spoken as str.")
     if isinstance(text, str) and not text.strip():
         raise TranscriptError("The text is empty (or only whitespace); give the words spoken in the audio.")
     if notation not in NOTATION_CHOICES:
         raise InputError(f"Unknown phone notation {notation!r}; use one of {', '.join(NOTATION_CHOICES)}.")
 
-    # Cheap checks first, then the model: a bad language or weights file fails before the slow work.
-    early_pack = load_pack(lang) if lang else None
-    if use_model:
-        curves_model = _model(None if model is None else str(model))
-        if adapter is not None and str(adapter) not in getattr(curves_model, "adapters", {}):
-            _adapter(None if model is None else str(model), str(adapter))
-    elif adapter is not None:
+    # Cheap checks first (language, audio, timings file), then the model (seconds to load), then the work.
+    if use_model is False and adapter is not None:
         raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
-
+    early_pack = load_pack(lang) if lang else None
     samples: np.ndarray | None = None
     rate: int | None = None
     stem = name
@@ -369,12 +367,18 @@ def animate(
     if audio is not None:
         samples, rate, file_stem = _audio(audio, sample_rate)
         stem = stem or file_stem
+    given = None
+    if alignment is not None:
+        given = (select_phones_tier(alignment, phones_tier) if isinstance(alignment, Alignment)
+                 else read_timings(alignment, phones_tier))
+    if use_model:
+        curves_model = _model(None if model is None else str(model))
+        if adapter is not None and str(adapter) not in getattr(curves_model, "adapters", {}):
+            _adapter(None if model is None else str(model), str(adapter))
 
     if alignment is not None:
-        if isinstance(alignment, Alignment):
-            timed = select_phones_tier(alignment, phones_tier)
-        else:
-            timed = read_timings(alignment, phones_tier)
+        timed = given
+        if not isinstance(alignment, Alignment):
             stem = stem or Path(alignment).stem
         lang = lang or timed.lang
         pack = early_pack or load_pack(lang or "")
