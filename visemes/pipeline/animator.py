@@ -25,7 +25,7 @@ from visemes import alignment as aligners
 from visemes import formats as exports
 from visemes import lang_packs, models
 from visemes.alignment.transcripts import from_text, make_transcript
-from visemes.core.atomic import atomic_write_text, check_writable
+from visemes.core.atomic import all_or_nothing, atomic_write_text, check_writable
 from visemes.core.audio import check_sample_rate, load_audio, validate_audio
 from visemes.core.curves import MouthAnimation, check_fps
 from visemes.core.errors import InputError, TimelineError, TranscriptError
@@ -174,16 +174,18 @@ class AnimationResult:
             if path.resolve() in guarded:
                 raise InputError(f"Writing {path} would overwrite an input file; choose another output folder or --stem.")
             check_writable(path, overwrite)
-        written = exports.write_all(self, out, [f.name for f in chosen], stem=stem, overwrite=overwrite,
-                                    options=export_options)
-        if plot:
-            written.append(self.plot(out / f"{stem}.png", overwrite=overwrite))
-        if preview:
-            written.append(self.preview(preview_path, overwrite=overwrite))
-        if summary:
-            path = out / f"{stem}.summary.json"
-            text = json.dumps(self.summary(written + [path]), ensure_ascii=False, indent=2)
-            written.append(atomic_write_text(path, text, overwrite=overwrite))
+        # all or nothing: a failure (disk full, a format that cannot be written) leaves none of the set
+        with all_or_nothing():
+            written = exports.write_all(self, out, [f.name for f in chosen], stem=stem, overwrite=overwrite,
+                                        options=export_options)
+            if plot:
+                written.append(self.plot(out / f"{stem}.png", overwrite=overwrite))
+            if preview:
+                written.append(self.preview(preview_path, overwrite=overwrite))
+            if summary:
+                path = out / f"{stem}.summary.json"
+                text = json.dumps(self.summary(written + [path]), ensure_ascii=False, indent=2)
+                written.append(atomic_write_text(path, text, overwrite=overwrite))
         return written
 
     def plot(self, path: str | os.PathLike | None = None, *, overwrite: bool = False, spectrogram: bool = False,
