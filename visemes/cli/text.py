@@ -54,7 +54,14 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
       visemes text2visemes "你好" --lang cmn --viseme-set rhubarb -o hello.rhubarb.tsv
     """
     if text == "-":
-        text = sys.stdin.read()
+        raw = sys.stdin.buffer.read()
+        try:
+            text = raw.decode("utf-8-sig")  # strictly: undecodable bytes must not reach espeak-ng as surrogates
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"Standard input is not UTF-8 text (bad byte at position {exc.start}); convert it to UTF-8, e.g. "
+                "with iconv -t UTF-8."
+            ) from None
     file_format = exports.format_for_path(output) if not output.is_dir() else None
     if file_format is None and not output.is_dir() and output.suffix:
         suffixes = ", ".join(f.suffix for f in exports.FORMATS.values())

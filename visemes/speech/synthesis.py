@@ -27,6 +27,32 @@ from visemes.lang_packs import SpeakingPack
 from visemes.lang_packs import load as load_pack
 
 
+#: Longest text timed by synthesis in one call (about 20 minutes of speech): the time transfer's table
+#: grows with the square of the length, and 1 MB of text would take hours of synthesis and gigabytes.
+MAX_TEXT_CHARS = 20_000
+
+
+def check_text(text: object) -> str:
+    """``text`` if it is a non-empty, encodable string of at most :data:`MAX_TEXT_CHARS` characters."""
+    if not isinstance(text, str):
+        raise TranscriptError(f"The text must be a string, got {type(text).__name__}.")
+    if not text.strip():
+        raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TranscriptError(
+            f"The text is {len(text):,} characters long; text-only timing takes at most {MAX_TEXT_CHARS:,} at a "
+            "time (about 20 minutes of speech). Split it into parts (paragraphs) and time each."
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: undecodable bytes from argv or a lenient decode
+        raise TranscriptError(
+            f"The text holds characters that are not valid Unicode (position {exc.start}); it was probably read "
+            "with the wrong encoding. Give UTF-8 text."
+        ) from None
+    return text
+
+
 @dataclass(frozen=True, eq=False)
 class Spoken:
     """Synthesized speech: float32 mono ``audio`` in [-1, 1] at ``sample_rate``, and its timing."""
@@ -48,6 +74,7 @@ def synthesize(text: str, voice: str, rate: int = 175, pitch: int = 50) -> tuple
     Raises TranscriptError for empty text, InputError for an unknown voice or out-of-range parameters, and
     BackendUnavailableError when the espeak-ng library cannot be loaded.
     """
+    check_text(text)
     if not isinstance(voice, str) or not voice.strip():
         raise InputError(f"Give an espeak-ng voice name such as 'en-us', got {voice!r}.")
     samples, sample_rate, events = engine().synthesize(text, voice.strip(), rate, pitch)
@@ -116,15 +143,13 @@ def speak(text: str, lang: str, *, rate: int = 175, pitch: int = 50, voice: str 
     ``voice`` overrides the pack's espeak-ng voice (e.g. a variant ``"en-us+m3"``); the transcript still
     comes from the pack. The alignment's phones are exactly ``visemes.lang_packs.load(lang).phonemize(text)``.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
+    check_text(text)
     return speak_with_pack(text, load_pack(lang), rate=rate, pitch=pitch, voice=voice)
 
 
 def speak_with_pack(text: str, pack: SpeakingPack, *, rate: int = 175, pitch: int = 50, voice: str | None = None) -> Spoken:
     """:func:`speak` with a pack already loaded (a LanguagePack, or any SpeakingPack)."""
-    if not isinstance(text, str) or not text.strip():
-        raise TranscriptError("Nothing to speak: the text is empty. Give at least one word.")
+    check_text(text)
     transcript = pack.phonemize(text)
     voice = voice or pack.voice
     # what the pack's backend read (kana for kanji, toned pinyin), so that espeak says the transcript
