@@ -27,6 +27,9 @@ from visemes.core.vocabulary import VISEME_SETS, classes
 AUDIO_IN, TIER_IN, CURVES_IN = 1.5, 0.5, 2.3
 TOP_IN, BOTTOM_IN = 0.45, 0.55
 SILENCE_CLASSES = frozenset({"sil", "X", "0"})
+#: Most intervals (all tiers together) drawn in one plot: about an hour of speech; at the widest image
+#: (8000 px) that is already under a pixel per phone.
+MAX_PLOT_INTERVALS = 100_000
 LOW_CONFIDENCE_COLOR = "#d62728"
 #: Fonts tried in order for labels (those installed are used as matplotlib fallbacks): DejaVu covers
 #: Latin, Greek, Cyrillic and IPA; the Noto families cover the scripts of the language packs.
@@ -134,16 +137,20 @@ def _draw_tier(ax: Any, tier: Tier, labels: list[str], px_per_s: float, viseme_s
     colors = _palette(tier, viseme_set) if tier.name == "visemes" else {}
     fontsize = 9 if tier.name == "words" else 8
     family = list(_fonts()[0])
+    bars, faces = [], []
     for i, (iv, text) in enumerate(zip(tier, labels)):
         if tier.name == "visemes":
             face = "#e6e6e6" if iv.label in SILENCE_CLASSES else colors.get(iv.label, "#9ecae1")
         else:
             face = ("#c6dbef", "#9ecae1")[i % 2] if tier.name == "words" else ("#fdd0a2", "#fdae6b")[i % 2]
-        ax.broken_barh([(iv.start, iv.duration)], (0.12, 0.76), facecolors=face, edgecolors="#555555", linewidth=0.5)
+        bars.append((iv.start, iv.duration))
+        faces.append(face)
         # Only label bars wide enough to hold the text (about 0.62 em per character).
         if iv.duration * px_per_s >= 0.62 * fontsize * len(text) * 1.4 + 2:
             ax.text(iv.midpoint, 0.5, text, ha="center", va="center", fontsize=fontsize, clip_on=True,
                     fontfamily=family, zorder=3)
+    if bars:  # one collection per tier: an artist per bar took minutes for long files
+        ax.broken_barh(bars, (0.12, 0.76), facecolors=faces, edgecolors="#555555", linewidth=0.5)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_ylabel(tier.name, rotation=0, ha="right", va="center", fontsize=9)
@@ -233,6 +240,7 @@ def render_timeline(
 ) -> bytes:
     """The timeline figure as PNG bytes (see :func:`plot_timeline`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: matplotlib (~0.4 s), only when drawing
+    from matplotlib.collections import PolyCollection  # heavy: matplotlib (~0.4 s), only when drawing
     from matplotlib.figure import Figure  # heavy: matplotlib (~0.4 s), only when drawing
 
     if audio is not None:
@@ -256,6 +264,7 @@ def render_timeline(
         if audio.size == 0:
             raise InputError(f"The audio has no samples between {t0:.2f} and {t1:.2f} s.")
     # bars cut at the range's edges, so a cut word's label sits in its visible part
+    check_plot_size(sum(1 for t in tiers for iv in t if iv.end > t0 and iv.start < t1))
     tiers = [Tier(t.name, tuple(Interval(max(iv.start, t0), min(iv.end, t1), iv.label, iv.attrs)
                                 for iv in t if iv.end > t0 and iv.start < t1)) for t in tiers]
     width_px = int(width_px or default_width_px(t1 - t0))
@@ -285,10 +294,14 @@ def render_timeline(
     if frame_curves is not None:
         _draw_curves(axes[k], frame_curves, channels)
     spans = low_confidence_spans(alignment, confidence_threshold)
+    shaded = _merge_spans([sp for sp in spans if sp[1] > t0 and sp[0] < t1], (t1 - t0) / max(plot_width_px, 1.0))
     for ax in axes:
-        for start, end, _ in spans:
-            # Above bars and spectrogram, below the labels (text is drawn at zorder 3).
-            ax.axvspan(start, end, color=LOW_CONFIDENCE_COLOR, alpha=0.2, linewidth=0, zorder=2)
+        if shaded:
+            # Above bars and spectrogram, below the labels (text is drawn at zorder 3); x in data, y the
+            # axes' full height (what axvspan does, as one collection instead of an artist per span).
+            boxes = [[(a, 0.0), (a, 1.0), (b, 1.0), (b, 0.0)] for a, b in shaded]
+            ax.add_collection(PolyCollection(boxes, facecolors=LOW_CONFIDENCE_COLOR, alpha=0.2, linewidths=0,
+                                             zorder=2, transform=ax.get_xaxis_transform()), autolim=False)
         ax.set_xlim(t0, t1)
     from matplotlib.ticker import MaxNLocator  # heavy: matplotlib (~0.4 s), only when drawing
 
@@ -304,6 +317,26 @@ def render_timeline(
         warnings.filterwarnings("ignore", message="Glyph .* missing from")  # scripts the font lacks
         fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def _merge_spans(spans: Sequence[tuple[float, float, float]], pixel_s: float) -> list[tuple[float, float]]:
+    """(start, end) of the spans, neighbours closer than a pixel joined: at most one box per pixel."""
+    merged: list[list[float]] = []
+    for start, end, _ in sorted(spans):
+        if merged and start <= merged[-1][1] + pixel_s:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def check_plot_size(n: int) -> None:
+    """Refuse ``n`` intervals when too many to draw legibly (and too slow to draw), saying what to do."""
+    if n > MAX_PLOT_INTERVALS:
+        raise InputError(
+            f"The plotted range holds {n:,} intervals; a timeline plot draws at most {MAX_PLOT_INTERVALS:,} (about "
+            "an hour of speech; beyond that nothing is legible). Plot a part (--start/--end, or start=/end=)."
+        )
 
 
 def _default_title(alignment: Alignment) -> str:
