@@ -185,15 +185,23 @@ class EpitranG2P:
                 import epitran  # heavy: epitran (~0.3 s), only for epitran-backed packs
             except ImportError as exc:  # pragma: no cover - a declared dependency
                 raise BackendUnavailableError("epitran is not installed: pip install epitran.") from exc
-            if self.code in epitran.Epitran.special:
-                self._epi = epitran.Epitran(self.code).trans_list
-            else:
-                # what Epitran.trans_list does, without the two extra panphon FeatureTables (~3 s each)
-                # that Epitran() builds for features/X-SAMPA we never use
-                from epitran.simple import SimpleEpitran  # heavy: epitran
+            from epitran.exceptions import DatafileError, FeatureValueError, MappingError  # heavy: epitran
 
-                simple = SimpleEpitran(self.code)
-                self._epi = lambda word: simple.ft.segs_safe(simple.transliterate(word))
+            try:
+                if self.code in epitran.Epitran.special:
+                    self._epi = epitran.Epitran(self.code).trans_list
+                else:
+                    # what Epitran.trans_list does, without the two extra panphon FeatureTables (~3 s each)
+                    # that Epitran() builds for features/X-SAMPA we never use
+                    from epitran.simple import SimpleEpitran  # heavy: epitran
+
+                    simple = SimpleEpitran(self.code)
+                    self._epi = lambda word: simple.ft.segs_safe(simple.transliterate(word))
+            except (DatafileError, FeatureValueError, MappingError, OSError, KeyError, ValueError) as exc:
+                raise G2PError(
+                    f"epitran cannot load its map {self.code!r} ({type(exc).__name__}: {exc}); fix the pack's "
+                    "epitran code (e.g. 'hin-Deva'; see epitran's README) or use the espeak backend."
+                ) from None
         segs = [s for s in self._epi(chunk) if s.strip()]
         return [[(s, None) for s in segs]] if segs else []
 

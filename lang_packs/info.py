@@ -6,7 +6,8 @@ import sys
 from dataclasses import dataclass
 
 from visemes.lang_packs.loader import spec_of
-from visemes.lang_packs.registry import builtin_folder, pack_files
+from visemes.core.errors import PackError
+from visemes.lang_packs.registry import builtin_folder, pack_files, skip_plugin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,7 +46,13 @@ def available() -> list[PackInfo]:
     cov = recorded_coverage()
     out = []
     for key, pf in sorted(pack_files().items()):
-        spec = spec_of(key)
+        try:
+            spec = spec_of(key)
+        except PackError as exc:
+            if pf.origin == "builtin":
+                raise
+            skip_plugin(pf.origin, pf.path.name, str(exc))  # one broken plug-in pack must not hide the others
+            continue
         c = cov.get(spec.code, {})
         out.append(PackInfo(spec.code, spec.name, spec.parent, spec.backend, spec.voice, len(spec.phones),
                             c.get("coverage"), c.get("words"), pf.origin))
