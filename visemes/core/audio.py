@@ -5,8 +5,11 @@ Every failure is an :class:`~visemes.core.errors.AudioError` that names the file
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +45,13 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
     size = path.stat().st_size
     if size == 0:
         raise AudioError(f"Audio file {path} is empty (0 bytes); re-export or re-record it.")
+    mpeg = _looks_like_mpeg(path)
     try:
-        info = sf.info(str(path))
+        with _quiet_native_stderr(mpeg):
+            info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
+        if mpeg:  # libsndfile's reason for a bad MP3 ("File does not exist ...") misleads
+            raise AudioError(f"{path} is a damaged or unsupported MP3; convert it to WAV or FLAC with ffmpeg.") from None
         raise AudioError(
             f"Cannot read {path} as audio ({_sf_reason(exc)}); give a WAV, FLAC or OGG file "
             "(convert other formats with ffmpeg first)."
@@ -52,7 +59,8 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
     if info.format == "WAV" or info.format == "WAVEX":
         _check_wav_complete(path, size)
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with _quiet_native_stderr(mpeg):
+            data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(
             f"{path} is corrupt or truncated ({_sf_reason(exc)}); re-export the file from its source."
@@ -170,6 +178,37 @@ def audio_duration(path: str | os.PathLike) -> float:
     except (sf.LibsndfileError, RuntimeError):
         return 0.0
     return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def _looks_like_mpeg(path: Path) -> bool:
+    """MP3/MP2 by name or by its first bytes (an ID3 tag or an MPEG frame sync)."""
+    if path.suffix.lower() in (".mp3", ".mp2", ".mpga"):
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(3)
+    except OSError:
+        return False
+    return head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr(enabled: bool) -> Iterator[None]:
+    """Silence C-level stderr (file descriptor 2) for the block: libsndfile's mpg123 prints "Note: ..."
+    lines on damaged MP3s, before (and besides) the error we report."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _sf_reason(exc: Exception) -> str:
