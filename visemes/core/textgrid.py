@@ -106,4 +106,7 @@ def read_textgrid(
     if lang:
         meta["lang"] = lang
     duration = max(tg.maxTimestamp, max(t.end for t in tiers))
-    return Alignment(tuple(tiers), duration, meta)
+    try:
+        return Alignment(tuple(tiers), duration, meta)
+    except TimelineError as exc:  # e.g. an xmax claiming longer than any recording
+        raise ExportError(f"{path}: {exc}") from None
