@@ -32,7 +32,7 @@ from visemes.alignment.base import (
     registered_aligners,
     validate_audio,
 )
-from visemes.alignment.transcripts import make_transcript
+from visemes.alignment.transcripts import check_text_fits, make_transcript
 from visemes.core.errors import InputError
 from visemes.core.timeline import Alignment, Transcript
 
@@ -64,7 +64,6 @@ def align(
     Returns an Alignment with ``words`` and ``phones`` tiers; the phone labels repeat the transcript's
     symbols exactly, in order, and silence is left as gaps.
     """
-    transcript = make_transcript(text=text, lang=lang, phones=phones)
     if isinstance(audio, (str, os.PathLike)):
         samples, rate = load_audio(Path(audio))
         if sample_rate is not None and check_sample_rate(sample_rate) != rate:
@@ -76,6 +75,10 @@ def align(
         if sample_rate is None:
             raise InputError("An audio array needs its sample_rate, e.g. align(samples, 16000, text=..., lang=...).")
         samples, rate = audio, check_sample_rate(sample_rate)
+        samples = validate_audio(samples, rate)
+    # the audio first (cheap to check), then the transcript (G2P of a long text is slow)
+    check_text_fits(text, len(samples) / rate)
+    transcript = make_transcript(text=text, lang=lang, phones=phones)
     if isinstance(backend, Aligner):
         if backend_options:
             raise InputError("backend_options apply to a backend given by name, not to an Aligner instance.")

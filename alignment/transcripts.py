@@ -19,6 +19,21 @@ from visemes.lang_packs import load as load_pack
 TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
 
 
+#: More characters per second of audio than anyone speaks (fast English is ~20, including spaces):
+#: longer texts are refused before the (slow, for megabytes) G2P, not after it.
+MAX_CHARS_PER_SECOND = 60
+MIN_CHARS_ALLOWED = 200
+
+
+def check_text_fits(text: object, seconds: float) -> None:
+    """TranscriptError when ``text`` is far too long to be spoken in ``seconds`` of audio."""
+    if isinstance(text, str) and len(text) > MIN_CHARS_ALLOWED + MAX_CHARS_PER_SECOND * seconds:
+        raise TranscriptError(
+            f"The text has {len(text):,} characters but the audio lasts {seconds:.1f} s (nobody speaks more than "
+            f"~{MAX_CHARS_PER_SECOND} characters a second); check that the transcript belongs to this audio."
+        )
+
+
 def from_text(text: str, lang: str, pack: Phonemizer | None = None) -> Transcript:
     """G2P through the language pack for ``lang`` (or the already loaded ``pack``)."""
     if not isinstance(text, str):

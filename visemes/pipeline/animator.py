@@ -24,7 +24,7 @@ import numpy as np
 from visemes import alignment as aligners
 from visemes import formats as exports
 from visemes import lang_packs, models
-from visemes.alignment.transcripts import from_text, make_transcript
+from visemes.alignment.transcripts import check_text_fits, from_text, make_transcript
 from visemes.core.atomic import all_or_nothing, atomic_write_text, check_writable
 from visemes.core.audio import check_sample_rate, load_audio, validate_audio
 from visemes.core.curves import MouthAnimation, check_fps
@@ -401,6 +401,7 @@ def animate(
             raise InputError("Give the language (lang=... / --lang CODE): the language pack turns text into phones "
                              "and maps phones to visemes and mouth shapes.")
         if text is not None:
+            check_text_fits(text, len(samples) / rate)
             transcript = from_text(text, lang, pack)
         elif isinstance(phones, str):
             transcript, found = phones_transcript(phones, pack, notation, lang)
