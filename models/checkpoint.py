@@ -99,7 +99,7 @@ def load_tensors(path: str | os.PathLike, expect_format: str) -> tuple[dict[str,
         text = sidecar.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f"Cannot read {sidecar} ({exc}); re-export or reinstall the weights.") from None
-    meta = loads_json(text, str(sidecar), ModelError)
+    meta = loads_json(text, str(sidecar), ModelError, "the file is damaged; re-export or reinstall the weights")
     if not isinstance(meta, dict):
         raise ModelError(f"{sidecar} must hold a JSON object; the file is damaged. Re-export or reinstall the weights.")
     if meta.get("format") != expect_format:

@@ -356,3 +356,331 @@ def test_any_text_gives_a_result_or_a_typed_error(text):
         assert str(exc).strip()
     else:
         assert len(r.phones) >= 1 and r.timing == "synthesized"
+
+
+# --- hardening: every input checked where it enters (issue 12) ------------------------------------
+
+
+def _doc(**changes) -> dict:
+    """A valid alignment document with ``changes`` applied to its first phone record or top level."""
+    doc = {"format": "visemes.alignment", "format_version": 1, "duration": 1.0, "meta": {"lang": "en-US"},
+           "tiers": [{"name": "phones", "intervals": [{"start": 0.1, "end": 0.3, "label": "h"},
+                                                      {"start": 0.3, "end": 0.6, "label": "a"}]}]}
+    for key, value in changes.items():
+        if key in ("start", "end", "label", "attrs"):
+            doc["tiers"][0]["intervals"][0][key] = value
+        else:
+            doc[key] = value
+    return doc
+
+
+@pytest.mark.parametrize("text, match", [
+    ("[" * 50_000 + "]" * 50_000, "too deeply"),
+    (json.dumps(_doc(start="abc")), "'start' must be a number"),
+    (json.dumps(_doc(start=True)), "'start' must be a number"),
+    (json.dumps(_doc(label=None)), "'label' must be a string"),
+    (json.dumps(_doc(tiers="phones")), "'tiers' must be a JSON list"),
+    (json.dumps(_doc(tiers=5)), "'tiers' must be a JSON list"),
+    (json.dumps(_doc(tiers=[["x"]])), "must be a JSON object"),
+    (json.dumps(_doc(meta=[1])), "'meta' must be an object"),
+    (json.dumps(_doc(attrs=[1])), "'attrs' must be an object"),
+    (json.dumps(_doc(duration="1")), "'duration' must be a number"),
+    (json.dumps(_doc(duration=1e9)), "longer than 6 h"),
+    ('{"format_version": 1, "duration": 1' + "0" * 5000 + ', "tiers": []}', "thousands of digits"),
+], ids=["deep", "start-str", "start-bool", "label-null", "tiers-str", "tiers-int", "tier-list", "meta-list",
+        "attrs-list", "duration-str", "duration-1e9", "huge-int"])
+def test_alignment_json_is_validated_whole(text, match):
+    from visemes.core.errors import TimelineError
+    from visemes.core.timeline import Alignment
+
+    with pytest.raises(TimelineError, match=match):
+        Alignment.from_json(text)
+
+
+@pytest.mark.parametrize("command", ["animate", "plot"])
+def test_bad_alignment_file_is_one_line_on_the_command_line(tmp_path, capsys, command):
+    path = tmp_path / "take.json"
+    path.write_text(json.dumps(_doc(label=None)), encoding="utf-8")
+    out = tmp_path / "out"
+    args = (["animate", "--alignment", str(path), "--lang", "en-US", "--no-model", "-o", str(out)]
+            if command == "animate" else ["plot", str(path), "-o", str(tmp_path / "p.png")])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "take.json" in err and "'label' must be a string" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_claimed_durations_are_bounded_before_any_allocation(tmp_path, en_speech):
+    import tracemalloc
+
+    from visemes.core.textgrid import read_textgrid, write_textgrid
+    from visemes.core.timeline import Alignment, Interval, Tier
+
+    small = Alignment((Tier("phones", (Interval(0.1, 0.2, "a"),)),), 1.0)
+    write_textgrid(small, tmp_path / "ok.TextGrid")
+    text = (tmp_path / "ok.TextGrid").read_text()
+    (tmp_path / "big.TextGrid").write_text(text.replace("xmax = 1 ", "xmax = 1000000000 "))
+    (tmp_path / "big.json").write_text(json.dumps(_doc(duration=1e9)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExportError, match="big.TextGrid.*longer than 6 h"):
+            read_textgrid(tmp_path / "big.TextGrid")
+        with pytest.raises(ExportError, match="longer than 6 h"):
+            animate(alignment=tmp_path / "big.json", lang="en-US", **NO_MODEL)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20
+    # within the bound, but longer than the audio given with it
+    (tmp_path / "mid.json").write_text(json.dumps(_doc(duration=3000.0)))
+    with pytest.raises(VisemesError, match="audio lasts"):
+        animate(en_speech.path, alignment=tmp_path / "mid.json", lang="en-US", **NO_MODEL)
+
+
+def _shipped_copy(folder: Path, name: str, *, sidecar=None, arrays=None) -> Path:
+    """The shipped weights beside a sidecar changed by ``sidecar(meta)`` (or replaced by a string)."""
+    from safetensors.numpy import load_file, save_file
+
+    src = Path(__file__).resolve().parents[2] / "models" / "weights" / "base.safetensors"
+    meta = json.loads(src.with_suffix(".json").read_text("utf-8"))
+    path = folder / f"{name}.safetensors"
+    save_file(arrays(load_file(str(src))) if arrays else load_file(str(src)), str(path))
+    text = sidecar if isinstance(sidecar, str) else json.dumps(sidecar(meta) if sidecar else meta)
+    path.with_suffix(".json").write_text(text, encoding="utf-8")
+    return path
+
+
+def _without(key):
+    return lambda meta: {k: v for k, v in meta.items() if k != key}
+
+
+def _config(**changes):
+    return lambda meta: {**meta, "config": {**meta["config"], **changes}}
+
+
+def _nan_weights(arrays):
+    first = sorted(arrays)[0]
+    arrays = dict(arrays)
+    arrays[first] = arrays[first].copy()
+    arrays[first].flat[0] = np.nan
+    return arrays
+
+
+@pytest.mark.skipif(not SHIPPED_MODEL, reason="needs the shipped weights")
+@pytest.mark.parametrize("damage, match", [
+    (dict(sidecar=_without("config")), "lacks \\['config'\\]"),
+    (dict(sidecar=_without("vocab")), "lacks \\['vocab'\\]"),
+    (dict(sidecar=_config(n_layers="three")), "n_layers='three' must be a whole number"),
+    (dict(sidecar=_config(n_heads=0)), "n_heads=0 must be a whole number from 1"),
+    (dict(sidecar=_config(n_layers=10**7)), "n_layers=10000000"),
+    (dict(sidecar="[1, 2]"), "must hold a JSON object"),
+    (dict(sidecar=lambda m: {**m, "vocab": 5}), "phone vocabulary must be a JSON object"),
+    (dict(arrays=_nan_weights), "NaN or infinite"),
+], ids=["no-config", "no-vocab", "layers-str", "heads-0", "layers-huge", "list", "vocab-int", "nan-weights"])
+def test_damaged_model_sidecars_and_weights(tmp_path, damage, match):
+    from visemes.models.api import VisemeModel
+    from visemes.models.checkpoint import fingerprint
+
+    if "arrays" in damage:  # NaN weights with a matching fingerprint: only the finiteness check catches them
+        from safetensors.numpy import load_file
+
+        src = Path(__file__).resolve().parents[2] / "models" / "weights" / "base.safetensors"
+        bad = _nan_weights(load_file(str(src)))
+        damage = dict(damage, sidecar=lambda m: {**m, "fingerprint": fingerprint(bad)})
+    path = _shipped_copy(tmp_path, "bad", **damage)
+    with pytest.raises(ModelError, match=match) as info:
+        VisemeModel.load(path)
+    assert "bad." in str(info.value)  # names the file
+
+
+@pytest.mark.skipif(not SHIPPED_MODEL, reason="needs the shipped weights")
+def test_animate_corpus_checks_the_model_up_front(en_speech, tmp_path, capsys):
+    src = tmp_path / "corpus"
+    src.mkdir()
+    _wav(src / "a.wav", en_speech.audio, en_speech.sample_rate)
+    (src / "a.txt").write_text(en_speech.text, encoding="utf-8")
+    bad = _shipped_copy(tmp_path, "bad", sidecar=_config(n_heads=0))
+    out = tmp_path / "out"
+    assert main(["animate-corpus", str(src), str(out), "--lang", "en-US", "--model", str(bad), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "n_heads=0" in err and not out.exists()
+
+
+def _adapter_file(folder: Path, stem: str, model, *, arrays=None, **meta_changes) -> Path:
+    from safetensors.numpy import save_file
+
+    d_in, d_out = model.base_arrays["layers.0.attn.q.kernel"].shape
+    good = {"layers.0.attn.q.lora_a": np.zeros((d_in, 4), np.float32),
+            "layers.0.attn.q.lora_b": np.zeros((4, d_out), np.float32)}
+    meta = {"format": "visemes.adapter", "format_version": 1, "name": stem, "dialect": None,
+            "base_fingerprint": model.fingerprint, "rank": 4, "alpha": 8.0, "targets": [r"layers\..*"], "meta": {}}
+    meta.update(meta_changes)
+    meta = {k: v for k, v in meta.items() if v is not ...}
+    path = folder / f"{stem}.safetensors"
+    save_file(arrays(good) if arrays else good, str(path))
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+@pytest.mark.skipif(not SHIPPED_MODEL, reason="needs the shipped weights")
+def test_damaged_and_forged_adapters(tmp_path):
+    from visemes.models.api import VisemeModel
+
+    model = VisemeModel.load()
+    good = _adapter_file(tmp_path, "good", model)
+    name = model.load_adapter(good)
+    assert np.array_equal(model.active_arrays()["layers.0.attn.q.kernel"], model.base_arrays["layers.0.attn.q.kernel"])
+    model.state_for(name)  # zero factors merge cleanly
+    cases = {
+        "no-rank": (dict(rank=...), ModelError, "lacks \\['rank'\\]"),
+        "no-name": (dict(name=...), ModelError, "'name' must be a non-empty string"),
+        "rank-str": (dict(rank="four"), ModelError, "rank must be a whole number"),
+        "targets-int": (dict(targets=5), ModelError, "targets must be a list"),
+        "no-lora-b": (dict(arrays=lambda a: {k: v for k, v in a.items() if k.endswith("lora_a")}),
+                      AdapterMismatchError, "lacks its lora_a or lora_b"),
+        # a forged fingerprint on factors made for a smaller model: refused before lora.merge broadcasts
+        "forged": (dict(arrays=lambda a: {k: v[: v.shape[0] // 2] if k.endswith("lora_a") else v for k, v in a.items()}),
+                   AdapterMismatchError, "made for another model"),
+    }
+    for label, (changes, error, match) in cases.items():
+        path = _adapter_file(tmp_path, label, model, **changes)
+        with pytest.raises(error, match=match):
+            model.load_adapter(path)
+
+
+def test_absurd_amplitudes_are_refused(en_speech, tmp_path):
+    loud = en_speech.audio.copy()
+    loud[100] = 1e30
+    with pytest.raises(AudioError, match="far outside"):
+        animate(loud, en_speech.sample_rate, text=en_speech.text, lang="en-US", **NO_MODEL)
+    path = _wav(tmp_path / "loud.wav", loud, en_speech.sample_rate, "FLOAT")
+    with pytest.raises(AudioError, match="loud.wav.*far outside"):
+        animate(path, text=en_speech.text, lang="en-US", **NO_MODEL)
+
+
+def test_invalid_utf8_on_standard_input(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"hello \xff\xfe world")))
+    assert main(["text2visemes", "-", "--lang", "en-US", "-o", str(tmp_path / "o")]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    # lone surrogates (undecodable argv bytes) never reach espeak-ng
+    with pytest.raises(TranscriptError, match="not valid Unicode"):
+        animate(text="hello \udcff world", lang="en-US", **NO_MODEL)
+
+
+def test_megabyte_texts_fail_at_once(en_speech):
+    import time
+
+    text = "hello world " * 90_000
+    started = time.perf_counter()
+    with pytest.raises(TranscriptError, match="at most 20,000"):
+        animate(text=text, lang="en-US", **NO_MODEL)
+    with pytest.raises(TranscriptError, match="audio lasts"):
+        animate(en_speech.audio, en_speech.sample_rate, text=text, lang="en-US", **NO_MODEL)
+    assert time.perf_counter() - started < 5
+
+
+def test_plot_of_a_huge_alignment_is_refused(tmp_path, monkeypatch):
+    from visemes.core.timeline import Alignment, Interval, Tier
+    from visemes.formats import plot
+
+    assert plot.MAX_PLOT_INTERVALS == 100_000
+    monkeypatch.setattr(plot, "MAX_PLOT_INTERVALS", 100)  # the check, without building 100k intervals
+    phones = Tier("phones", tuple(Interval(i * 0.01, i * 0.01 + 0.009, "a") for i in range(101)))
+    with pytest.raises(VisemesError, match="101 intervals.*at most 100 "):
+        plot.plot_timeline(Alignment((phones,), 1.1), tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
+    # below the bound, low-confidence phones closer than a pixel are shaded as one box
+    assert plot._merge_spans([(0.0, 0.1, 0.2), (0.1001, 0.2, 0.1), (0.5, 0.6, 0.3)], 0.001) == [(0.0, 0.2), (0.5, 0.6)]
+
+
+def test_bogus_epitran_code_is_a_g2p_error():
+    from visemes.core.errors import G2PError
+    from visemes.lang_packs.g2p import EpitranG2P
+
+    with pytest.raises(G2PError, match="xxx-Bogus"):
+        EpitranG2P("xxx-Bogus").convert("abc")
+
+
+def test_api_argument_types(en_speech):
+    from visemes.alignment import align
+
+    wav = en_speech.path
+    with pytest.raises(TranscriptError, match="got int"):
+        align(wav, phones=5)
+    with pytest.raises(TranscriptError, match="got dict"):
+        align(wav, phones={"h": 1, "a": 2})
+    with pytest.raises(AudioError, match="must hold numbers"):
+        align(np.array(["a"] * 16000), 16000, phones="h a")
+    with pytest.raises(AudioError, match="whole number of Hz"):
+        align(en_speech.audio, "abc", phones="h a")
+    for text in (123, b"hello", ["hello"]):
+        with pytest.raises(TranscriptError, match="must be a string"):
+            align(wav, text=text, lang="en-US")
+        with pytest.raises(TranscriptError, match="must be a string"):
+            animate(wav, text=text, lang="en-US", **NO_MODEL)
+    # channels first (9 x samples) is read as 9 channels, not as 48,000 channels of 9 samples
+    mono = align(en_speech.audio, en_speech.sample_rate, text=en_speech.text, lang="en-US")
+    nine = align(np.tile(en_speech.audio, (9, 1)), en_speech.sample_rate, text=en_speech.text, lang="en-US")
+    assert nine.phones.labels == mono.phones.labels
+    assert np.allclose([p.start for p in nine.phones], [p.start for p in mono.phones], atol=1e-3)
+    with pytest.raises(AudioError, match="channels"):
+        align(np.zeros((100, 48000), np.float32), 16000, phones="h a")
+
+
+def test_a_broken_pack_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    from visemes import lang_packs
+    from visemes.lang_packs.registry import PluginWarning
+
+    bad_toml = tmp_path / "zz.toml"
+    bad_toml.write_text("this is [not toml\n", encoding="utf-8")
+
+    def fail():
+        raise ImportError("No module named 'gone'")
+
+    eps = [types.SimpleNamespace(name="gone", value="gone:packs", load=fail),
+           types.SimpleNamespace(name="garbled", value="garbled:packs", load=lambda: [str(bad_toml)])]
+    monkeypatch.setattr(pack_registry, "_entry_points", lambda: eps)
+    pack_loader.clear_caches()
+    try:
+        with pytest.warns(PluginWarning) as caught:
+            codes = {info.code for info in lang_packs.available()}
+        named = " ".join(str(w.message) for w in caught)
+        assert "'gone'" in named and "'garbled'" in named
+        assert "en-US" in codes
+        assert lang_packs.load("en-US").code == "en-US"
+        assert lang_packs.load("fr-fr").voice  # a generic espeak-ng voice still resolves
+    finally:
+        monkeypatch.undo()
+        pack_loader.clear_caches()
+
+
+def test_cheap_checks_come_before_the_model(tmp_path, monkeypatch):
+    from visemes.pipeline import animator
+
+    def no_model(path):
+        raise AssertionError("the model was loaded before the audio was checked")
+
+    monkeypatch.setattr(animator, "_model", no_model)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(AudioError, match="empty"):
+        animate(empty, text="hello", lang="en-US")
+    with pytest.raises(VisemesError, match="does not exist"):
+        animate(alignment=tmp_path / "missing.json", lang="en-US")
+
+
+def test_damaged_mp3_prints_only_our_message(tmp_path, capfd):
+    mp3 = tmp_path / "a.mp3"
+    try:
+        sf.write(mp3, np.zeros(16000, np.float32), 16000, format="MP3")
+    except (sf.LibsndfileError, TypeError, ValueError):
+        pytest.skip("this libsndfile cannot write MP3")
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(mp3.read_bytes()[:200] + bytes(5000))
+    capfd.readouterr()
+    with pytest.raises(AudioError, match="broken.mp3.*MP3"):
+        animate(broken, text="hello", lang="en-US", **NO_MODEL)
+    assert "Note:" not in capfd.readouterr().err

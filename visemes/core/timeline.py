@@ -37,14 +37,17 @@ AttrValue = Union[str, int, float, bool]
 MAX_DURATION_S = 6 * 3600.0
 
 
-def loads_json(text: str, source: str, error: type[Exception] = TimelineError) -> Any:
+def loads_json(text: str, source: str, error: type[Exception] = TimelineError,
+               hint: str = "give a file written by visemes") -> Any:
     """``json.loads`` for files from users: deep nesting, huge integers and bad syntax become ``error``."""
     try:
         return json.loads(text)
     except RecursionError:  # the C decoder recurses once per nesting level
-        raise error(f"{source} nests JSON arrays or objects too deeply; it is not a visemes file.") from None
-    except ValueError as exc:  # JSONDecodeError, and integers longer than Python's digit limit
-        raise error(f"{source} is not valid JSON ({exc}); give a file written by visemes.") from None
+        raise error(f"{source} nests JSON arrays or objects too deeply; {hint}.") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{source} is not valid JSON ({exc}); {hint}.") from None
+    except ValueError:  # an integer longer than Python's digit limit (its advice to raise the limit misleads)
+        raise error(f"{source} holds a number with thousands of digits; it is not valid data; {hint}.") from None
 
 
 def _field(data: Any, key: str, where: str, required: bool = True) -> Any:
