@@ -19,6 +19,8 @@ SUPPORTED_FPS = (24.0, 25.0, 30.0, 50.0, 60.0)
 
 
 def check_fps(fps: float) -> float:
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)):
+        raise InputError(f"Frame rate must be a number of frames per second (e.g. 30), got {fps!r}.")
     fps = float(fps)
     if not (np.isfinite(fps) and 1.0 <= fps <= 1000.0):
         raise InputError(f"Frame rate must be between 1 and 1000 fps (usually one of 24/25/30/50/60), got {fps}.")

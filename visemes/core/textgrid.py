@@ -78,7 +78,8 @@ def read_textgrid(
     except FileNotFoundError:
         raise ExportError(f"Cannot read {path}: no such file.") from None
     except (PraatioException, ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path} is not a readable TextGrid ({exc}); save it from Praat as text.") from None
+        reason = " ".join(str(exc).split())  # praatio's messages span lines; ours is one
+        raise ExportError(f"{path} is not a readable TextGrid ({reason}); save it from Praat as text.") from None
     tiers: list[Tier] = []
     for tier_name in tg.tierNames:
         ptier = tg.getTier(tier_name)

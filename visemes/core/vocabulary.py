@@ -38,7 +38,7 @@ def classes(set_name: str) -> tuple[str, ...]:
 
 
 def check_set(set_name: str) -> str:
-    if set_name not in _CLASSES:
+    if not isinstance(set_name, str) or set_name not in _CLASSES:
         raise InputError(f"Unknown viseme set {set_name!r}; choose one of {', '.join(VISEME_SETS)}.")
     return set_name
 

@@ -43,6 +43,8 @@ def read_audacity(path: str | os.PathLike, *, tier: str = "labels", duration: fl
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise ExportError(f"{path} is not UTF-8 text; export the labels from Audacity again.") from None
     intervals = []
     for n, line in enumerate(lines, 1):
         if not line.strip() or line.startswith("\\"):

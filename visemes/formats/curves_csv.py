@@ -92,6 +92,8 @@ def _read_table(path: Path) -> tuple[list[str], np.ndarray, list[list[str]]]:
             rows = [r for r in csv.reader(fh) if r and any(cell.strip() for cell in r)]
     except OSError as exc:
         raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ExportError(f"{path} is not a UTF-8 CSV file ({exc}); save it as UTF-8 CSV.") from None
     if len(rows) < 2:
         raise ExportError(f"{path}: a curves CSV needs a header row and at least one frame.")
     header = [h.strip() for h in rows[0]]

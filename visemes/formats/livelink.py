@@ -29,6 +29,7 @@ from visemes.mouth.arkit import ARKIT_52
 from visemes.core.atomic import atomic_write_text
 from visemes.core.curves import SUPPORTED_FPS, FrameCurves, check_fps
 from visemes.core.errors import ExportError
+from visemes.core.timeline import MAX_DURATION_S
 from visemes.formats.parts import ExportParts
 
 #: The app's blendshape columns, in the app's order (it differs from Apple's documentation order).
@@ -104,9 +105,13 @@ def parse_timecode(text: str) -> tuple[int, int, int, float]:
     if len(parts) != 4:
         raise ExportError(f"Timecode {text!r} is not HH:MM:SS:FF.mmm.")
     try:
-        return int(parts[0]), int(parts[1]), int(parts[2]), float(parts[3])
+        h, m, s, frame = int(parts[0]), int(parts[1]), int(parts[2]), float(parts[3])
     except ValueError:
         raise ExportError(f"Timecode {text!r} is not HH:MM:SS:FF.mmm.") from None
+    # a time of day: out-of-range fields (or inf/nan frames) would make absurd grids below
+    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60 and 0 <= frame < 1000):
+        raise ExportError(f"Timecode {text!r} is out of range (HH < 24, MM and SS < 60, frame < 1000).")
+    return h, m, s, frame
 
 
 def to_csv_text(blendshapes: FrameCurves) -> str:
@@ -156,6 +161,8 @@ def read_livelink_csv(path: str | os.PathLike, *, fps: float | None = None, incl
             rows = [r for r in csv.reader(fh) if r]
     except OSError as exc:
         raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ExportError(f"{path} is not a UTF-8 CSV file ({exc}); export the take from Live Link Face again.") from None
     if len(rows) < 2:
         raise ExportError(f"{path}: a Live Link Face CSV needs the header and at least one frame.")
     header = [h.strip() for h in rows[0]]
@@ -187,6 +194,9 @@ def read_livelink_csv(path: str | os.PathLike, *, fps: float | None = None, incl
     times -= times[0]
     order = np.argsort(times, kind="stable")
     times, table = times[order], np.asarray(values, dtype=np.float64)[order]
+    if not times[-1] <= MAX_DURATION_S:  # the grid below is allocated from the timecodes' span
+        raise ExportError(f"{path}: the timecodes span {times[-1]:.0f} s, more than {MAX_DURATION_S / 3600:g} h; "
+                          "check the Timecode column (or split the take).")
     n_frames = int(round(times[-1] * fps)) + 1
     grid = np.arange(n_frames) / fps
     resampled = np.stack([np.interp(grid, times, table[:, j]) for j in range(table.shape[1])], axis=1)

@@ -19,16 +19,17 @@ there is no audio file, e.g. text-only timing).
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from visemes.core.atomic import atomic_write_text
-from visemes.core.errors import ExportError
+from visemes.core.errors import ExportError, TimelineError
 from visemes.formats.options import RHUBARB_EXTENDED
 from visemes.formats.parts import ExportParts, viseme_tier_in_set
-from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.core.timeline import Alignment, Interval, Tier, loads_json
 
 #: Rhubarb's basic (A-F) and extended (G, H, X) mouth shapes.
 RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
@@ -209,19 +210,19 @@ def _check_shape(shape: str, where: str) -> str:
 
 def cues_to_alignment(cues: list[tuple[float, float, str]], duration: float, source: str) -> Alignment:
     """Rhubarb cues as an alignment with one ``visemes`` tier (``X`` cues become gaps)."""
-    intervals = [Interval(s, e, shape) for s, e, shape in cues if shape != REST and e > s]
     duration = max([duration] + [e for _, e, _ in cues])
     if duration <= 0:
         raise ExportError(f"{source}: the Rhubarb result is empty (zero duration).")
-    return Alignment((Tier("visemes", tuple(intervals)),), duration, {"viseme_set": "rhubarb", "source": source})
+    try:
+        intervals = [Interval(s, e, shape) for s, e, shape in cues if shape != REST and e > s]
+        return Alignment((Tier("visemes", tuple(intervals)),), duration, {"viseme_set": "rhubarb", "source": source})
+    except TimelineError as exc:
+        raise ExportError(f"{source}: {exc}") from None
 
 
 def read_tsv(path: str | os.PathLike) -> Alignment:
     path = Path(path)
-    try:
-        lines = [ln for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
-    except OSError as exc:
-        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    lines = [ln for ln in _read_text(path).splitlines() if ln.strip()]
     points: list[tuple[float, str]] = []
     for n, line in enumerate(lines, 1):
         cells = line.split("\t")
@@ -243,20 +244,30 @@ def read_tsv(path: str | os.PathLike) -> Alignment:
 
 def read_json(path: str | os.PathLike) -> Alignment:
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"{path} is not valid JSON ({exc}).") from None
+    data = loads_json(_read_text(path), str(path), ExportError, "give a Rhubarb result")
     if not isinstance(data, dict) or not isinstance(data.get("mouthCues"), list):
         raise ExportError(f"{path}: not a Rhubarb JSON result (no 'mouthCues' list).")
     cues = []
     for i, cue in enumerate(data["mouthCues"]):
-        try:
-            cues.append((float(cue["start"]), float(cue["end"]), _check_shape(str(cue["value"]), f"{path}: cue {i}")))
-        except (KeyError, TypeError, ValueError):
-            raise ExportError(f"{path}: mouth cue {i} needs numeric 'start', 'end' and a 'value'.") from None
+        times = [cue.get(k) for k in ("start", "end")] if isinstance(cue, dict) else []
+        if len(times) != 2 or not all(_is_number(t) for t in times) or not isinstance(cue.get("value"), str):
+            raise ExportError(f"{path}: mouth cue {i} needs numeric 'start', 'end' and a string 'value'.")
+        cues.append((float(times[0]), float(times[1]), _check_shape(cue["value"], f"{path}: cue {i}")))
     metadata = data.get("metadata") or {}
-    duration = float(metadata.get("duration", 0.0) or 0.0)
-    return cues_to_alignment(cues, duration, path.name)
+    duration = metadata.get("duration", 0.0) if isinstance(metadata, dict) else None
+    if not _is_number(duration or 0.0):
+        raise ExportError(f"{path}: 'metadata.duration' must be a number of seconds.")
+    return cues_to_alignment(cues, float(duration or 0.0), path.name)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise ExportError(f"{path} is not UTF-8 text; give a file written by Rhubarb or visemes.") from None
