@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from visemes.core.errors import InputError, TranscriptError
+from visemes.core.errors import AlignmentError, InputError, TranscriptError
 from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 from visemes.lang_packs import Phonemizer
 from visemes.lang_packs import load as load_pack
@@ -26,9 +26,9 @@ MIN_CHARS_ALLOWED = 200
 
 
 def check_text_fits(text: object, seconds: float) -> None:
-    """TranscriptError when ``text`` is far too long to be spoken in ``seconds`` of audio."""
+    """AlignmentError (as from the aligner itself) when ``text`` is far too long to be spoken in ``seconds``."""
     if isinstance(text, str) and len(text) > MIN_CHARS_ALLOWED + MAX_CHARS_PER_SECOND * seconds:
-        raise TranscriptError(
+        raise AlignmentError(
             f"The text has {len(text):,} characters but the audio lasts {seconds:.1f} s (nobody speaks more than "
             f"~{MAX_CHARS_PER_SECOND} characters a second); check that the transcript belongs to this audio."
         )
