@@ -473,7 +473,9 @@ def read_alignment(path: str | os.PathLike, *, phones_tier: str | None = None,
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-        alignment = Alignment.from_json(text)
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is not UTF-8 text; give an alignment JSON written by visemes.") from None
+        alignment = Alignment.from_json(text, str(path))
     else:
         alignment = read_textgrid(path)
     alignment = select_tiers(alignment, phones_tier=phones_tier, words_tier=words_tier, source=str(path))

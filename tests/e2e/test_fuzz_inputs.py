@@ -298,3 +298,17 @@ def test_animate_with_arguments_of_any_type(text, phones, fps, viseme_set):
     result = bounded(animate, np.zeros(400, np.float32), 16000, text=text, phones=phones, lang="en-US", fps=fps,
                      viseme_set=viseme_set, use_model=False)
     assert isinstance(result, VisemesError)  # 25 ms of audio: nothing valid can come of it
+
+
+@FUZZ
+@given(data=st.binary(max_size=200))
+def test_json_readers_of_random_bytes(data):
+    from visemes.alignment.evaluate import read_alignment
+
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "any.json"
+        file.write_bytes(data)
+        result = bounded(json_doc.read, file)
+        assert isinstance(result, (ExportParts, VisemesError))
+        check_alignment(bounded(read_alignment, file))
+        check_alignment(bounded(rhubarb.read_json, file))

@@ -47,7 +47,8 @@ class FrameCurves:
         channels = tuple(self.channels)
         if len(set(channels)) != len(channels):
             raise InputError(f"Curve channel names must be unique, got {channels}.")
-        values = np.array(self.values, dtype=np.float32, copy=True)
+        with np.errstate(over="ignore"):  # too large for float32 becomes inf, refused just below
+            values = np.array(self.values, dtype=np.float32, copy=True)
         if values.ndim != 2 or values.shape[1] != len(channels):
             raise InputError(
                 f"Curve values must have shape (frames, {len(channels)}), got {values.shape}."

@@ -119,6 +119,8 @@ def read(path: str | os.PathLike) -> ExportParts:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise ExportError(f"{path} is not UTF-8 text; give a JSON file written by visemes.") from None
     data = loads_json(text, str(path), ExportError)
     try:
         return from_document(data, str(path))
