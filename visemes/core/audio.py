@@ -196,11 +196,10 @@ def _looks_like_mpeg(path: Path) -> bool:
 def _quiet_native_stderr(enabled: bool) -> Iterator[None]:
     """Silence C-level stderr (file descriptor 2) for the block: libsndfile's mpg123 prints "Note: ..."
     lines on damaged MP3s, before (and besides) the error we report."""
-    if not enabled:
+    saved = _dup_stderr() if enabled else None
+    if saved is None:
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
@@ -209,6 +208,15 @@ def _quiet_native_stderr(enabled: bool) -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def _dup_stderr() -> int | None:
+    """A copy of file descriptor 2, or None when there is no usable stderr (closed, or replaced)."""
+    try:
+        sys.stderr.flush()
+        return os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _sf_reason(exc: Exception) -> str:
