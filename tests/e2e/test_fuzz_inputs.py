@@ -28,7 +28,7 @@ from visemes.formats import audacity, curves_csv, json_doc, livelink, rhubarb
 from visemes.formats.parts import ExportParts
 
 #: Per call: generous for a 2-core machine shared by others, far below "hangs".
-TIME_LIMIT_S = 5.0
+TIME_LIMIT_S = 10.0
 MEMORY_LIMIT = 64 * 2**20
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -276,15 +276,27 @@ api_values = st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=6
                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.just(object()))
 
 
-@settings(FUZZ, max_examples=40)
-@given(text=api_values, phones=api_values, lang=api_values, rate=api_values)
-def test_align_with_arguments_of_any_type(text, phones, lang, rate):
+def _blip() -> np.ndarray:
+    audio = np.zeros(800, np.float32)  # 50 ms at 16 kHz: the shortest audio accepted
+    audio[::7] = 0.1
+    return audio
+
+
+@pytest.fixture(scope="module")
+def warm_aligner():
+    """One real alignment first, so the time bound measures a call, not loading the aligner."""
     from visemes.alignment import align
 
-    audio = np.zeros(800, np.float32)  # 50 ms of silence: every valid call still ends in a typed error
-    audio[::7] = 0.1
-    result = bounded(align, audio, rate, text=text, lang=lang, phones=phones)
-    if not isinstance(result, VisemesError):  # only for a real transcript: phones as given, in order
+    align(_blip(), 16000, phones=["a"])
+
+
+@settings(FUZZ, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(text=api_values, phones=api_values, lang=api_values, rate=api_values)
+def test_align_with_arguments_of_any_type(warm_aligner, text, phones, lang, rate):
+    from visemes.alignment import align
+
+    result = bounded(align, _blip(), rate, text=text, lang=lang, phones=phones)
+    if not isinstance(result, VisemesError) and phones is not None:  # given phones come back as given, in order
         given = phones if isinstance(phones, list) else str(phones).split()
         assert result.phones.labels == [str(p).strip() for p in given if str(p).strip()]
 
@@ -292,7 +304,7 @@ def test_align_with_arguments_of_any_type(text, phones, lang, rate):
 @settings(FUZZ, max_examples=30)
 @given(text=api_values, phones=api_values, fps=st.one_of(st.sampled_from([30, 0, -1, 1e9, math.nan]), api_values),
        viseme_set=st.one_of(st.sampled_from(["oculus", "rhubarb"]), api_values))
-def test_animate_with_arguments_of_any_type(text, phones, fps, viseme_set):
+def test_animate_with_arguments_of_any_type(warm_aligner, text, phones, fps, viseme_set):
     from visemes.pipeline.animator import animate
 
     result = bounded(animate, np.zeros(400, np.float32), 16000, text=text, phones=phones, lang="en-US", fps=fps,
