@@ -4,7 +4,11 @@ do, QA flags catch what is not an error, nothing is lost or overwritten. All aud
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import sys
+import time
+import tracemalloc
 import types
 from pathlib import Path
 
@@ -13,9 +17,18 @@ import pytest
 import soundfile as sf
 import soxr
 from hypothesis import HealthCheck, given, settings
+from safetensors.numpy import load_file, save_file
 from hypothesis import strategies as st
 
+from visemes import lang_packs
+from visemes.alignment import align
 from visemes.cli.main import main
+from visemes.core.textgrid import read_textgrid, write_textgrid
+from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.formats import plot
+from visemes.lang_packs.g2p import EpitranG2P
+from visemes.lang_packs.registry import PluginWarning
+from visemes.pipeline import animator
 from visemes.lang_packs import loader as pack_loader
 from visemes.lang_packs import registry as pack_registry
 from visemes.core.errors import (
@@ -23,8 +36,10 @@ from visemes.core.errors import (
     AlignmentError,
     AudioError,
     ExportError,
+    G2PError,
     ModelError,
     PackError,
+    TimelineError,
     TranscriptError,
     UnknownLanguageError,
     VisemesError,
@@ -390,9 +405,6 @@ def _doc(**changes) -> dict:
 ], ids=["deep", "start-str", "start-bool", "label-null", "tiers-str", "tiers-int", "tier-list", "meta-list",
         "attrs-list", "duration-str", "duration-1e9", "huge-int"])
 def test_alignment_json_is_validated_whole(text, match):
-    from visemes.core.errors import TimelineError
-    from visemes.core.timeline import Alignment
-
     with pytest.raises(TimelineError, match=match):
         Alignment.from_json(text)
 
@@ -411,11 +423,6 @@ def test_bad_alignment_file_is_one_line_on_the_command_line(tmp_path, capsys, co
 
 
 def test_claimed_durations_are_bounded_before_any_allocation(tmp_path, en_speech):
-    import tracemalloc
-
-    from visemes.core.textgrid import read_textgrid, write_textgrid
-    from visemes.core.timeline import Alignment, Interval, Tier
-
     small = Alignment((Tier("phones", (Interval(0.1, 0.2, "a"),)),), 1.0)
     write_textgrid(small, tmp_path / "ok.TextGrid")
     text = (tmp_path / "ok.TextGrid").read_text()
@@ -439,8 +446,6 @@ def test_claimed_durations_are_bounded_before_any_allocation(tmp_path, en_speech
 
 def _shipped_copy(folder: Path, name: str, *, sidecar=None, arrays=None) -> Path:
     """The shipped weights beside a sidecar changed by ``sidecar(meta)`` (or replaced by a string)."""
-    from safetensors.numpy import load_file, save_file
-
     src = Path(__file__).resolve().parents[2] / "models" / "weights" / "base.safetensors"
     meta = json.loads(src.with_suffix(".json").read_text("utf-8"))
     path = folder / f"{name}.safetensors"
@@ -478,12 +483,10 @@ def _nan_weights(arrays):
     (dict(arrays=_nan_weights), "NaN or infinite"),
 ], ids=["no-config", "no-vocab", "layers-str", "heads-0", "layers-huge", "list", "vocab-int", "nan-weights"])
 def test_damaged_model_sidecars_and_weights(tmp_path, damage, match):
-    from visemes.models.api import VisemeModel
-    from visemes.models.checkpoint import fingerprint
+    from visemes.models.api import VisemeModel  # heavy: JAX, only for the model tests
+    from visemes.models.checkpoint import fingerprint  # heavy: JAX
 
     if "arrays" in damage:  # NaN weights with a matching fingerprint: only the finiteness check catches them
-        from safetensors.numpy import load_file
-
         src = Path(__file__).resolve().parents[2] / "models" / "weights" / "base.safetensors"
         bad = _nan_weights(load_file(str(src)))
         damage = dict(damage, sidecar=lambda m: {**m, "fingerprint": fingerprint(bad)})
@@ -507,8 +510,6 @@ def test_animate_corpus_checks_the_model_up_front(en_speech, tmp_path, capsys):
 
 
 def _adapter_file(folder: Path, stem: str, model, *, arrays=None, **meta_changes) -> Path:
-    from safetensors.numpy import save_file
-
     d_in, d_out = model.base_arrays["layers.0.attn.q.kernel"].shape
     good = {"layers.0.attn.q.lora_a": np.zeros((d_in, 4), np.float32),
             "layers.0.attn.q.lora_b": np.zeros((4, d_out), np.float32)}
@@ -524,7 +525,7 @@ def _adapter_file(folder: Path, stem: str, model, *, arrays=None, **meta_changes
 
 @pytest.mark.skipif(not SHIPPED_MODEL, reason="needs the shipped weights")
 def test_damaged_and_forged_adapters(tmp_path):
-    from visemes.models.api import VisemeModel
+    from visemes.models.api import VisemeModel  # heavy: JAX, only for the model tests
 
     model = VisemeModel.load()
     good = _adapter_file(tmp_path, "good", model)
@@ -559,9 +560,6 @@ def test_absurd_amplitudes_are_refused(en_speech, tmp_path):
 
 
 def test_invalid_utf8_on_standard_input(tmp_path, capsys, monkeypatch):
-    import io
-    import sys
-
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"hello \xff\xfe world")))
     assert main(["text2visemes", "-", "--lang", "en-US", "-o", str(tmp_path / "o")]) == 2
     assert "not UTF-8" in capsys.readouterr().err
@@ -571,8 +569,6 @@ def test_invalid_utf8_on_standard_input(tmp_path, capsys, monkeypatch):
 
 
 def test_megabyte_texts_fail_at_once(en_speech):
-    import time
-
     text = "hello world " * 90_000
     started = time.perf_counter()
     with pytest.raises(TranscriptError, match="at most 20,000"):
@@ -583,9 +579,6 @@ def test_megabyte_texts_fail_at_once(en_speech):
 
 
 def test_plot_of_a_huge_alignment_is_refused(tmp_path, monkeypatch):
-    from visemes.core.timeline import Alignment, Interval, Tier
-    from visemes.formats import plot
-
     assert plot.MAX_PLOT_INTERVALS == 100_000
     monkeypatch.setattr(plot, "MAX_PLOT_INTERVALS", 100)  # the check, without building 100k intervals
     phones = Tier("phones", tuple(Interval(i * 0.01, i * 0.01 + 0.009, "a") for i in range(101)))
@@ -597,16 +590,11 @@ def test_plot_of_a_huge_alignment_is_refused(tmp_path, monkeypatch):
 
 
 def test_bogus_epitran_code_is_a_g2p_error():
-    from visemes.core.errors import G2PError
-    from visemes.lang_packs.g2p import EpitranG2P
-
     with pytest.raises(G2PError, match="xxx-Bogus"):
         EpitranG2P("xxx-Bogus").convert("abc")
 
 
 def test_api_argument_types(en_speech):
-    from visemes.alignment import align
-
     wav = en_speech.path
     with pytest.raises(TranscriptError, match="got int"):
         align(wav, phones=5)
@@ -631,9 +619,6 @@ def test_api_argument_types(en_speech):
 
 
 def test_a_broken_pack_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
-    from visemes import lang_packs
-    from visemes.lang_packs.registry import PluginWarning
-
     bad_toml = tmp_path / "zz.toml"
     bad_toml.write_text("this is [not toml\n", encoding="utf-8")
 
@@ -658,8 +643,6 @@ def test_a_broken_pack_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
 
 
 def test_cheap_checks_come_before_the_model(tmp_path, monkeypatch):
-    from visemes.pipeline import animator
-
     def no_model(path):
         raise AssertionError("the model was loaded before the audio was checked")
 

@@ -7,6 +7,8 @@ are real: small tmpfs mounts (needs root; skipped with the reason otherwise).
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from visemes.cli.main import main
+from visemes.core import atomic
 from visemes.core.errors import ExportError
 from visemes.formats import FORMATS
 
@@ -88,11 +91,6 @@ def test_full_disk_leaves_nothing_and_a_rerun_proceeds(en_speech, tmpfs, capsys)
 
 def test_a_write_failing_half_way_leaves_none_of_the_set(en_result, tmp_path, monkeypatch):
     """Without root: the fourth file of the set hits ENOSPC; the three finished before it never appear."""
-    import errno
-    import os
-
-    from visemes.core import atomic
-
     names = ["json", "csv", "textgrid", "rhubarb-tsv", "audacity"]
     real_commit, calls = atomic._commit, []
 

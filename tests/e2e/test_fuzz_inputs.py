@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from visemes.alignment import align
+from visemes.alignment.evaluate import read_alignment
 from visemes.core.audio import MAX_AMPLITUDE, validate_audio
 from visemes.core.curves import FrameCurves, MouthAnimation
 from visemes.core.errors import VisemesError
@@ -26,6 +28,7 @@ from visemes.core.textgrid import read_textgrid, write_textgrid
 from visemes.core.timeline import MAX_DURATION_S, Alignment, Interval, Tier
 from visemes.formats import audacity, curves_csv, json_doc, livelink, rhubarb
 from visemes.formats.parts import ExportParts
+from visemes.pipeline.animator import animate
 
 #: Per call: generous for a 2-core machine shared by others, far below "hangs".
 TIME_LIMIT_S = 10.0
@@ -285,16 +288,12 @@ def _blip() -> np.ndarray:
 @pytest.fixture(scope="module")
 def warm_aligner():
     """One real alignment first, so the time bound measures a call, not loading the aligner."""
-    from visemes.alignment import align
-
     align(_blip(), 16000, phones=["a"])
 
 
 @settings(FUZZ, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(text=api_values, phones=api_values, lang=api_values, rate=api_values)
 def test_align_with_arguments_of_any_type(warm_aligner, text, phones, lang, rate):
-    from visemes.alignment import align
-
     result = bounded(align, _blip(), rate, text=text, lang=lang, phones=phones)
     if not isinstance(result, VisemesError) and phones is not None:  # given phones come back as given, in order
         given = phones if isinstance(phones, list) else str(phones).split()
@@ -305,8 +304,6 @@ def test_align_with_arguments_of_any_type(warm_aligner, text, phones, lang, rate
 @given(text=api_values, phones=api_values, fps=st.one_of(st.sampled_from([30, 0, -1, 1e9, math.nan]), api_values),
        viseme_set=st.one_of(st.sampled_from(["oculus", "rhubarb"]), api_values))
 def test_animate_with_arguments_of_any_type(warm_aligner, text, phones, fps, viseme_set):
-    from visemes.pipeline.animator import animate
-
     result = bounded(animate, np.zeros(400, np.float32), 16000, text=text, phones=phones, lang="en-US", fps=fps,
                      viseme_set=viseme_set, use_model=False)
     assert isinstance(result, VisemesError)  # 25 ms of audio: nothing valid can come of it
@@ -315,8 +312,6 @@ def test_animate_with_arguments_of_any_type(warm_aligner, text, phones, fps, vis
 @FUZZ
 @given(data=st.binary(max_size=200))
 def test_json_readers_of_random_bytes(data):
-    from visemes.alignment.evaluate import read_alignment
-
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "any.json"
         file.write_bytes(data)
