@@ -108,16 +108,18 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     """Animate AUDIO: align it to --text/--text-file/--phones (or take --alignment timings), map to visemes,
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
-    Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation)."""
+    Without AUDIO, --text is timed by espeak-ng speech synthesis (text-only animation). AUDIO alone (no
+    --text/--phones/--alignment; --lang optional) is audio-only mode: phone classes recognised from the audio."""
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
     if compare_lang and compare_adapter:
         raise InputError("Compare with one thing at a time: --compare-lang or --compare-adapter.")
     if text_file is not None:
         text = read_text_file(text_file)
-    if text is None and phones is None and timings is None:
-        raise InputError("Give what is said: --text TEXT, --text-file FILE, --phones IPA, or --alignment FILE.")
-    if not lang and timings is None:
+    if text is None and phones is None and timings is None and audio is None:
+        raise InputError("Give AUDIO (alone: audio-only mode) or what is said: --text TEXT, --text-file FILE, "
+                         "--phones IPA, or --alignment FILE.")
+    if not lang and timings is None and (text is not None or phones is not None):
         raise InputError("Give the language with --lang CODE (e.g. en-US, cmn, ar, hi); `visemes langs` lists them.")
     names = expand_formats(formats, has_audio=True, viseme_set=viseme_set)
     export_options = ExportOptions(min_cue=min_cue_ms / 1000.0, extended_shapes=extended_shapes)

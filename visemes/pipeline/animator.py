@@ -234,6 +234,21 @@ def load_pack(lang: str) -> LanguagePack:
     return lang_packs.load(lang)
 
 
+def universal_pack() -> LanguagePack:
+    """No language given (audio-only mode): the universal feature-based phone specs, no G2P."""
+    return dataclasses.replace(lang_packs.load("en"), code="und", name="no language (universal fallback)",
+                               parent=None, inventory={}, notes="audio-only mode without --lang", _g2p=None)
+
+
+def audio_only_timings(samples: np.ndarray, rate: int, pack: LanguagePack) -> Alignment:
+    """Phone-class timings recognised from the audio alone (the built-in aligner's free class loop);
+    a pack with an inventory narrows the loop to the classes its phones have."""
+    # the aligner's modules load jax: only this path needs them
+    from visemes.alignment.builtin.recognise import classes_of, recognise
+
+    return recognise(samples, rate, classes=classes_of(pack.inventory) if pack.inventory else None)
+
+
 def read_timings(path: str | os.PathLike, phones_tier: str | None = None) -> Alignment:
     """Given timings: a Praat TextGrid (words/phones tiers) or our alignment/result JSON.
 
@@ -332,7 +347,9 @@ def animate(
     * ``audio`` (path or array + ``sample_rate``) with ``text`` (and ``lang``) or IPA ``phones``: aligned
       with the built-in aligner (``aligner=``);
     * ``alignment`` (an Alignment, or a .TextGrid / alignment .json path): timings given, ``audio`` optional;
-    * ``text`` alone (no audio): timed by espeak-ng speech synthesis (the synthetic audio is kept).
+    * ``text`` alone (no audio): timed by espeak-ng speech synthesis (the synthetic audio is kept);
+    * ``audio`` alone (``lang`` optional): audio-only mode, phone classes recognised from the audio by the
+      built-in aligner's free class loop (``visemes.alignment.builtin.recognise``).
 
     ``notation`` is that of the given phone labels (timings or ``phones``): ``auto`` (detected), ``ipa``,
     ``arpabet``, ``sampa`` or ``x-sampa``; ``phones_tier`` names a timings tier that holds the phones.
@@ -349,8 +366,8 @@ def animate(
         raise InputError("Give the transcript as text=... or as IPA phones=..., not both.")
     if aligned_to is not None and not isinstance(alignment, Alignment):
         raise InputError("aligned_to= goes with an alignment=Alignment that was aligned to that transcript.")
-    if alignment is None and text is None and phones is None:
-        raise InputError("Nothing to animate: give text=... (with lang=...), IPA phones=..., or an alignment.")
+    if alignment is None and text is None and phones is None and audio is None:
+        raise InputError("Nothing to animate: give audio, text=... (with lang=...), IPA phones=..., or an alignment.")
     if text is not None and not isinstance(text, str):
         raise TranscriptError(f"The text must be a string, got {type(text).__name__}; give the words spoken as str.")
     if isinstance(text, str) and not text.strip():
@@ -395,6 +412,9 @@ def animate(
         timing = "given"
         if aligned_to is not None:
             timed, timing = _with_transcript_attrs(timed, aligned_to), "aligned"
+    elif samples is not None and text is None and phones is None:
+        pack = early_pack or universal_pack()
+        timed, timing = audio_only_timings(samples, rate, pack), "audio-only"
     elif samples is not None:
         pack = early_pack
         if pack is None:
