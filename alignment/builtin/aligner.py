@@ -11,7 +11,7 @@ from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.calibration import Calibration, load_calibration
 from visemes.alignment.builtin.durations import apply_min_durations
 from visemes.alignment.builtin.chunking import align_long, decode_long
-from visemes.alignment.builtin.confidence import MISMATCH_GAP, score_alignment
+from visemes.alignment.builtin.confidence import MISMATCH_GAP, frame_gaps, score_alignment, word_scores
 from visemes.alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
 from visemes.alignment.builtin.dtw import template_path
 from visemes.alignment.builtin.hmm import (
@@ -290,10 +290,12 @@ class BuiltinAligner(Aligner):
         phones = []
         for i, sym in enumerate(chain.symbols):
             phones.append(Interval(t_start[i], t_end[i], sym, {"confidence": float(conf[i])}))
+        word_conf, word_gap = word_scores(frame_gaps(prep.feats, rows, table), chain.word_of_phone, starts, ends)
         words = []
         for wi, word in enumerate(_words_of(prep.transcript, chain)):
             idx = np.nonzero(chain.word_of_phone == wi)[0]
-            words.append(Interval(t_start[idx[0]], t_end[idx[-1]], word))
+            words.append(Interval(t_start[idx[0]], t_end[idx[-1]], word,
+                                  {"confidence": float(word_conf[wi]), "fit_gap": float(word_gap[wi])}))
         meta = {"aligner": "builtin", "confidence": float(utt_conf), "mismatch": bool(mismatch), "fit_gap": float(gap)}
         if prep.transcript.lang:
             meta["lang"] = prep.transcript.lang

@@ -29,6 +29,20 @@ def frame_gaps(feats: np.ndarray, rows: np.ndarray, table) -> np.ndarray:
     return np.maximum(best - aligned, 0.0) / feats.shape[1]
 
 
+def word_scores(gaps: np.ndarray, word_of_phone: np.ndarray, starts: np.ndarray,
+                ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per word: (confidence, mean gap in nats/dim) over the frames of its phones, so a report can say
+    which words do not fit (a wrong or misspelt word stands out from the words around it)."""
+    n_words = int(word_of_phone.max()) + 1 if len(word_of_phone) else 0
+    gap = np.ones(n_words)
+    for w in range(n_words):
+        idx = np.nonzero(word_of_phone == w)[0]
+        seg = np.concatenate([gaps[int(starts[i]) : int(ends[i])] for i in idx]) if len(idx) else np.zeros(0)
+        if len(seg):
+            gap[w] = float(seg.mean())
+    return np.clip(np.exp(-gap / GAP_SCALE), 0.0, 1.0), gap
+
+
 def score_alignment(feats, chain, path, rows, table, starts, ends):
     """(per-phone confidence [n], utterance confidence, utterance gap in nats/dim)."""
     gaps = frame_gaps(feats, rows, table)
