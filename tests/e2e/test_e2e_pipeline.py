@@ -135,8 +135,11 @@ def test_cli_animate_writes_and_prints_summary(en_speech, tmp_path, capsys):
     rc = main(["animate", str(en_speech.path), "--text-file", str(words), "--lang", "en-US", "-o",
                str(en_speech.path.parent), "--no-model", "--format", "wav", "--overwrite"])
     assert rc == 2 and "overwrite an input" in capsys.readouterr().err
-    rc = main(["animate", str(en_speech.path), "--lang", "en-US", "-o", str(out)])
-    assert rc == 2 and "--text" in capsys.readouterr().err
+    # No transcript at all: audio-only mode (phone classes recognised from the audio), not an error.
+    rc = main(["animate", str(en_speech.path), "--lang", "en-US", "-o", str(tmp_path / "audio_only"), "--no-model",
+               "--format", "json"])
+    assert rc == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "audio_only" / "hello.summary.json").read_text())["timing"] == "audio-only"
 
 
 def test_cli_text_only_with_plot_and_preview(tmp_path, capsys):
