@@ -108,7 +108,7 @@ def main() -> None:
                 preds["text"] = frames_of(viseme_tier(timed.phones, pack, "oculus", duration=duration), duration)
             except VisemesError:
                 pass
-        r = rows.setdefault(it.lang, {"pack": [type(pack).__name__ if not pack.inventory else pack.code]})
+        r = rows.setdefault(it.lang, {"pack": [pack.code if pack.inventory else "generic" if pack.code != "und" else "none"]})
         for name, p in preds.items():
             r.setdefault(name, []).append(((p == gold).sum(), len(gold), (p == gold)[speech].sum(), speech.sum()))
         if "text" in preds:
