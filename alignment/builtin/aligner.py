@@ -27,6 +27,7 @@ from visemes.alignment.builtin.hmm import (
 )
 from visemes.alignment.builtin.phones import VOWEL_CLASSES, broad_class
 from visemes.alignment.builtin.prepared import Prepared
+from visemes.alignment.builtin.transcript_check import loop_llr, single_file_mismatch
 from visemes.alignment.builtin.priors import load_prior
 
 from visemes.core.audio import validate_audio
@@ -245,6 +246,12 @@ class BuiltinAligner(Aligner):
             paths, rows, _ = decode_paths([prepared[i].feats for i in short], chains, em, table)
             for i, c, path, row in zip(short, chains, paths, rows):
                 out[i] = self.to_alignment(prepared[i], c, path, row, table)
+                if params.n_files == 1 and self.prior.means:
+                    # one file adapted to its own transcript hides a wrong one: test it against the free
+                    # class loop as well (transcript_check.py; corpora keep the fit-gap rule)
+                    llr = loop_llr(prepared[i].feats, prepared[i].energy, c, self.prior)
+                    flag = single_file_mismatch(out[i].meta["fit_gap"], llr)
+                    out[i] = out[i].with_meta(loop_llr=llr, mismatch=flag)
         for i, p in enumerate(prepared):
             if out[i] is None:
                 out[i] = align_long(self, p, em, table)

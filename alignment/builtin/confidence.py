@@ -57,3 +57,4 @@ def score_alignment(feats, chain, path, rows, table, starts, ends):
     utt_gap = float(gaps[speech].mean()) if speech.any() else 1.0
     utt_conf = float(np.exp(-utt_gap / GAP_SCALE))
     return np.clip(conf, 0.0, 1.0), utt_conf, utt_gap
+

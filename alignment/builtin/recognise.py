@@ -13,37 +13,33 @@ import dataclasses
 from collections.abc import Collection
 
 import numpy as np
-
 from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.aligner import EDGE_OFFSET, _check_audible
 from visemes.alignment.builtin.freeloop import (
+    EM_PASSES,
     SILENCE_UNIT,
+    VARIANCE_ADD,
     LoopSegment,
     adapt_loop,
-    force_silence,
-    quiet_mask,
+    broadened,
     build_loop,
+    force_silence,
+    pause_frames,
+    quiet_mask,
     representative,
     segments,
     state_loglik,
     viterbi,
 )
-from visemes.alignment.builtin.hmm import Emissions, Prior
+from visemes.alignment.builtin.hmm import Prior
 from visemes.alignment.builtin.phones import CLASSES, CLOSURE_CLASSES, broad_class
 from visemes.alignment.builtin.priors import load_prior
+
 from visemes.core.audio import validate_audio
 from visemes.core.timeline import Alignment, Interval, Tier
 
-#: unsupervised EM passes on the file (0: the prior as it is); see benchmarks/audio_only.py
-EM_PASSES = 2
-#: a quiet stretch at least this long is a pause (silence only), not a stop closure
-PAUSE_SECONDS = 0.150
 #: the class a closure without a recognised stop after it is written as
 CLOSURE_STOP = "stop_voiceless"
-#: variance added to the class models before decoding (features are unit-variance per utterance);
-#: tuned on 29 files of ces/ibo/ben/eus (benchmarks/audio_only.py): 0 -> 0.647, 0.5 -> 0.685, 1 -> 0.680,
-#: 2 -> 0.620 frame accuracy
-VARIANCE_ADD = 0.5
 #: margin (nats/dim over the best other class) at which a segment's confidence is 1 - 1/e
 MARGIN_SCALE = 0.05
 
@@ -52,12 +48,6 @@ def classes_of(symbols: Collection[str]) -> tuple[str, ...]:
     """The loop classes a phone inventory covers (a language hint); all classes for an empty one."""
     found = {broad_class(s) for s in symbols} - {"other"}
     return tuple(c for c in CLASSES if c in found) or tuple(c for c in CLASSES if c != "other")
-
-
-def broadened(em: Emissions, add: float) -> Emissions:
-    """The class Gaussians with ``add`` on every variance (silence's as it is): models made from clean
-    synthetic speech are too sharp for real recordings, where a narrow wrong class otherwise wins."""
-    return Emissions(em.means, {k: (np.asarray(v) + add if k.startswith("c:") else v) for k, v in em.variances.items()})
 
 
 def closures(segs: list[LoopSegment], pause_frames: int) -> list[LoopSegment]:
@@ -88,13 +78,13 @@ def recognise(audio: np.ndarray, sample_rate: int, *, classes: Collection[str] |
     raw = F.raw_features(F.fill_empty_band(F.resample(audio, sample_rate)))
     feats, _, _ = F.normalize(raw)
     loop = build_loop(tuple(classes) if classes else classes_of(()))
-    quiet = quiet_mask(raw[:, 0], int(round(PAUSE_SECONDS / F.FRAME_SECONDS)))
+    quiet = quiet_mask(raw[:, 0], pause_frames())
     em = adapt_loop([feats], prior if prior is not None else load_prior(), loop, iterations=em_passes,
                     silence=[quiet])
     em = broadened(em, VARIANCE_ADD)
     ll = force_silence(state_loglik(feats, loop, em), loop, quiet)
     path, score = viterbi(ll, loop)
-    segs = closures(segments(path, ll / feats.shape[1], loop), int(round(PAUSE_SECONDS / F.FRAME_SECONDS)))
+    segs = closures(segments(path, ll / feats.shape[1], loop), pause_frames())
     n = len(feats)
 
     def at(t: int) -> float:

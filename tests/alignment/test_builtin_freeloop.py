@@ -8,12 +8,17 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
-
 from visemes.alignment.builtin import BuiltinAligner
 from visemes.alignment.builtin.confidence import word_scores
-from visemes.alignment.builtin.freeloop import NEG, Loop, build_loop, quiet_mask, viterbi
+from visemes.alignment.builtin.freeloop import (
+    Loop,
+    build_loop,
+    quiet_mask,
+    viterbi,
+)
 from visemes.alignment.builtin.phones import broad_class
 from visemes.alignment.builtin.recognise import classes_of, recognise
+
 from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 
