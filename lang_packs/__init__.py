@@ -8,9 +8,9 @@ universal feature-based fallback for any other espeak-ng voice. See ``lang_packs
 from __future__ import annotations
 
 from visemes.lang_packs.info import PackInfo, available
-from visemes.lang_packs.loader import load
+from visemes.lang_packs.loader import load, universal
 from visemes.lang_packs.pack import LanguagePack, PhoneLookup, Phonemizer, PhoneSpec, SpeakingPack, fallback_phone
 from visemes.lang_packs.registry import ENTRY_POINT_GROUP
 
 __all__ = ["ENTRY_POINT_GROUP", "LanguagePack", "PackInfo", "PhoneLookup", "PhoneSpec", "Phonemizer", "SpeakingPack",
-           "available", "fallback_phone", "load"]
+           "available", "fallback_phone", "load", "universal"]

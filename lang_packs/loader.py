@@ -120,6 +120,20 @@ def generic(voice: str) -> LanguagePack:
     )
 
 
+#: The code of the pack for speech in no named language (BCP-47's "undetermined").
+UNIVERSAL_CODE = "und"
+
+
+@functools.lru_cache(maxsize=1)
+def universal() -> LanguagePack:
+    """No language (audio-only mode without ``--lang``): feature-based specs for any IPA phone, no G2P."""
+    return LanguagePack(
+        code=UNIVERSAL_CODE, name="no language (universal feature-based fallback)", parent=None, voice="",
+        backend="none", scripts=(), inventory={}, normalizer=Normalizer(rules=(), tone=_GENERIC_TONE, geminate=True),
+        notes="Audio-only mode without a language: mouth shapes from phonological features only.",
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def aliases() -> dict[str, str]:
     """Lower-case alias -> pack code, from every pack's [pack].aliases (read without full validation)."""

@@ -102,6 +102,9 @@ class LanguagePack:
         """Words of ``text`` with normalized IPA phones (tone/stress in PhoneToken.attrs)."""
         if not isinstance(text, str) or not text.strip():
             raise TranscriptError("The text is empty: give at least one word to phonemize.")
+        if self._g2p is None:
+            raise TranscriptError(f"The {self.code!r} pack reads no text (it has no G2P); give the language of "
+                                  "the text with --lang CODE (`visemes langs` lists them).")
         chunks = orthographic_words(text)
         if self.scripts:
             self._check_scripts(chunks)

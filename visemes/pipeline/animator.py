@@ -236,8 +236,7 @@ def load_pack(lang: str) -> LanguagePack:
 
 def universal_pack() -> LanguagePack:
     """No language given (audio-only mode): the universal feature-based phone specs, no G2P."""
-    return dataclasses.replace(lang_packs.load("en"), code="und", name="no language (universal fallback)",
-                               parent=None, inventory={}, notes="audio-only mode without --lang", _g2p=None)
+    return lang_packs.universal()
 
 
 def audio_only_timings(samples: np.ndarray, rate: int, pack: LanguagePack) -> Alignment:
