@@ -28,6 +28,30 @@ Changes to the original, each for a stated reason:
   (>= ``closure_min``) at the frame nearest its centre, even for a 20 ms /p/ at 24 fps, because a
   missed closure is the most visible lip-sync error.
 
+Changes for realism against articulography (``benchmarks/mouth_realism.py``), each a general phonetic
+fact rather than a fit to one speaker:
+
+* jaw and lips are separate actions (JALI, Edwards et al. 2016; Browman & Goldstein's articulatory
+  phonology: the lip-aperture gesture is achieved by lips *and* jaw, with the jaw free where the lips do
+  the work): a bilabial's jaw magnitude is low, so the jaw stays near its neighbours' height while the
+  lips close, and coronal obstruents (s z ʃ t d n θ, which need a high jaw, Keating et al. 1994) keep
+  theirs;
+* vowel undershoot (Lindblom 1963): a vowel reaches ``1 - exp(-duration / undershoot_time)`` of its jaw
+  and lip displacement from a mid, schwa-like neutral, so short open vowels open less and short close
+  vowels close less, while long vowels still reach their targets;
+* stress (when the phones carry ``stress`` attributes at all): unstressed vowels are reduced toward that
+  neutral (``unstressed_jaw``, ``unstressed_lips``) and dominate less, as in Lindblom's and de Jong's
+  (1995) accounts of prosodic strengthening; secondary stress is half-way;
+* lip rounding is anticipated over a long span (``anticipation_span``: Benguerel & Cowan 1974 found it
+  up to six consonants ahead) and passes through consonants whose lip spreading is incidental (a
+  sibilant's slight spread is not a lip target; Daniloff & Moll 1968), which the higher
+  ``specified_threshold`` expresses;
+* bilabial closure leads the labelled acoustic segment: the lips meet ``closure_lead`` before it starts
+  and begin to part at ``closure_release`` of it, the release and the burst/aspiration or nasal
+  transition being part of the labelled interval (Löfqvist 1990: lip-closing movements run ahead of the
+  acoustic closure; aligners place boundaries at acoustic events). Contact is held at least
+  ``min_hold``.
+
 Viseme weights per frame come from the same machinery with one "visual" dominance per segment over
 the segment's class in the chosen viseme set (rest segments give the set's silence class); they sum
 to 1 in every frame. Everything is deterministic. This is the non-neural fallback and the teacher
@@ -76,7 +100,8 @@ def _table(rows: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, A
 def _default_magnitude() -> dict[str, dict[str, float]]:
     return {
         "vowel": {"jaw": 1.0, "shape": 1.0, "close": 1.5, "tuck": 1.5, "upper": 0.6, "tongue": 0.3},
-        "bilabial": {"jaw": 0.5, "shape": 0.15, "close": 60.0, "tuck": 5.0, "upper": 0.3, "tongue": 0.15},
+        # jaw nearly unspecified: the lips close, the jaw stays near its neighbours (JALI)
+        "bilabial": {"jaw": 0.15, "shape": 0.15, "close": 60.0, "tuck": 5.0, "upper": 0.3, "tongue": 0.15},
         "labiodental": {"jaw": 0.7, "shape": 0.2, "close": 5.0, "tuck": 60.0, "upper": 1.0, "tongue": 0.15},
         "sibilant": {"jaw": 2.0, "shape": 0.6, "close": 1.5, "tuck": 1.0, "upper": 1.0, "tongue": 0.5},
         "dental": {"jaw": 1.0, "shape": 0.3, "close": 1.5, "tuck": 1.0, "upper": 0.3, "tongue": 8.0},
@@ -111,7 +136,8 @@ class CoarticulationParams:
     #: multiplier on ``magnitude`` for shape/upper/tongue groups a non-vowel target leaves neutral
     unspecified_factor: float = 0.1
     #: a group is "specified" by a phone when its target reaches this in any of the group's parameters
-    specified_threshold: float = 0.3
+    #: (0.4: a sibilant's slight spread, 0.35, is incidental and lets neighbouring rounding through)
+    specified_threshold: float = 0.4
     #: (anticipatory, carry-over) rates per class and group; anything else uses ``default_rate``
     rates: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=_default_rates)
     default_rate: float = 25.0
@@ -132,6 +158,36 @@ class CoarticulationParams:
     #: visual dominance magnitude per class for the viseme weights
     visual_magnitude: Mapping[str, float] = field(default_factory=_default_visual)
     visual_rate: float = 40.0
+    # --- main controls -------------------------------------------------------------------------
+    #: scale of every phone's jaw_open displacement from ``jaw_neutral`` (1 = the pack's targets)
+    jaw_intensity: float = 1.0
+    #: scale of every phone's lip shape targets (lip_spread, lip_round, lip_protrude)
+    lip_intensity: float = 1.0
+    #: bilabial lip contact lasts at least this long (seconds)
+    min_hold: float = 0.03
+    #: a vowel's lip-shape (rounding/spreading) dominance has fallen to 10 % this long before its core;
+    #: sets the anticipatory ``rates["vowel"]["shape"]`` (ln 10 / span); None keeps the table's rate
+    anticipation_span: float | None = 0.3
+    # --- vowel reduction -----------------------------------------------------------------------
+    #: the mid, schwa-like jaw height that undershoot and reduction move vowels toward
+    jaw_neutral: float = 0.3
+    #: Lindblom's undershoot: a vowel reaches 1 - exp(-duration / undershoot_time) of its jaw and lip
+    #: displacement (0 disables)
+    undershoot_time: float = 0.05
+    #: for utterances whose phones carry stress: unstressed vowels keep this share of their jaw
+    #: displacement from neutral, of their lip shape, and of their dominance (secondary: half-way)
+    unstressed_jaw: float = 0.6
+    unstressed_lips: float = 0.7
+    unstressed_magnitude: float = 0.7
+    # --- bilabial timing -----------------------------------------------------------------------
+    #: lips meet this long before a bilabial's labelled start ...
+    closure_lead: float = 0.02
+    #: ... and start to part at this fraction of its labelled interval
+    closure_release: float = 0.55
+    #: every phone's lip rounding/spreading/protrusion core starts this long before its labelled core
+    #: (the lips are slow and their gestures start well before the acoustic segment: Perkell &
+    #: Matthies 1992); the release is not moved
+    lip_lead: float = 0.04
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
@@ -153,6 +209,15 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
+        non_negative = ("lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+                        "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
+        for name in non_negative:
+            if not float(getattr(self, name)) >= 0:
+                raise InputError(f"CoarticulationParams.{name} must be >= 0, got {getattr(self, name)}.")
+        if not 0.0 <= self.jaw_neutral <= 1.0 or not 0.0 < self.closure_release <= 1.0:
+            raise InputError("CoarticulationParams: jaw_neutral must be in [0, 1] and closure_release in (0, 1].")
+        if self.anticipation_span is not None and not float(self.anticipation_span) > 0:
+            raise InputError(f"CoarticulationParams.anticipation_span must be positive or None, got {self.anticipation_span}.")
 
     def alpha_matrix(self) -> np.ndarray:
         """alpha[kind, group] (the specified case), in KINDS x GROUPS order."""
@@ -164,6 +229,8 @@ class CoarticulationParams:
         for kind, groups in self.rates.items():
             for group, (before, after) in groups.items():
                 out[KINDS.index(kind), _G[group]] = (before, after)
+        if self.anticipation_span is not None:
+            out[KINDS.index("vowel"), _G["shape"], 0] = np.log(10.0) / float(self.anticipation_span)
         return out
 
 
@@ -174,6 +241,41 @@ _GROUP_OF_PARAM = np.array([next(_G[g] for g, ps in GROUPS.items() if p in ps) f
 _REST = np.array([REST_TARGET[p] for p in ARTICULATION_PARAMS])
 _REST_KIND = KINDS.index("rest")
 _NEUTRAL_SENSITIVE = ("shape", "upper", "tongue")
+_JAW = _P["jaw_open"]
+_LIPS = np.array([_P["lip_spread"], _P["lip_round"], _P["lip_protrude"]])
+_PRIMARY = {"primary", "1", "ˈ", "True", "true"}
+_SECONDARY = {"secondary", "2", "ˌ"}
+
+
+def _stress_level(phones: Tier) -> list[float | None]:
+    """Per phone: 1 (primary), 0.5 (secondary), 0 (unmarked) when any phone carries stress, else None."""
+    marks = [iv.attrs.get("stress") for iv in phones]
+    if not any(m not in (None, "", 0, False) for m in marks):
+        return [None] * len(marks)
+    return [1.0 if str(m) in _PRIMARY else 0.5 if str(m) in _SECONDARY else 0.0 for m in marks]
+
+
+def _shaped_target(target: np.ndarray, vowel: bool, duration: float, stress: float | None,
+                   prm: CoarticulationParams) -> tuple[np.ndarray, float]:
+    """The target after the intensity controls, vowel undershoot and stress reduction, and the factor
+    on the phone's dominance (reduced vowels yield to their neighbours)."""
+    jaw_share, lip_share, magnitude = float(prm.jaw_intensity), float(prm.lip_intensity), 1.0
+    if vowel:
+        if prm.undershoot_time > 0:
+            reach = 1.0 - float(np.exp(-duration / prm.undershoot_time))
+            jaw_share *= reach
+            lip_share *= reach
+        if stress is not None:
+            strong = float(stress)
+            jaw_share *= prm.unstressed_jaw + (1.0 - prm.unstressed_jaw) * strong
+            lip_share *= prm.unstressed_lips + (1.0 - prm.unstressed_lips) * strong
+            magnitude = prm.unstressed_magnitude + (1.0 - prm.unstressed_magnitude) * strong
+    if jaw_share == 1.0 and lip_share == 1.0:
+        return target, magnitude
+    out = target.copy()
+    out[_JAW] = prm.jaw_neutral + (target[_JAW] - prm.jaw_neutral) * jaw_share
+    out[_LIPS] = target[_LIPS] * lip_share
+    return np.clip(out, 0.0, 1.0), magnitude
 
 
 @dataclass(frozen=True)
@@ -187,6 +289,8 @@ class _Segments:
     reach: np.ndarray  # [S] seconds beyond the core where the segment's dominance tapers to 0
     label: tuple[str, ...]  # viseme class in the chosen set
     bilabial: np.ndarray  # [S] bool
+    core_lo: np.ndarray  # [S] start of the segment's core (full dominance)
+    core_hi: np.ndarray  # [S] end of the core
 
 
 def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: CoarticulationParams) -> _Segments:
@@ -196,6 +300,7 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
     per_symbol: dict[str, tuple[int, np.ndarray, np.ndarray, str, bool]] = {}
     rest_info = (_REST_KIND, _REST, alpha_kind[_REST_KIND], silence, False)
     items: list[tuple[float, float, float, tuple[int, np.ndarray, np.ndarray, str, bool]]] = []
+    vowel_kind = KINDS.index("vowel")
 
     def symbol_info(symbol: str) -> tuple[int, np.ndarray, np.ndarray, str, bool]:
         spec = pack.phone(symbol)
@@ -215,7 +320,7 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         return kind, target, alpha, phone_to_viseme(symbol, spec, set_name), bool(bilabial)
 
     cursor = 0.0
-    for iv in phones:
+    for iv, stress in zip(phones, _stress_level(phones)):
         if iv.end > duration + 1e-6:
             raise InputError(f"Phone {iv.label!r} ends at {iv.end:.3f} s, after the duration {duration:.3f} s.")
         if iv.start - cursor >= prm.min_pause:
@@ -223,6 +328,9 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         info = per_symbol.get(iv.label)
         if info is None:
             info = per_symbol[iv.label] = symbol_info(iv.label)
+        target, magnitude = _shaped_target(info[1], info[0] == vowel_kind, iv.end - iv.start, stress, prm)
+        if target is not info[1] or magnitude != 1.0:
+            info = (info[0], target, info[2] * magnitude, info[3], info[4])
         items.append((iv.start, iv.end, 1.0, info))
         cursor = max(cursor, iv.end)
     if duration - cursor >= prm.min_pause or not items:
@@ -231,23 +339,41 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
     kinds = np.array([it[3][0] for it in items], dtype=np.int64)
     slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)  # per kind
     reach = np.minimum(prm.window, prm.reach_nats / slowest)[kinds]
+    start = np.array([it[0] for it in items], dtype=np.float64)
+    end = np.array([it[1] for it in items], dtype=np.float64)
+    bilabial = np.array([it[3][4] for it in items], dtype=bool)
+    # cores: the central core_fraction of a phone, a whole pause, and for a bilabial closure the span
+    # from closure_lead before its start to closure_release of it (at least min_hold long)
+    centre, half = 0.5 * (start + end), 0.5 * prm.core_fraction * (end - start)
+    rest = kinds == _REST_KIND
+    core_lo = np.where(rest, start, centre - half)
+    core_hi = np.where(rest, end, centre + half)
+    lo = start - prm.closure_lead
+    hi = start + prm.closure_release * (end - start)
+    grow = np.maximum(0.0, prm.min_hold - (hi - lo)) / 2
+    core_lo = np.where(bilabial, lo - grow, core_lo)
+    core_hi = np.where(bilabial, hi + grow, core_hi)
     return _Segments(
-        np.array([it[0] for it in items], dtype=np.float64),
-        np.array([it[1] for it in items], dtype=np.float64),
+        start,
+        end,
         kinds,
         np.stack([it[3][1] for it in items]),
         np.stack([it[3][2] for it in items]) * scale[:, None],
         scale,
         reach,
         tuple(it[3][3] for it in items),
-        np.array([it[3][4] for it in items], dtype=bool),
+        bilabial,
+        core_lo,
+        core_hi,
     )
 
 
-def _pairs(seg: _Segments, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(frame, segment) index pairs for every frame within each segment's reach of it."""
-    lo = np.clip(np.ceil((seg.start - seg.reach) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
-    hi = np.clip(np.floor((seg.end + seg.reach) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
+def _pairs(seg: _Segments, n_frames: int, fps: float, lead: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, segment) index pairs for every frame within each segment's reach of it (``lead``
+    seconds earlier too)."""
+    first, last = np.minimum(seg.start, seg.core_lo) - max(0.0, lead), np.maximum(seg.end, seg.core_hi)
+    lo = np.clip(np.ceil((first - seg.reach) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
+    hi = np.clip(np.floor((last + seg.reach) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
     counts = hi - lo + 1
     seg_idx = np.repeat(np.arange(len(lo)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -255,13 +381,11 @@ def _pairs(seg: _Segments, n_frames: int, fps: float) -> tuple[np.ndarray, np.nd
     return frame_idx, seg_idx
 
 
-def _distance(seg: _Segments, t: np.ndarray, seg_idx: np.ndarray, core_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def _distance(seg: _Segments, t: np.ndarray, seg_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance from each pair's frame time to its segment's core, and whether it lies before it."""
-    start, end = seg.start[seg_idx], seg.end[seg_idx]
-    centre, half = 0.5 * (start + end), 0.5 * core_fraction * (end - start)
+    lo, hi = seg.core_lo[seg_idx], seg.core_hi[seg_idx]
+    centre, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
     offset = t - centre
-    rest = seg.kind[seg_idx] == _REST_KIND
-    half = np.where(rest, 0.5 * (end - start), half)  # a pause is at rest over its whole length
     return np.maximum(0.0, np.abs(offset) - half), offset < 0
 
 
@@ -286,16 +410,25 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     seg = _segments(phones, pack, duration, set_name, prm)
     n = frame_count(duration, fps)
     times = np.arange(n) / fps
-    frame_idx, seg_idx = _pairs(seg, n, fps)
-    d, before = _distance(seg, times[frame_idx], seg_idx, prm.core_fraction)
+    frame_idx, seg_idx = _pairs(seg, n, fps, prm.lip_lead)
+    d, before = _distance(seg, times[frame_idx], seg_idx)
     taper = _taper(d, seg.reach[seg_idx])
     dist = d ** prm.distance_power
 
-    # articulation: dominance-weighted mean of targets, per parameter
-    rates = prm.rate_matrix().astype(np.float32)  # [kind, G, side]
-    theta = rates[seg.kind[seg_idx], :, np.where(before, 0, 1)]  # [pairs, G]
-    dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist.astype(np.float32)[:, None])
-    dom *= taper.astype(np.float32)[:, None]
+    # articulation: dominance-weighted mean of targets, per parameter; a phone's lip-shape core starts
+    # lip_lead earlier (the lips anticipate; they do not let go earlier)
+    rates = prm.rate_matrix().astype(np.float32)[seg.kind[seg_idx]]  # [pairs, G, side]
+    dist_g = np.repeat(dist.astype(np.float32)[:, None], len(GROUPS), axis=1)  # [pairs, G]
+    before_g = np.repeat(before[:, None], len(GROUPS), axis=1)
+    taper_g = np.repeat(taper.astype(np.float32)[:, None], len(GROUPS), axis=1)
+    if prm.lip_lead:
+        d_lip = np.minimum(d, _distance(seg, times[frame_idx] + prm.lip_lead, seg_idx)[0])
+        d_lip = np.where(seg.kind[seg_idx] == _REST_KIND, d, d_lip)  # a pause does not come early
+        shape = _G["shape"]
+        dist_g[:, shape] = d_lip ** prm.distance_power
+        taper_g[:, shape] = _taper(d_lip, seg.reach[seg_idx])
+    theta = np.where(before_g, rates[:, :, 0], rates[:, :, 1])  # [pairs, G]
+    dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist_g) * taper_g
     dom = dom[:, _GROUP_OF_PARAM]  # [pairs, P]
     n_params = len(ARTICULATION_PARAMS)
     num = np.zeros((n, n_params))
@@ -321,23 +454,24 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
 
 
 def _guarantee_closure(values: np.ndarray, seg: _Segments, fps: float, prm: CoarticulationParams) -> np.ndarray:
-    """Raise lip_close smoothly around every bilabial so the frame nearest its centre reaches contact."""
+    """Raise lip_close smoothly around every bilabial so that the frames nearest its closure's centre and
+    nearest its labelled centre both reach contact."""
     idx = np.flatnonzero(seg.bilabial)
     if idx.size == 0:
         return values
     n = values.shape[0]
     col = values[:, _P["lip_close"]].copy()
-    centres = 0.5 * (seg.start[idx] + seg.end[idx])
-    frames = np.clip(np.rint(centres * fps).astype(np.int64), 0, n - 1)
-    deficit = np.maximum(0.0, prm.closure_min - col[frames])
-    todo = deficit > 0
-    # bump: a C1 window centred on the chosen frame, at least 1.5 frames and half the phone wide
-    widths = np.maximum(1.5 / fps, 0.5 * (seg.end[idx] - seg.start[idx]) + 1.0 / fps)
-    for f, w, amount in zip(frames[todo], widths[todo], deficit[todo]):
-        reach = int(np.ceil(w * fps))
-        lo, hi = max(0, f - reach), min(n, f + reach + 1)
-        x = (np.arange(lo, hi) - f) / (w * fps)
-        col[lo:hi] += amount * np.clip(1.0 - x * x, 0.0, 1.0) ** 2
+    # bump: a C1 window centred on the chosen frame, at least 1.5 frames and half the closure wide
+    widths = np.maximum(1.5 / fps, 0.5 * (seg.core_hi[idx] - seg.core_lo[idx]) + 1.0 / fps)
+    for centres in (0.5 * (seg.core_lo[idx] + seg.core_hi[idx]), 0.5 * (seg.start[idx] + seg.end[idx])):
+        frames = np.clip(np.rint(centres * fps).astype(np.int64), 0, n - 1)
+        deficit = np.maximum(0.0, prm.closure_min - col[frames])
+        todo = deficit > 0
+        for f, w, amount in zip(frames[todo], widths[todo], deficit[todo]):
+            reach = int(np.ceil(w * fps))
+            lo, hi = max(0, f - reach), min(n, f + reach + 1)
+            x = (np.arange(lo, hi) - f) / (w * fps)
+            col[lo:hi] += amount * np.clip(1.0 - x * x, 0.0, 1.0) ** 2
     values = values.copy()
     values[:, _P["lip_close"]] = np.minimum(col, 1.0)
     return values
