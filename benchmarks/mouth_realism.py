@@ -79,6 +79,7 @@ from visemes.core.vocabulary import OCULUS_15  # noqa: E402
 from visemes.formats.preview import mouth_geometry  # noqa: E402
 from visemes.mouth.arkit import ARKIT_MOUTH, articulation_to_arkit  # noqa: E402
 from visemes.mouth.coarticulation import animate_phones  # noqa: E402
+from visemes.mouth.viseme_weights import lip_aperture, viseme_shapes  # noqa: E402
 
 AP = ARTICULATION_PARAMS
 
@@ -102,11 +103,6 @@ ARPABET: dict[str, tuple[str, ...]] = {
 #: unstressed forms that General American (and the pack's G2P) writes differently
 UNSTRESSED: dict[str, tuple[str, ...]] = {"AH": ("ə",), "ER": ("ɚ",), "IY": ("i",)}
 STRESS = {"1": "primary", "2": "secondary"}
-
-#: canonical en-US phone of every Oculus class (for the viseme-weight route)
-OCULUS_CANON = {"PP": "p", "FF": "f", "TH": "θ", "DD": "t", "kk": "k", "CH": "ʃ", "SS": "s", "nn": "n",
-                "RR": "ɹ", "aa": "ɑː", "E": "ɛ", "ih": "ɪ", "oh": "ɔː", "ou": "uː"}
-
 
 # --- reading a recording ----------------------------------------------------------------------------
 
@@ -175,15 +171,8 @@ def read_ema(path: Path) -> Measured:
 
 
 def preview_aperture(values: np.ndarray) -> np.ndarray:
-    """The inner opening ``visemes.preview.mouth_geometry`` draws (pixels, 320-wide panel), vectorised."""
-
-    v = np.clip(np.asarray(values, np.float64), 0.0, 1.0)
-    jaw, close, tuck, lraise = (v[:, AP.index(n)] for n in ("jaw_open", "lip_close", "lower_lip_tuck", "upper_lip_raise"))
-    open_total = 64.0 * jaw * (1.0 - close) * (1.0 - 0.6 * tuck)
-    up = 0.33 * open_total + (7.0 * lraise + 5.0 * tuck) * (1.0 - close)
-    down = 0.67 * open_total
-    down = (1.0 - tuck) * down + tuck * np.minimum(down, 5.0)
-    return up + down
+    """The inner opening ``visemes.formats.preview.mouth_geometry`` draws (pixels, 320-wide panel)."""
+    return lip_aperture(values)
 
 
 def check_preview_aperture(values: np.ndarray) -> None:
@@ -239,16 +228,10 @@ def step_values(alignment, pack, times):
     return values, vis
 
 
-def oculus_route(weights: np.ndarray, pack) -> dict[str, np.ndarray]:
-
-    table = []
-    for cls in OCULUS_15:
-        if cls == "sil":
-            table.append([REST_TARGET[p] for p in ARTICULATION_PARAMS])
-        else:
-            spec = pack.phone(OCULUS_CANON[cls])
-            table.append([float(spec.target.get(p, REST_TARGET[p])) for p in ARTICULATION_PARAMS])
-    q = quantities_of(np.array(table))  # per-class aperture / jaw / protrusion, then mixed by the weights
+def oculus_route(weights: np.ndarray) -> dict[str, np.ndarray]:
+    """What an engine that receives only the Oculus weights shows: the per-class quantities of the
+    fixed viseme shapes (``visemes.mouth.viseme_weights.viseme_shapes``), mixed by the weights."""
+    q = quantities_of(viseme_shapes())
     return {k: weights @ v for k, v in q.items()}
 
 
@@ -271,7 +254,7 @@ def predictions(alignment, pack, audio, rate, model, rules_params=None) -> dict[
     r = out["rules"]
     out["delay300"] = make_prediction(times, delayed(r.values), delayed(r.visemes), delayed(r.arkit))
     route = make_prediction(times, r.values, r.visemes, r.arkit)
-    route.quantities = oculus_route(r.visemes, pack)
+    route.quantities = oculus_route(r.visemes)
     out["oculus"] = route
     return out
 
@@ -334,6 +317,9 @@ class RecordingScores:
     pp_weight: dict[str, list[float]]
     arkit_closed: dict[str, list[bool]]
     outside: dict[str, list[bool]]
+    pp_at_pred: dict[str, list[float]]             # the same two at the predicted closure instant
+    arkit_at_pred: dict[str, list[bool]]
+    route_vs_source: dict[str, float]              # quantity -> r(oculus route, rules' own curve)
 
 
 def score_recording(meas: Measured, alignment, preds: dict[str, Prediction]) -> RecordingScores:
@@ -346,7 +332,11 @@ def score_recording(meas: Measured, alignment, preds: dict[str, Prediction]) -> 
     rate = meas.rate
     ema_t = np.arange(len(meas.aperture)) / rate
     tol_meas = 0.02 * float(np.ptp(meas.aperture))
-    out = RecordingScores({}, {}, {}, {}, {})
+    out = RecordingScores({}, {}, {}, {}, {}, {}, {}, {})
+    if "oculus" in preds:  # the route against the curves it came from, over the speech span
+        span = (preds["rules"].times >= t0) & (preds["rules"].times <= t1)
+        out.route_vs_source = {q: pearson(preds["oculus"].quantities[q][span], preds["rules"].quantities[q][span])
+                               for q in ROWS}
     for name, p in preds.items():
         out.r[name] = {}
         for q, m in measured.items():
@@ -354,7 +344,7 @@ def score_recording(meas: Measured, alignment, preds: dict[str, Prediction]) -> 
                 continue
             y = p.quantities[q]
             out.r[name][q] = lagged_r(m, lambda tt, y=y: np.interp(tt, p.times, y), t0, t1, rate)
-        errs, pp, shut, outside = [], [], [], []
+        errs, pp, shut, outside, pp_pred, shut_pred = [], [], [], [], [], []
         ap = p.quantities["aperture"]
         tol_pred = 0.02 * float(np.ptp(ap)) + 1e-9
         closed = float(ap.min()) + 0.1 * float(np.ptp(ap))  # "closed": in the lowest 10 % of the range
@@ -380,8 +370,13 @@ def score_recording(meas: Measured, alignment, preds: dict[str, Prediction]) -> 
             c = np.interp(t_meas, p.times, p.arkit[:, k_close])
             j = np.interp(t_meas, p.times, p.arkit[:, k_jaw])
             shut.append(bool(c >= j - 0.02))
+            pp_pred.append(float(np.interp(t_pred, p.times, p.visemes[:, k_pp])))
+            c = np.interp(t_pred, p.times, p.arkit[:, k_close])
+            j = np.interp(t_pred, p.times, p.arkit[:, k_jaw])
+            shut_pred.append(bool(c >= j - 0.02))
         out.closure_err[name], out.pp_weight[name], out.arkit_closed[name] = errs, pp, shut
         out.outside[name] = outside
+        out.pp_at_pred[name], out.arkit_at_pred[name] = pp_pred, shut_pred
     return out
 
 
@@ -423,6 +418,15 @@ def table(all_scores: list[RecordingScores], systems: list[str], rate: float) ->
     row("PP weight at closure (median)", lambda s: f"{np.median(pp[s]):.2f}")
     shut = {s: np.concatenate([sc.arkit_closed[s] for sc in all_scores]) for s in systems}
     row("ARKit mouthClose>=jawOpen-0.02 at closure", lambda s: f"{100 * shut[s].mean():.0f}%")
+    pp = {s: np.concatenate([sc.pp_at_pred[s] for sc in all_scores]) for s in systems}
+    row("PP weight at predicted closure (min)", lambda s: f"{np.min(pp[s]):.2f}")
+    shut = {s: np.concatenate([sc.arkit_at_pred[s] for sc in all_scores]) for s in systems}
+    row("ARKit closed at predicted closure", lambda s: f"{100 * shut[s].mean():.0f}%")
+    if all(sc.route_vs_source for sc in all_scores):
+        lines += ["", "Oculus route against the rules' own curves (r over the speech span, Fisher-z mean):", "",
+                  "| quantity | r(route, rules) |", "|---|---|"]
+        for q in ROWS:
+            lines.append(f"| {q} | {fisher_mean([sc.route_vs_source[q] for sc in all_scores]):.3f} |")
     return "\n".join(lines)
 
 

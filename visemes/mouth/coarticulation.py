@@ -72,8 +72,10 @@ from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
 from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError
 from visemes.core.timeline import Tier
-from visemes.mouth.visemesets import phone_to_viseme
 from visemes.core.vocabulary import SILENCE, check_set, classes
+from visemes.mouth.arkit import CONTACT
+from visemes.mouth.viseme_weights import fit_weights, keep_closure
+from visemes.mouth.visemesets import from_oculus, phone_to_viseme
 
 #: Phone classes of the model (from the phone's Oculus viseme).
 KINDS: tuple[str, ...] = ("vowel", "bilabial", "labiodental", "sibilant", "dental", "consonant", "rest")
@@ -154,10 +156,14 @@ class CoarticulationParams:
     #: pauses shorter than this are ignored (neighbouring phones touch)
     min_pause: float = 0.01
     #: lip_close guaranteed at the frame nearest every bilabial's centre
-    closure_min: float = 0.95
+    closure_min: float = CONTACT
     #: visual dominance magnitude per class for the viseme weights
     visual_magnitude: Mapping[str, float] = field(default_factory=_default_visual)
     visual_rate: float = 40.0
+    #: Oculus/MPEG-4 weights refitted so that the mix of the viseme shapes reproduces the articulation
+    #: (``visemes.mouth.viseme_weights.fit_weights``), with this pull towards the dominance weights
+    fit_visemes: bool = True
+    viseme_ridge: float = 0.005
     # --- main controls -------------------------------------------------------------------------
     #: scale of every phone's jaw_open displacement from ``jaw_neutral`` (1 = the pack's targets)
     jaw_intensity: float = 1.0
@@ -209,7 +215,7 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
-        non_negative = ("lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+        non_negative = ("viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
                         "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
         for name in non_negative:
             if not float(getattr(self, name)) >= 0:
@@ -240,6 +246,8 @@ _G = {name: i for i, name in enumerate(GROUPS)}
 _GROUP_OF_PARAM = np.array([next(_G[g] for g, ps in GROUPS.items() if p in ps) for p in ARTICULATION_PARAMS])
 _REST = np.array([REST_TARGET[p] for p in ARTICULATION_PARAMS])
 _REST_KIND = KINDS.index("rest")
+#: sets whose classes are the Oculus 15 in OCULUS_15 order (the viseme shapes' order)
+_OCULUS_ORDER = ("oculus", "mpeg4")
 _NEUTRAL_SENSITIVE = ("shape", "upper", "tongue")
 _JAW = _P["jaw_open"]
 _LIPS = np.array([_P["lip_spread"], _P["lip_round"], _P["lip_protrude"]])
@@ -450,7 +458,13 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     weights = np.bincount(flat, weights=vdom, minlength=n * len(names)).reshape(n, len(names))
     weights[:, names.index(SILENCE[set_name])] += tiny
     weights /= weights.sum(axis=1, keepdims=True)
-    return np.clip(values, 0.0, 1.0).astype(np.float32), weights.astype(np.float32)
+    values = np.clip(values, 0.0, 1.0)
+    # the weights keep the articulation's truth: an engine mixing the viseme shapes shows these curves,
+    # and a closure is the bilabial class's frame (visemes.mouth.viseme_weights)
+    if prm.fit_visemes and set_name in _OCULUS_ORDER:
+        weights = fit_weights(values, weights, ridge=prm.viseme_ridge)
+    weights = keep_closure(weights, values[:, _P["lip_close"]], names, from_oculus("PP", set_name))
+    return values.astype(np.float32), weights.astype(np.float32)
 
 
 def _guarantee_closure(values: np.ndarray, seg: _Segments, fps: float, prm: CoarticulationParams) -> np.ndarray:
