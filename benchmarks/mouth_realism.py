@@ -10,6 +10,8 @@ them), an Alignment (words + phones tiers, pauses as gaps) is built from the TSV
 predicted at 60 fps by
 
 * ``rules``: the coarticulation model (``visemes.mouth.coarticulation.animate_phones``, the en-US pack),
+  given the audio as ``animate`` gives it (loudness scales the jaw, long silence rests),
+* ``rules-noaudio``: the same from the timings alone,
 * ``model``: the shipped neural model (``visemes.models.load().predict``, with the audio, as ``animate`` does),
 * ``step``: each phone's pack target held over the phone, rest in pauses (no coarticulation, no smoothing),
 * ``delay300``: the rules delayed by 300 ms (a deliberately wrong baseline: every timing measure must
@@ -238,8 +240,11 @@ def oculus_route(weights: np.ndarray) -> dict[str, np.ndarray]:
 def predictions(alignment, pack, audio, rate, model, rules_params=None) -> dict[str, Prediction]:
 
     times = np.arange(frame_count(alignment.duration, FPS)) / FPS
-    rules = animate_phones(alignment.phones, pack, FPS, alignment.duration, viseme_set="oculus", params=rules_params)
+    rules = animate_phones(alignment.phones, pack, FPS, alignment.duration, viseme_set="oculus", params=rules_params,
+                           audio=audio, sample_rate=rate)
     out = {"rules": make_prediction(times, rules.articulation.values, rules.visemes.values)}
+    silent = animate_phones(alignment.phones, pack, FPS, alignment.duration, viseme_set="oculus", params=rules_params)
+    out["rules-noaudio"] = make_prediction(times, silent.articulation.values, silent.visemes.values)
     if model is not None:
         m = model.predict(alignment, fps=FPS, pack=pack, audio=audio, sample_rate=rate, viseme_set="oculus")
 

@@ -61,7 +61,7 @@ of the neural model, so all tunable constants live in :class:`CoarticulationPara
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -74,6 +74,7 @@ from visemes.core.errors import InputError
 from visemes.core.timeline import Tier
 from visemes.core.vocabulary import SILENCE, check_set, classes
 from visemes.mouth.arkit import CONTACT
+from visemes.mouth.audio_effort import EffortParams, effort_gain, silence_mask
 from visemes.mouth.viseme_weights import fit_weights, keep_closure
 from visemes.mouth.visemesets import from_oculus, phone_to_viseme
 
@@ -164,6 +165,13 @@ class CoarticulationParams:
     #: (``visemes.mouth.viseme_weights.fit_weights``), with this pull towards the dominance weights
     fit_visemes: bool = True
     viseme_ridge: float = 0.005
+    #: with audio: loudness scales the jaw's opening, long silence brings the mouth to rest
+    #: (``visemes.mouth.audio_effort``); None ignores the audio
+    effort: EffortParams | None = field(default_factory=EffortParams)
+    #: a consonant with a secondary articulation (ˤ pharyngealized, ʷ labialized) always specifies its
+    #: lip shape, and that shape spreads over its neighbours at this rate (1/s, both sides): Arabic
+    #: emphasis spreads across the syllable and beyond (Card 1983; Davis 1995)
+    secondary_shape_rate: float = 8.0
     # --- main controls -------------------------------------------------------------------------
     #: scale of every phone's jaw_open displacement from ``jaw_neutral`` (1 = the pack's targets)
     jaw_intensity: float = 1.0
@@ -209,7 +217,7 @@ class CoarticulationParams:
         if set(self.visual_magnitude) != set(KINDS):
             raise InputError("CoarticulationParams.visual_magnitude needs every class.")
         object.__setattr__(self, "visual_magnitude", MappingProxyType(dict(self.visual_magnitude)))
-        positive = ("default_rate", "distance_power", "window", "reach_nats", "rest_full_pause", "visual_rate")
+        positive = ("secondary_shape_rate", "default_rate", "distance_power", "window", "reach_nats", "rest_full_pause", "visual_rate")
         for name in positive:
             if not float(getattr(self, name)) > 0:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
@@ -240,6 +248,31 @@ class CoarticulationParams:
         return out
 
 
+#: Where languages differ in how the lips coarticulate, by base language code: the overrides of
+#: :class:`CoarticulationParams` that :func:`params_for` applies. Languages with a phonemic rounding
+#: contrast (front rounded vowels: French, German, Dutch, Turkish) anticipate lip rounding earlier
+#: and further across consonants than English (Benguerel & Cowan 1974 for French; Lubker & Gay 1982,
+#: Swedish against American English); their packs already give the stronger rounding targets.
+LANGUAGE_PARAMS: Mapping[str, Mapping[str, Any]] = _table({
+    "fr": {"anticipation_span": 0.4},
+    "de": {"anticipation_span": 0.35},
+    "nl": {"anticipation_span": 0.35},
+    "tr": {"anticipation_span": 0.35},
+})
+
+
+def params_for(pack: Any, **overrides: Any) -> CoarticulationParams:
+    """The parameters for ``pack``'s language (:data:`LANGUAGE_PARAMS`), with ``overrides`` on top."""
+    code = str(getattr(pack, "code", "") or "")
+    base = code.split("-")[0].lower()
+    settings = dict(LANGUAGE_PARAMS.get(code, LANGUAGE_PARAMS.get(base, {})))
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(settings) - {f.name for f in fields(CoarticulationParams)}
+    if unknown:
+        raise InputError(f"Unknown coarticulation parameters {sorted(unknown)}; see visemes.mouth.coarticulation.CoarticulationParams.")
+    return CoarticulationParams(**settings)
+
+
 _P = {name: i for i, name in enumerate(ARTICULATION_PARAMS)}
 _G = {name: i for i, name in enumerate(GROUPS)}
 #: the group of each parameter, in ARTICULATION_PARAMS order (dominance is computed per group)
@@ -251,6 +284,14 @@ _OCULUS_ORDER = ("oculus", "mpeg4")
 _NEUTRAL_SENSITIVE = ("shape", "upper", "tongue")
 _JAW = _P["jaw_open"]
 _LIPS = np.array([_P["lip_spread"], _P["lip_round"], _P["lip_protrude"]])
+#: pharyngealization (Arabic emphatics sˤ tˤ dˤ ðˤ) and labialization (kʷ): lip-shape secondary articulations
+_SECONDARY_MARKS = frozenset("ˤʷ")
+
+
+def _secondary(symbol: str) -> bool:
+    return any(c in _SECONDARY_MARKS for c in symbol)
+
+
 _PRIMARY = {"primary", "1", "ˈ", "True", "true"}
 _SECONDARY = {"secondary", "2", "ˌ"}
 
@@ -299,6 +340,7 @@ class _Segments:
     bilabial: np.ndarray  # [S] bool
     core_lo: np.ndarray  # [S] start of the segment's core (full dominance)
     core_hi: np.ndarray  # [S] end of the core
+    secondary: np.ndarray  # [S] bool: lip shape spreads at secondary_shape_rate (emphatics, labialized)
 
 
 def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: CoarticulationParams) -> _Segments:
@@ -318,6 +360,8 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         alpha = alpha_kind[kind].copy()
         if KINDS[kind] not in ("vowel", "rest"):
             for group in _NEUTRAL_SENSITIVE:
+                if group == "shape" and _secondary(symbol):
+                    continue  # a pharyngealized/labialized consonant's lip shape is a target, however small
                 if max(target[_P[p]] for p in GROUPS[group]) < prm.specified_threshold:
                     alpha[_G[group]] *= prm.unspecified_factor
         if KINDS[kind] == "rest":
@@ -328,11 +372,13 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         return kind, target, alpha, phone_to_viseme(symbol, spec, set_name), bool(bilabial)
 
     cursor = 0.0
+    secondary: list[bool] = []  # per item: a secondary articulation (emphatic, labialized) spreads
     for iv, stress in zip(phones, _stress_level(phones)):
         if iv.end > duration + 1e-6:
             raise InputError(f"Phone {iv.label!r} ends at {iv.end:.3f} s, after the duration {duration:.3f} s.")
         if iv.start - cursor >= prm.min_pause:
             items.append((cursor, iv.start, min(1.0, (iv.start - cursor) / prm.rest_full_pause), rest_info))
+            secondary.append(False)
         info = per_symbol.get(iv.label)
         if info is None:
             info = per_symbol[iv.label] = symbol_info(iv.label)
@@ -340,13 +386,17 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         if target is not info[1] or magnitude != 1.0:
             info = (info[0], target, info[2] * magnitude, info[3], info[4])
         items.append((iv.start, iv.end, 1.0, info))
+        secondary.append(info[0] != vowel_kind and _secondary(iv.label))
         cursor = max(cursor, iv.end)
     if duration - cursor >= prm.min_pause or not items:
         items.append((cursor, duration, min(1.0, (duration - cursor) / prm.rest_full_pause), rest_info))
+        secondary.append(False)
     scale = np.array([it[2] for it in items])
     kinds = np.array([it[3][0] for it in items], dtype=np.int64)
-    slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)  # per kind
-    reach = np.minimum(prm.window, prm.reach_nats / slowest)[kinds]
+    spreads = np.array(secondary, dtype=bool)
+    slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)[kinds]  # per segment
+    slowest = np.where(spreads, np.minimum(slowest, prm.secondary_shape_rate), slowest)
+    reach = np.minimum(prm.window, prm.reach_nats / slowest)
     start = np.array([it[0] for it in items], dtype=np.float64)
     end = np.array([it[1] for it in items], dtype=np.float64)
     bilabial = np.array([it[3][4] for it in items], dtype=bool)
@@ -373,6 +423,7 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         bilabial,
         core_lo,
         core_hi,
+        spreads,
     )
 
 
@@ -406,10 +457,11 @@ def articulation_values(
     phones: Tier, pack: Any, fps: float, duration: float, params: CoarticulationParams | None = None
 ) -> np.ndarray:
     """Per-frame articulation ``[frames, 9]`` (ARTICULATION_PARAMS order) for timed ``phones``."""
-    return _animate(phones, pack, fps, duration, "oculus", params or CoarticulationParams())[0]
+    return _animate(phones, pack, fps, duration, "oculus", params or params_for(pack))[0]
 
 
-def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str, prm: CoarticulationParams):
+def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str, prm: CoarticulationParams,
+             audio: np.ndarray | None = None, sample_rate: int | None = None):
     fps = check_fps(fps)
     duration = float(duration)
     if not (np.isfinite(duration) and duration > 0):
@@ -426,6 +478,7 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     # articulation: dominance-weighted mean of targets, per parameter; a phone's lip-shape core starts
     # lip_lead earlier (the lips anticipate; they do not let go earlier)
     rates = prm.rate_matrix().astype(np.float32)[seg.kind[seg_idx]]  # [pairs, G, side]
+    rates[seg.secondary[seg_idx], _G["shape"], :] = prm.secondary_shape_rate
     dist_g = np.repeat(dist.astype(np.float32)[:, None], len(GROUPS), axis=1)  # [pairs, G]
     before_g = np.repeat(before[:, None], len(GROUPS), axis=1)
     taper_g = np.repeat(taper.astype(np.float32)[:, None], len(GROUPS), axis=1)
@@ -447,6 +500,9 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
         den[:, p] = np.bincount(frame_idx, weights=dom[:, p], minlength=n)
     tiny = 1e-9  # a whisper of rest everywhere: frames no segment reaches (none in practice) rest
     values = (num + tiny * _REST) / (den + tiny)
+    quiet = None
+    if audio is not None and prm.effort is not None:
+        values, quiet = _with_effort(values, audio, sample_rate, fps, prm.effort)
     values = _guarantee_closure(values, seg, fps, prm)
 
     # viseme weights: one visual dominance per segment over its class in the chosen set
@@ -458,6 +514,9 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     weights = np.bincount(flat, weights=vdom, minlength=n * len(names)).reshape(n, len(names))
     weights[:, names.index(SILENCE[set_name])] += tiny
     weights /= weights.sum(axis=1, keepdims=True)
+    if quiet is not None:  # a long silence is the set's silence class
+        weights *= (1.0 - quiet)[:, None]
+        weights[:, names.index(SILENCE[set_name])] += quiet
     values = np.clip(values, 0.0, 1.0)
     # the weights keep the articulation's truth: an engine mixing the viseme shapes shows these curves,
     # and a closure is the bilabial class's frame (visemes.mouth.viseme_weights)
@@ -465,6 +524,21 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
         weights = fit_weights(values, weights, ridge=prm.viseme_ridge)
     weights = keep_closure(weights, values[:, _P["lip_close"]], names, from_oculus("PP", set_name))
     return values.astype(np.float32), weights.astype(np.float32)
+
+
+def _with_effort(values: np.ndarray, audio: np.ndarray, sample_rate: int | None, fps: float,
+                 eff: EffortParams) -> tuple[np.ndarray, np.ndarray]:
+    """Loudness scales jaw_open's displacement from rest; long silence blends every parameter to rest."""
+    if sample_rate is None:
+        raise InputError("Audio for the coarticulation model needs its sample_rate.")
+    n = values.shape[0]
+    gain = effort_gain(audio, int(sample_rate), fps, n, eff)
+    quiet = silence_mask(audio, int(sample_rate), fps, n, eff)
+    values = values.copy()
+    rest_jaw = _REST[_JAW]
+    values[:, _JAW] = rest_jaw + (values[:, _JAW] - rest_jaw) * gain
+    values = values * (1.0 - quiet)[:, None] + _REST[None, :] * quiet[:, None]
+    return values, quiet
 
 
 def _guarantee_closure(values: np.ndarray, seg: _Segments, fps: float, prm: CoarticulationParams) -> np.ndarray:
@@ -499,15 +573,19 @@ def animate_phones(
     *,
     viseme_set: str = "oculus",
     params: CoarticulationParams | None = None,
+    audio: np.ndarray | None = None,
+    sample_rate: int | None = None,
 ) -> MouthAnimation:
     """Mouth animation for timed ``phones`` (labels are ``pack`` symbols) over ``duration`` seconds.
 
     ``pack`` is anything with ``.phone(symbol) -> PhoneSpec`` (``.viseme``, ``.target``). Frame ``i`` is
     at ``i / fps``. Returns articulation curves (ARTICULATION_PARAMS), ARKit mouth blendshapes
     (ARKIT_MOUTH) and soft viseme weights over ``classes(viseme_set)`` that sum to 1 per frame.
+    ``params`` defaults to :func:`params_for` the pack's language. With ``audio`` (mono samples at
+    ``sample_rate``, starting at time 0) loudness scales the jaw and long silences rest (``params.effort``).
     """
-    prm = params or CoarticulationParams()
-    values, weights = _animate(phones, pack, fps, duration, viseme_set, prm)
+    prm = params or params_for(pack)
+    values, weights = _animate(phones, pack, fps, duration, viseme_set, prm, audio, sample_rate)
     fps = float(fps)
     meta = {"source": "coarticulation", "viseme_set": viseme_set}
     articulation = FrameCurves(fps, ARTICULATION_PARAMS, values, 0.0, meta)
