@@ -266,7 +266,7 @@ def params_for(pack: Any, **overrides: Any) -> CoarticulationParams:
     code = str(getattr(pack, "code", "") or "")
     base = code.split("-")[0].lower()
     settings = dict(LANGUAGE_PARAMS.get(code, LANGUAGE_PARAMS.get(base, {})))
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    settings.update(overrides)
     unknown = set(settings) - {f.name for f in fields(CoarticulationParams)}
     if unknown:
         raise InputError(f"Unknown coarticulation parameters {sorted(unknown)}; see visemes.mouth.coarticulation.CoarticulationParams.")
