@@ -111,7 +111,9 @@ def teacher_examples(
         if not len(timed.phones):
             continue
         teacher_pack: PhoneLookup = TargetPack(pack, pack_transform) if pack_transform else pack
-        anim = animate_phones(timed.phones, teacher_pack, fps, timed.duration)
+        # with the audio, as animate() gives it: the model sees loudness and learns the jaw's effort scaling
+        anim = animate_phones(timed.phones, teacher_pack, fps, timed.duration,
+                              audio=spoken.audio if with_audio else None, sample_rate=spoken.sample_rate)
         feats = None
         if with_audio:
             times = np.arange(frame_count(timed.duration, fps)) / fps
