@@ -77,7 +77,7 @@ def test_given_timings_skip_alignment_and_give_the_same_curves(en_speech, en_res
 
 
 def test_shipped_model_curves(en_speech, en_result):
-    r = animate(en_speech.audio, en_speech.sample_rate, alignment=en_result.alignment, lang="en-US")
+    r = animate(en_speech.audio, en_speech.sample_rate, alignment=en_result.alignment, lang="en-US", use_model=True)
     assert r.animation.source.startswith("model:") and r.summary()["curves"] == r.animation.source
     assert r.animation.n_frames == en_result.animation.n_frames
     art = r.animation.articulation.values

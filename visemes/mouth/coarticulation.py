@@ -164,7 +164,7 @@ class CoarticulationParams:
     #: Oculus/MPEG-4 weights refitted so that the mix of the viseme shapes reproduces the articulation
     #: (``visemes.mouth.viseme_weights.fit_weights``), with this pull towards the dominance weights
     fit_visemes: bool = True
-    viseme_ridge: float = 0.005
+    viseme_ridge: float = 0.02
     #: with audio: loudness scales the jaw's opening, long silence brings the mouth to rest
     #: (``visemes.mouth.audio_effort``); None ignores the audio
     effort: EffortParams | None = field(default_factory=EffortParams)
