@@ -145,3 +145,20 @@ def test_animate_defaults_to_the_rules_and_takes_the_controls():
     assert closed(held) > closed(base)
     with pytest.raises(InputError, match="coarticulation model"):
         animate(alignment=timed, fps=50, use_model=True, lip_intensity=0.5)
+
+
+def test_rounding_is_anticipated_across_consonants_but_blocked_by_a_spread_vowel(en):
+    """/u/'s rounding reaches back across /s t/ (about 250 ms, Benguerel & Cowan 1974) but not through
+    an intervening spread /iː/, whose own lip target is incompatible (it blocks, as in Cohen & Massaro)."""
+    free, end = _tier([("ə", 0.1), ("s", 0.08), ("t", 0.08), ("k", 0.08), ("u", 0.2)], start=0.1)
+    blocked, end2 = _tier([("ə", 0.1), ("iː", 0.16), ("t", 0.08), ("u", 0.2)], start=0.1)
+    a = animate_phones(free, en, 100, end + 0.1).articulation.channel("lip_round")
+    b = animate_phones(blocked, en, 100, end2 + 0.1).articulation.channel("lip_round")
+    u_core = a[int(round(free[-1].midpoint * 100))]
+    # 200 ms before /u/'s onset, inside /s/: a clear share of its rounding already, rising from there on
+    onset = int(round(free[-1].start * 100))
+    assert a[onset - 20] > 0.15 * u_core
+    assert np.all(np.diff(a[onset - 20: onset]) > 0)
+    # at the same distance the spread vowel holds the lips unrounded
+    i_mid = int(round(blocked[1].midpoint * 100))
+    assert b[i_mid] < 0.1 * u_core

@@ -172,6 +172,12 @@ class CoarticulationParams:
     #: lip shape, and that shape spreads over its neighbours at this rate (1/s, both sides): Arabic
     #: emphasis spreads across the syllable and beyond (Card 1983; Davis 1995)
     secondary_shape_rate: float = 8.0
+    #: lip rounding is anticipated across consonants but not through a phone with the opposite lip
+    #: posture (Henke's 1966 look-ahead model with blocking; Perkell & Chiang 1986): a phone's lip-shape
+    #: dominance falls at block_rate (1/s) beyond the core of the nearest phone whose posture
+    #: (round + protrude) / 2 - spread is at least posture_threshold the other way (0 turns it off)
+    block_rate: float = 40.0
+    posture_threshold: float = 0.2
     # --- main controls -------------------------------------------------------------------------
     #: scale of every phone's jaw_open displacement from ``jaw_neutral`` (1 = the pack's targets)
     jaw_intensity: float = 1.0
@@ -223,7 +229,7 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
-        non_negative = ("viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+        non_negative = ("block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
                         "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
         for name in non_negative:
             if not float(getattr(self, name)) >= 0:
@@ -341,6 +347,8 @@ class _Segments:
     core_lo: np.ndarray  # [S] start of the segment's core (full dominance)
     core_hi: np.ndarray  # [S] end of the core
     secondary: np.ndarray  # [S] bool: lip shape spreads at secondary_shape_rate (emphatics, labialized)
+    block_lo: np.ndarray  # [S] lip-shape dominance blocked before this time (an opposite posture's core end)
+    block_hi: np.ndarray  # [S] ... and after this time
 
 
 def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: CoarticulationParams) -> _Segments:
@@ -411,11 +419,13 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
     grow = np.maximum(0.0, prm.min_hold - (hi - lo)) / 2
     core_lo = np.where(bilabial, lo - grow, core_lo)
     core_hi = np.where(bilabial, hi + grow, core_hi)
+    targets = np.stack([it[3][1] for it in items])
+    block_lo, block_hi = _blocking(targets, kinds, spreads, core_lo, core_hi, prm)
     return _Segments(
         start,
         end,
         kinds,
-        np.stack([it[3][1] for it in items]),
+        targets,
         np.stack([it[3][2] for it in items]) * scale[:, None],
         scale,
         reach,
@@ -424,7 +434,36 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         core_lo,
         core_hi,
         spreads,
+        block_lo,
+        block_hi,
     )
+
+
+def _blocking(targets: np.ndarray, kinds: np.ndarray, secondary: np.ndarray, core_lo: np.ndarray,
+              core_hi: np.ndarray, prm: CoarticulationParams) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment, the times before/after which its lip-shape dominance is blocked: the core end of the
+    nearest earlier segment whose specified lip posture is the opposite one (rounded vs spread), and the
+    core start of the nearest later one (-inf/+inf where there is none)."""
+    shape = targets[:, _LIPS]  # spread, round, protrude
+    posture = 0.5 * (shape[:, 1] + shape[:, 2]) - shape[:, 0]
+    specified = (kinds == KINDS.index("vowel")) | secondary | (shape.max(axis=1) >= prm.specified_threshold)
+    sign = np.where(specified & (np.abs(posture) >= prm.posture_threshold), np.sign(posture), 0.0).astype(np.int64)
+    n = len(sign)
+    idx = np.arange(n)
+    block_lo = np.full(n, -np.inf)
+    block_hi = np.full(n, np.inf)
+    for s in (-1, 1):
+        mine = sign == s
+        # last opposite segment strictly before, first strictly after
+        opp = sign == -s
+        last = np.maximum.accumulate(np.where(opp, idx, -1))
+        prev = np.concatenate([[-1], last[:-1]])
+        first = np.minimum.accumulate(np.where(opp, idx, n)[::-1])[::-1]
+        nxt = np.concatenate([first[1:], [n]])
+        has_prev, has_next = mine & (prev >= 0), mine & (nxt < n)
+        block_lo[has_prev] = core_hi[prev[has_prev]]
+        block_hi[has_next] = core_lo[nxt[has_next]]
+    return block_lo, block_hi
 
 
 def _pairs(seg: _Segments, n_frames: int, fps: float, lead: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -490,6 +529,12 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
         taper_g[:, shape] = _taper(d_lip, seg.reach[seg_idx])
     theta = np.where(before_g, rates[:, :, 0], rates[:, :, 1])  # [pairs, G]
     dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist_g) * taper_g
+    if prm.block_rate:
+        # a rounded phone's lip shape does not reach through a spread one (and vice versa): beyond the
+        # opposite posture's core its dominance falls at block_rate (look-ahead with blocking)
+        t = times[frame_idx]
+        over = np.maximum(0.0, seg.block_lo[seg_idx] - t) + np.maximum(0.0, t - seg.block_hi[seg_idx])
+        dom[:, _G["shape"]] *= np.exp(-prm.block_rate * over).astype(np.float32)
     dom = dom[:, _GROUP_OF_PARAM]  # [pairs, P]
     n_params = len(ARTICULATION_PARAMS)
     num = np.zeros((n, n_params))
