@@ -162,3 +162,15 @@ def test_rounding_is_anticipated_across_consonants_but_blocked_by_a_spread_vowel
     # at the same distance the spread vowel holds the lips unrounded
     i_mid = int(round(blocked[1].midpoint * 100))
     assert b[i_mid] < 0.1 * u_core
+
+
+def test_cli_model_switch():
+    from visemes.cli.animate import SHIPPED_MODEL, _use_model
+
+    assert _use_model(None, None, False) == (False, None)  # the rules by default
+    assert _use_model(None, None, True) == (False, None)  # --no-model: still accepted
+    assert _use_model(SHIPPED_MODEL, None, False) == (True, None)  # bare --model: the shipped weights
+    assert _use_model("w.safetensors", None, False) == (True, "w.safetensors")
+    assert _use_model(None, "ar-EG.safetensors", False) == (True, None)  # an adapter needs the model
+    with pytest.raises(InputError, match="contradicts"):
+        _use_model(SHIPPED_MODEL, None, True)
