@@ -45,7 +45,13 @@ fact rather than a fit to one speaker:
 * lip rounding is anticipated over a long span (``anticipation_span``: Benguerel & Cowan 1974 found it
   up to six consonants ahead) and passes through consonants whose lip spreading is incidental (a
   sibilant's slight spread is not a lip target; Daniloff & Moll 1968), which the higher
-  ``specified_threshold`` expresses;
+  ``specified_threshold`` expresses; it does not pass through a phone with the opposite lip posture
+  (a spread vowel before a rounded one: Henke's 1966 look-ahead model with blocking, ``block_rate``),
+  and languages with a rounding contrast anticipate further (:data:`LANGUAGE_PARAMS`, :func:`params_for`);
+* consonants with a secondary articulation (ˤ pharyngealized, as the Arabic emphatics; ʷ labialized)
+  always specify their lip shape, and it spreads over the neighbouring vowels (``secondary_shape_rate``);
+* with audio, loudness scales the jaw's opening and long silences rest the mouth
+  (:mod:`visemes.mouth.audio_effort`, ``effort``);
 * bilabial closure leads the labelled acoustic segment: the lips meet ``closure_lead`` before it starts
   and begin to part at ``closure_release`` of it, the release and the burst/aspiration or nasal
   transition being part of the labelled interval (Löfqvist 1990: lip-closing movements run ahead of the
@@ -54,7 +60,9 @@ fact rather than a fit to one speaker:
 
 Viseme weights per frame come from the same machinery with one "visual" dominance per segment over
 the segment's class in the chosen viseme set (rest segments give the set's silence class); they sum
-to 1 in every frame. Everything is deterministic. This is the non-neural fallback and the teacher
+to 1 in every frame. They then keep the articulation's truth (:mod:`visemes.mouth.viseme_weights`):
+Oculus/MPEG-4 weights are refitted so that the mix of the viseme shapes shows the curves, and at lip
+contact the set's bilabial class takes at least 0.95 of the frame. Everything is deterministic. This is the non-neural fallback and the teacher
 of the neural model, so all tunable constants live in :class:`CoarticulationParams`.
 """
 
