@@ -452,6 +452,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "devdata" / "ema_haskins")
     parser.add_argument("--no-model", action="store_true", help="skip the neural model (no JAX)")
+    parser.add_argument("--model", type=Path, default=None, help="model weights (default: the shipped ones)")
     parser.add_argument("--per-recording", action="store_true")
     args = parser.parse_args(argv)
 
@@ -465,7 +466,7 @@ def main(argv=None) -> int:
     if not args.no_model:
         from visemes import models
 
-        model = models.load()
+        model = models.load(args.model)
     all_scores, systems, rate = [], None, None
     for name in names:
         meas = read_ema(data / f"{name}_ema.npz")
