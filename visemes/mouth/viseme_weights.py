@@ -96,11 +96,17 @@ def _features(values: np.ndarray) -> np.ndarray:
 
 def project_simplex(v: np.ndarray) -> np.ndarray:
     """Row-wise Euclidean projection onto {w >= 0, sum w = 1} (Duchi et al. 2008)."""
-    u = -np.sort(-v, axis=1)
-    css = np.cumsum(u, axis=1) - 1.0
-    k = np.arange(1, v.shape[1] + 1)
-    rho = np.count_nonzero(u - css / k > 0, axis=1)  # >= 1 always
-    theta = css[np.arange(len(v)), rho - 1] / rho
+    n, k = v.shape
+    u = np.ascontiguousarray(np.sort(v, axis=1)[:, ::-1].T)  # [K, T], descending per frame
+    # running sums over the few classes, each a contiguous vector op (cumsum along a short axis is slow)
+    css = np.empty_like(u)
+    acc = np.full(n, -1.0, dtype=u.dtype)
+    rho = np.zeros(n, dtype=np.int64)
+    for i in range(k):
+        acc = acc + u[i]
+        css[i] = acc
+        rho += u[i] * (i + 1) > acc  # u_i - (sum_{j<=i} u_j - 1) / i > 0: true for a prefix of i
+    theta = (css[rho - 1, np.arange(n)] / rho).astype(v.dtype)  # keep float32 float32 (mixed matmul is slow)
     return np.maximum(v - theta[:, None], 0.0)
 
 
@@ -115,13 +121,13 @@ def fit_weights(values: np.ndarray, prior: np.ndarray, *, ridge: float = 0.02, i
     system = ((2.0 / lipschitz) * (gram + ridge * np.eye(len(gram)))).astype(np.float32)
     # gradient step: y - (2 / L) (y (gram + ridge I) - linear), linear = target shapes^T + ridge prior
     linear = ((2.0 / lipschitz) * (_features(values) @ shapes.T + ridge * prior)).astype(np.float32)
-    eye = np.eye(len(gram), dtype=np.float32)
+    step = np.eye(len(gram), dtype=np.float32) - system
     w = prior.copy()
     y, t = w, 1.0
     for _ in range(iterations):
-        w_next = project_simplex(y @ (eye - system) + linear)
+        w_next = project_simplex(y @ step + linear)
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        y = w_next + ((t - 1.0) / t_next) * (w_next - w)
+        y = w_next + np.float32((t - 1.0) / t_next) * (w_next - w)
         w, t = w_next, t_next
     return w.astype(np.float64)
 
