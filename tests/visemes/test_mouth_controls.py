@@ -143,8 +143,10 @@ def test_animate_defaults_to_the_rules_and_takes_the_controls():
     held = animate(alignment=timed, fps=50, min_hold=0.1)
     closed = lambda r: int((r.animation.articulation.channel("lip_close") >= 0.95).sum())  # noqa: E731
     assert closed(held) > closed(base)
-    with pytest.raises(InputError, match="coarticulation model"):
+    with pytest.raises(InputError, match="lip_intensity control the coarticulation model"):
         animate(alignment=timed, fps=50, use_model=True, lip_intensity=0.5)
+    with pytest.raises(InputError, match="audio_effort control"):
+        animate(alignment=timed, fps=50, use_model=True, audio_effort=False)
 
 
 def test_rounding_is_anticipated_across_consonants_but_blocked_by_a_spread_vowel(en):
