@@ -126,8 +126,10 @@ def _default_rates() -> dict[str, dict[str, tuple[float, float]]]:
     return {
         "vowel": {"shape": (7.0, 14.0), "jaw": (20.0, 20.0)},
         # closure and tuck: overwhelming inside the phone, gone within ~40 ms so the lips open for
-        # the vowel of "Bob" (lip_close < 0.05 mid-vowel)
-        "bilabial": {"close": (120.0, 120.0)},
+        # the vowel of "Bob" (lip_close < 0.05 mid-vowel); the closing side is steeper still: the lips
+        # meet in a fast, nearly ballistic movement, so a closure that leads its label (closure_lead)
+        # does not half-close a short vowel before it ("mom": 118 ms ɑː, lip_close 0.55 -> 0.11)
+        "bilabial": {"close": (200.0, 120.0)},
         "labiodental": {"tuck": (120.0, 120.0)},
         "rest": {g: (20.0, 20.0) for g in GROUPS},
     }
