@@ -19,7 +19,7 @@ from visemes.core.errors import VisemesError
 from visemes import lang_packs
 from visemes.lang_packs import LanguagePack, PhoneLookup, PhoneSpec
 from visemes.lang_packs.samples import sample_sentences, wordfreq_code
-from visemes.mouth.coarticulation import animate_phones
+from visemes.mouth.coarticulation import animate_phones, params_for
 from visemes.speech.synthesis import speak
 
 from visemes.models.audio_features import audio_features
@@ -111,7 +111,13 @@ def teacher_examples(
         if not len(timed.phones):
             continue
         teacher_pack: PhoneLookup = TargetPack(pack, pack_transform) if pack_transform else pack
-        anim = animate_phones(timed.phones, teacher_pack, fps, timed.duration)
+        # with the audio, as animate() gives it: the model sees loudness and learns the jaw's effort scaling.
+        # The viseme targets are the phones' own (dominance) weights with the closure rule, not the weights
+        # refitted to the articulation: those are a function of the curves the model already predicts, and
+        # as targets they keep a small model from learning the lip shapes (tests/models/test_train.py)
+        params = params_for(teacher_pack, fit_visemes=False)
+        anim = animate_phones(timed.phones, teacher_pack, fps, timed.duration, params=params,
+                              audio=spoken.audio if with_audio else None, sample_rate=spoken.sample_rate)
         feats = None
         if with_audio:
             times = np.arange(frame_count(timed.duration, fps)) / fps

@@ -1,4 +1,5 @@
-"""The default animate() path, with the neural model, end to end; and one viseme-set rule for both curve sources."""
+"""The animate() path with the neural model (use_model=True; the default is the rules), end to end; and one
+viseme-set rule for both curve sources."""
 
 from __future__ import annotations
 
@@ -25,11 +26,11 @@ def speech():
 
 @pytest.fixture(scope="module")
 def result(speech):
-    # every default: aligned with the built-in aligner, curves from the shipped model, Oculus, 30 fps
-    return animate(speech.audio, speech.sample_rate, text=TEXT, lang="en-US")
+    # every default but the curves: aligned with the built-in aligner, the shipped model, Oculus, 30 fps
+    return animate(speech.audio, speech.sample_rate, text=TEXT, lang="en-US", use_model=True)
 
 
-def test_default_path_uses_the_model_and_gives_well_formed_curves(result):
+def test_model_path_uses_the_model_and_gives_well_formed_curves(result):
     anim = result.animation
     assert anim.source.startswith("model:") and result.summary()["curves"] == anim.source
     assert result.timing == "aligned" and result.fps == 30.0

@@ -37,7 +37,7 @@ def teacher_data(vocab):
 def train_cfg():
     from visemes.models.train import TrainConfig
 
-    return TrainConfig(steps=200, batch_size=8, crop_frames=128, lr=1e-2, warmup=20, eval_every=200,
+    return TrainConfig(steps=300, batch_size=8, crop_frames=128, lr=1e-2, warmup=20, eval_every=300,
                        checkpoint_every=1000)
 
 
@@ -70,7 +70,7 @@ def dialect_adapter(tiny_model, dialect_data, train_cfg):
     from visemes.models.config import LoRAConfig
     from visemes.models.train import finetune_adapter
 
-    cfg = dataclasses.replace(train_cfg, steps=100, lr=2e-2, warmup=10)
+    cfg = dataclasses.replace(train_cfg, steps=150, lr=2e-2, warmup=10)
     adapter, records = finetune_adapter(tiny_model, "rounded", dialect_data[:-4], dialect_data[-4:], cfg,
                                         LoRAConfig(rank=4, alpha=8.0), dialect="en-x-round", progress=False)
     return adapter, records

@@ -45,8 +45,11 @@ def test_bilabial_closure_over_an_open_jaw():
     assert out["mouthClose"] == pytest.approx(out["jawOpen"])
     assert out["mouthPressLeft"] == out["mouthPressRight"] == pytest.approx(0.35)
     assert out["mouthFunnel"] == 0.0
-    # half-closed lips give half of the cancelling amount; open lips none
-    assert _arkit(_pose(jaw_open=0.3, lip_close=0.5))["mouthClose"] == pytest.approx(0.15)
+    # half-closed lips give about half of the cancelling amount (0.5 / CONTACT); open lips none
+    assert _arkit(_pose(jaw_open=0.3, lip_close=0.5))["mouthClose"] == pytest.approx(0.3 * 0.5 / 0.95)
+    # contact as the coarticulation model guarantees it (0.95) already shuts the rig exactly
+    out = _arkit(_pose(jaw_open=0.45, lip_close=0.95))
+    assert out["mouthClose"] == pytest.approx(out["jawOpen"])
     assert _arkit(_pose(jaw_open=0.6))["mouthClose"] == 0.0
 
 

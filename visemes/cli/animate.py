@@ -28,6 +28,9 @@ from visemes.pipeline.animator import timing_only
 from visemes.pipeline.jobs import AnimateOptions
 from visemes.pipeline.jobs import animate_corpus as run_animate_corpus
 
+#: what a bare --model stands for: the shipped weights
+SHIPPED_MODEL = "<shipped>"
+
 
 def print_summary(summary: dict[str, Any], written: list[Path]) -> None:
     conf = summary.get("confidence")
@@ -56,13 +59,23 @@ _model_options = [
     click.option("--viseme-set", type=click.Choice(VISEME_SETS), default="oculus",
                  show_default=True, help="Viseme classes of the visemes tier."),
     click.option("--adapter", default=None, metavar="NAME|PATH", help="Model adapter (e.g. a speaker/style LoRA)."),
-    click.option("--model", "model_path", default=None, metavar="PATH", help="Model weights (default: the shipped model)."),
-    click.option("--no-model", is_flag=True, help="Use the deterministic coarticulation model instead of the neural one."),
+    click.option("--model", "model_path", default=None, is_flag=False, flag_value=SHIPPED_MODEL, metavar="[PATH]",
+                 help="Use the neural model instead of the coarticulation model (the default, closer to real "
+                      "speakers: docs/benchmarks.md); PATH: other weights than the shipped ones. --adapter implies it."),
+    click.option("--no-model", is_flag=True, help="The coarticulation model (the default; kept for old scripts)."),
     click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
                  help=f"Comma-separated export formats ({', '.join(FORMATS)}; also {', '.join(FORMAT_ALIASES)}) "
                       "or 'all'."),
     click.option("--overwrite", is_flag=True, help="Replace existing outputs."),
 ]
+
+
+def _use_model(model_path: str | None, adapter: str | None, no_model: bool) -> tuple[bool, str | None]:
+    """(use the neural model?, weights path or None for the shipped ones) from --model/--adapter/--no-model."""
+    wanted = model_path is not None or adapter is not None
+    if wanted and no_model:
+        raise InputError("--no-model contradicts --model/--adapter (the neural model); give one of them.")
+    return wanted, None if model_path in (None, SHIPPED_MODEL) else model_path
 
 
 def _with(options: list) -> Any:
@@ -125,8 +138,10 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     export_options = ExportOptions(min_cue=min_cue_ms / 1000.0, extended_shapes=extended_shapes)
     if phones_tier is not None and timings is None:
         raise InputError("--phones-tier names a tier of the --alignment file; give --alignment FILE too.")
+    # comparing adapters compares two runs of the neural model
+    use_model, model_path = _use_model(model_path, adapter or compare_adapter, no_model)
     result = run(audio, text=text, phones=phones, alignment=timings, lang=lang, fps=fps, viseme_set=viseme_set,
-                 use_model=not no_model, model=model_path, adapter=adapter, notation=notation, phones_tier=phones_tier)
+                 use_model=use_model, model=model_path, adapter=adapter, notation=notation, phones_tier=phones_tier)
     read_as = result.alignment.meta.get("phone_notation")
     if read_as:
         how = "detected; --notation to choose" if notation == "auto" else "--notation"
@@ -144,7 +159,7 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
             # The same speech as another language: its pack's transcript, aligned to the same audio.
             other = run(result.audio, result.sample_rate, text=text, phones=phones,
                         alignment=None if (text or phones) else timings, lang=compare_lang, fps=fps,
-                        viseme_set=viseme_set, use_model=not no_model, model=model_path, adapter=adapter,
+                        viseme_set=viseme_set, use_model=use_model, model=model_path, adapter=adapter,
                         notation=notation, phones_tier=None if (text or phones) else phones_tier)
         else:
             other = run(result.audio, result.sample_rate, alignment=timing_only(result.alignment), lang=lang or result.lang,
@@ -169,10 +184,11 @@ def animate_corpus(in_dir: Path, out_dir: Path, lang: str, jobs: int | None, clu
     into OUT_DIR/NAME/. Files are aligned as align-corpus aligns them (adapted once on the whole corpus).
     Resumable: finished files are skipped. Exits 1 if any file failed; the report
     (OUT_DIR/corpus_report.json) lists every file, with the reason for each failure."""
+    use_model, model_path = _use_model(model_path, adapter, no_model)
     options = AnimateOptions(lang=lang, fps=fps, viseme_set=viseme_set,
                              formats=tuple(expand_formats(formats, has_audio=True, viseme_set=viseme_set)),
-                             adapter=adapter, use_model=not no_model, model=model_path)
-    if not no_model:
+                             adapter=adapter, use_model=use_model, model=model_path)
+    if use_model:
         models.check_model(model_path, adapter)  # bad weights fail once, here, not once per file
     with RichProgress(enabled=not quiet) as bar:
         report = run_animate_corpus(in_dir, out_dir, options, jobs=jobs, cluster=cluster, overwrite=overwrite,

@@ -8,9 +8,12 @@ uses: jaw, mouth and tongue shapes (in the same order). :func:`articulation_to_a
 The mapping (A = articulation value, every output clipped to [0, 1]; Left/Right pairs are equal)::
 
     jawOpen            = jaw_open
-    mouthClose         = lip_close * jaw_open      # ARKit's mouthClose is "lips together while the
+    mouthClose         = jaw_open * min(1, lip_close / CONTACT)
+                                                   # ARKit's mouthClose is "lips together while the
                                                    # jaw is open": it must cancel jawOpen's lip gap,
-                                                   # so full contact needs mouthClose == jawOpen
+                                                   # so contact (lip_close >= CONTACT = 0.95, the
+                                                   # coarticulation model's closure guarantee) gives
+                                                   # mouthClose == jawOpen exactly
     mouthPress         = 0.35 * lip_close          # slight press on closure (p b m)
     mouthShrugLower    = 0.25 * lip_close          # lower lip pushed up against the upper one
     mouthFunnel        = 0.8 * lip_round * (1 - lip_close)   # an open rounded aperture; closed lips
@@ -54,6 +57,9 @@ ARKIT_52: tuple[str, ...] = (
 #: The jaw, mouth and tongue blendshapes (Apple's order): the channels of MouthAnimation.blendshapes.
 ARKIT_MOUTH: tuple[str, ...] = tuple(n for n in ARKIT_52 if n.startswith(("jaw", "mouth", "tongue")))
 
+#: lip_close at which the lips are in contact (the closure the coarticulation model guarantees)
+CONTACT = 0.95
+
 _P = {name: i for i, name in enumerate(ARTICULATION_PARAMS)}
 _K = {name: i for i, name in enumerate(ARKIT_MOUTH)}
 
@@ -94,7 +100,7 @@ def articulation_to_arkit(values: np.ndarray) -> np.ndarray:
     a = np.clip(a, 0.0, 1.0)
     out = a @ _linear_matrix()
     jaw, close, round_ = a[:, _P["jaw_open"]], a[:, _P["lip_close"]], a[:, _P["lip_round"]]
-    out[:, _K["mouthClose"]] = close * jaw
+    out[:, _K["mouthClose"]] = jaw * np.minimum(1.0, close / CONTACT)
     out[:, _K["mouthFunnel"]] = 0.8 * round_ * (1.0 - close)
     return np.clip(out, 0.0, 1.0)
 

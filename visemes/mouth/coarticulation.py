@@ -28,16 +28,48 @@ Changes to the original, each for a stated reason:
   (>= ``closure_min``) at the frame nearest its centre, even for a 20 ms /p/ at 24 fps, because a
   missed closure is the most visible lip-sync error.
 
+Changes for realism against articulography (``benchmarks/mouth_realism.py``), each a general phonetic
+fact rather than a fit to one speaker:
+
+* jaw and lips are separate actions (JALI, Edwards et al. 2016; Browman & Goldstein's articulatory
+  phonology: the lip-aperture gesture is achieved by lips *and* jaw, with the jaw free where the lips do
+  the work): a bilabial's jaw magnitude is low, so the jaw stays near its neighbours' height while the
+  lips close, and coronal obstruents (s z ʃ t d n θ, which need a high jaw, Keating et al. 1994) keep
+  theirs;
+* vowel undershoot (Lindblom 1963): a vowel reaches ``1 - exp(-duration / undershoot_time)`` of its jaw
+  and lip displacement from a mid, schwa-like neutral, so short open vowels open less and short close
+  vowels close less, while long vowels still reach their targets;
+* stress (when the phones carry ``stress`` attributes at all): unstressed vowels are reduced toward that
+  neutral (``unstressed_jaw``, ``unstressed_lips``) and dominate less, as in Lindblom's and de Jong's
+  (1995) accounts of prosodic strengthening; secondary stress is half-way;
+* lip rounding is anticipated over a long span (``anticipation_span``: Benguerel & Cowan 1974 found it
+  up to six consonants ahead) and passes through consonants whose lip spreading is incidental (a
+  sibilant's slight spread is not a lip target; Daniloff & Moll 1968), which the higher
+  ``specified_threshold`` expresses; it does not pass through a phone with the opposite lip posture
+  (a spread vowel before a rounded one: Henke's 1966 look-ahead model with blocking, ``block_rate``),
+  and languages with a rounding contrast anticipate further (:data:`LANGUAGE_PARAMS`, :func:`params_for`);
+* consonants with a secondary articulation (ˤ pharyngealized, as the Arabic emphatics; ʷ labialized)
+  always specify their lip shape, and it spreads over the neighbouring vowels (``secondary_shape_rate``);
+* with audio, loudness scales the jaw's opening and long silences rest the mouth
+  (:mod:`visemes.mouth.audio_effort`, ``effort``);
+* bilabial closure leads the labelled acoustic segment: the lips meet ``closure_lead`` before it starts
+  and begin to part at ``closure_release`` of it, the release and the burst/aspiration or nasal
+  transition being part of the labelled interval (Löfqvist 1990: lip-closing movements run ahead of the
+  acoustic closure; aligners place boundaries at acoustic events). Contact is held at least
+  ``min_hold``.
+
 Viseme weights per frame come from the same machinery with one "visual" dominance per segment over
 the segment's class in the chosen viseme set (rest segments give the set's silence class); they sum
-to 1 in every frame. Everything is deterministic. This is the non-neural fallback and the teacher
+to 1 in every frame. They then keep the articulation's truth (:mod:`visemes.mouth.viseme_weights`):
+Oculus/MPEG-4 weights are refitted so that the mix of the viseme shapes shows the curves, and at lip
+contact the set's bilabial class takes at least 0.95 of the frame. Everything is deterministic. This is the non-neural fallback and the teacher
 of the neural model, so all tunable constants live in :class:`CoarticulationParams`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -48,8 +80,11 @@ from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
 from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError
 from visemes.core.timeline import Tier
-from visemes.mouth.visemesets import phone_to_viseme
 from visemes.core.vocabulary import SILENCE, check_set, classes
+from visemes.mouth.arkit import CONTACT
+from visemes.mouth.audio_effort import EffortParams, effort_gain, silence_mask
+from visemes.mouth.viseme_weights import fit_weights, keep_closure
+from visemes.mouth.visemesets import from_oculus, phone_to_viseme
 
 #: Phone classes of the model (from the phone's Oculus viseme).
 KINDS: tuple[str, ...] = ("vowel", "bilabial", "labiodental", "sibilant", "dental", "consonant", "rest")
@@ -76,7 +111,8 @@ def _table(rows: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, A
 def _default_magnitude() -> dict[str, dict[str, float]]:
     return {
         "vowel": {"jaw": 1.0, "shape": 1.0, "close": 1.5, "tuck": 1.5, "upper": 0.6, "tongue": 0.3},
-        "bilabial": {"jaw": 0.5, "shape": 0.15, "close": 60.0, "tuck": 5.0, "upper": 0.3, "tongue": 0.15},
+        # jaw nearly unspecified: the lips close, the jaw stays near its neighbours (JALI)
+        "bilabial": {"jaw": 0.15, "shape": 0.15, "close": 60.0, "tuck": 5.0, "upper": 0.3, "tongue": 0.15},
         "labiodental": {"jaw": 0.7, "shape": 0.2, "close": 5.0, "tuck": 60.0, "upper": 1.0, "tongue": 0.15},
         "sibilant": {"jaw": 2.0, "shape": 0.6, "close": 1.5, "tuck": 1.0, "upper": 1.0, "tongue": 0.5},
         "dental": {"jaw": 1.0, "shape": 0.3, "close": 1.5, "tuck": 1.0, "upper": 0.3, "tongue": 8.0},
@@ -90,8 +126,10 @@ def _default_rates() -> dict[str, dict[str, tuple[float, float]]]:
     return {
         "vowel": {"shape": (7.0, 14.0), "jaw": (20.0, 20.0)},
         # closure and tuck: overwhelming inside the phone, gone within ~40 ms so the lips open for
-        # the vowel of "Bob" (lip_close < 0.05 mid-vowel)
-        "bilabial": {"close": (120.0, 120.0)},
+        # the vowel of "Bob" (lip_close < 0.05 mid-vowel); the closing side is steeper still: the lips
+        # meet in a fast, nearly ballistic movement, so a closure that leads its label (closure_lead)
+        # does not half-close a short vowel before it ("mom": 118 ms ɑː, lip_close 0.55 -> 0.11)
+        "bilabial": {"close": (200.0, 120.0)},
         "labiodental": {"tuck": (120.0, 120.0)},
         "rest": {g: (20.0, 20.0) for g in GROUPS},
     }
@@ -111,7 +149,8 @@ class CoarticulationParams:
     #: multiplier on ``magnitude`` for shape/upper/tongue groups a non-vowel target leaves neutral
     unspecified_factor: float = 0.1
     #: a group is "specified" by a phone when its target reaches this in any of the group's parameters
-    specified_threshold: float = 0.3
+    #: (0.4: a sibilant's slight spread, 0.35, is incidental and lets neighbouring rounding through)
+    specified_threshold: float = 0.4
     #: (anticipatory, carry-over) rates per class and group; anything else uses ``default_rate``
     rates: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=_default_rates)
     default_rate: float = 25.0
@@ -128,10 +167,57 @@ class CoarticulationParams:
     #: pauses shorter than this are ignored (neighbouring phones touch)
     min_pause: float = 0.01
     #: lip_close guaranteed at the frame nearest every bilabial's centre
-    closure_min: float = 0.95
+    closure_min: float = CONTACT
     #: visual dominance magnitude per class for the viseme weights
     visual_magnitude: Mapping[str, float] = field(default_factory=_default_visual)
     visual_rate: float = 40.0
+    #: Oculus/MPEG-4 weights refitted so that the mix of the viseme shapes reproduces the articulation
+    #: (``visemes.mouth.viseme_weights.fit_weights``), with this pull towards the dominance weights
+    fit_visemes: bool = True
+    viseme_ridge: float = 0.02
+    #: with audio: loudness scales the jaw's opening, long silence brings the mouth to rest
+    #: (``visemes.mouth.audio_effort``); None ignores the audio
+    effort: EffortParams | None = field(default_factory=EffortParams)
+    #: a consonant with a secondary articulation (ˤ pharyngealized, ʷ labialized) always specifies its
+    #: lip shape, and that shape spreads over its neighbours at this rate (1/s, both sides): Arabic
+    #: emphasis spreads across the syllable and beyond (Card 1983; Davis 1995)
+    secondary_shape_rate: float = 8.0
+    #: lip rounding is anticipated across consonants but not through a phone with the opposite lip
+    #: posture (Henke's 1966 look-ahead model with blocking; Perkell & Chiang 1986): a phone's lip-shape
+    #: dominance falls at block_rate (1/s) beyond the core of the nearest phone whose posture
+    #: (round + protrude) / 2 - spread is at least posture_threshold the other way (0 turns it off)
+    block_rate: float = 40.0
+    posture_threshold: float = 0.2
+    # --- main controls -------------------------------------------------------------------------
+    #: scale of every phone's jaw_open displacement from ``jaw_neutral`` (1 = the pack's targets)
+    jaw_intensity: float = 1.0
+    #: scale of every phone's lip shape targets (lip_spread, lip_round, lip_protrude)
+    lip_intensity: float = 1.0
+    #: bilabial lip contact lasts at least this long (seconds)
+    min_hold: float = 0.03
+    #: a vowel's lip-shape (rounding/spreading) dominance has fallen to 10 % this long before its core;
+    #: sets the anticipatory ``rates["vowel"]["shape"]`` (ln 10 / span); None keeps the table's rate
+    anticipation_span: float | None = 0.3
+    # --- vowel reduction -----------------------------------------------------------------------
+    #: the mid, schwa-like jaw height that undershoot and reduction move vowels toward
+    jaw_neutral: float = 0.3
+    #: Lindblom's undershoot: a vowel reaches 1 - exp(-duration / undershoot_time) of its jaw and lip
+    #: displacement (0 disables)
+    undershoot_time: float = 0.05
+    #: for utterances whose phones carry stress: unstressed vowels keep this share of their jaw
+    #: displacement from neutral, of their lip shape, and of their dominance (secondary: half-way)
+    unstressed_jaw: float = 0.6
+    unstressed_lips: float = 0.7
+    unstressed_magnitude: float = 0.7
+    # --- bilabial timing -----------------------------------------------------------------------
+    #: lips meet this long before a bilabial's labelled start ...
+    closure_lead: float = 0.02
+    #: ... and start to part at this fraction of its labelled interval
+    closure_release: float = 0.55
+    #: every phone's lip rounding/spreading/protrusion core starts this long before its labelled core
+    #: (the lips are slow and their gestures start well before the acoustic segment: Perkell &
+    #: Matthies 1992); the release is not moved
+    lip_lead: float = 0.04
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
@@ -147,12 +233,21 @@ class CoarticulationParams:
         if set(self.visual_magnitude) != set(KINDS):
             raise InputError("CoarticulationParams.visual_magnitude needs every class.")
         object.__setattr__(self, "visual_magnitude", MappingProxyType(dict(self.visual_magnitude)))
-        positive = ("default_rate", "distance_power", "window", "reach_nats", "rest_full_pause", "visual_rate")
+        positive = ("secondary_shape_rate", "default_rate", "distance_power", "window", "reach_nats", "rest_full_pause", "visual_rate")
         for name in positive:
             if not float(getattr(self, name)) > 0:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
+        non_negative = ("block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+                        "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
+        for name in non_negative:
+            if not float(getattr(self, name)) >= 0:
+                raise InputError(f"CoarticulationParams.{name} must be >= 0, got {getattr(self, name)}.")
+        if not 0.0 <= self.jaw_neutral <= 1.0 or not 0.0 < self.closure_release <= 1.0:
+            raise InputError("CoarticulationParams: jaw_neutral must be in [0, 1] and closure_release in (0, 1].")
+        if self.anticipation_span is not None and not float(self.anticipation_span) > 0:
+            raise InputError(f"CoarticulationParams.anticipation_span must be positive or None, got {self.anticipation_span}.")
 
     def alpha_matrix(self) -> np.ndarray:
         """alpha[kind, group] (the specified case), in KINDS x GROUPS order."""
@@ -164,7 +259,34 @@ class CoarticulationParams:
         for kind, groups in self.rates.items():
             for group, (before, after) in groups.items():
                 out[KINDS.index(kind), _G[group]] = (before, after)
+        if self.anticipation_span is not None:
+            out[KINDS.index("vowel"), _G["shape"], 0] = np.log(10.0) / float(self.anticipation_span)
         return out
+
+
+#: Where languages differ in how the lips coarticulate, by base language code: the overrides of
+#: :class:`CoarticulationParams` that :func:`params_for` applies. Languages with a phonemic rounding
+#: contrast (front rounded vowels: French, German, Dutch, Turkish) anticipate lip rounding earlier
+#: and further across consonants than English (Benguerel & Cowan 1974 for French; Lubker & Gay 1982,
+#: Swedish against American English); their packs already give the stronger rounding targets.
+LANGUAGE_PARAMS: Mapping[str, Mapping[str, Any]] = _table({
+    "fr": {"anticipation_span": 0.4},
+    "de": {"anticipation_span": 0.35},
+    "nl": {"anticipation_span": 0.35},
+    "tr": {"anticipation_span": 0.35},
+})
+
+
+def params_for(pack: Any, **overrides: Any) -> CoarticulationParams:
+    """The parameters for ``pack``'s language (:data:`LANGUAGE_PARAMS`), with ``overrides`` on top."""
+    code = str(getattr(pack, "code", "") or "")
+    base = code.split("-")[0].lower()
+    settings = dict(LANGUAGE_PARAMS.get(code, LANGUAGE_PARAMS.get(base, {})))
+    settings.update(overrides)
+    unknown = set(settings) - {f.name for f in fields(CoarticulationParams)}
+    if unknown:
+        raise InputError(f"Unknown coarticulation parameters {sorted(unknown)}; see visemes.mouth.coarticulation.CoarticulationParams.")
+    return CoarticulationParams(**settings)
 
 
 _P = {name: i for i, name in enumerate(ARTICULATION_PARAMS)}
@@ -173,7 +295,52 @@ _G = {name: i for i, name in enumerate(GROUPS)}
 _GROUP_OF_PARAM = np.array([next(_G[g] for g, ps in GROUPS.items() if p in ps) for p in ARTICULATION_PARAMS])
 _REST = np.array([REST_TARGET[p] for p in ARTICULATION_PARAMS])
 _REST_KIND = KINDS.index("rest")
+#: sets whose classes are the Oculus 15 in OCULUS_15 order (the viseme shapes' order)
+_OCULUS_ORDER = ("oculus", "mpeg4")
 _NEUTRAL_SENSITIVE = ("shape", "upper", "tongue")
+_JAW = _P["jaw_open"]
+_LIPS = np.array([_P["lip_spread"], _P["lip_round"], _P["lip_protrude"]])
+#: pharyngealization (Arabic emphatics sˤ tˤ dˤ ðˤ) and labialization (kʷ): lip-shape secondary articulations
+_SECONDARY_MARKS = frozenset("ˤʷ")
+
+
+def _secondary(symbol: str) -> bool:
+    return any(c in _SECONDARY_MARKS for c in symbol)
+
+
+_PRIMARY = {"primary", "1", "ˈ", "True", "true"}
+_SECONDARY = {"secondary", "2", "ˌ"}
+
+
+def _stress_level(phones: Tier) -> list[float | None]:
+    """Per phone: 1 (primary), 0.5 (secondary), 0 (unmarked) when any phone carries stress, else None."""
+    marks = [iv.attrs.get("stress") for iv in phones]
+    if not any(m not in (None, "", 0, False) for m in marks):
+        return [None] * len(marks)
+    return [1.0 if str(m) in _PRIMARY else 0.5 if str(m) in _SECONDARY else 0.0 for m in marks]
+
+
+def _shaped_target(target: np.ndarray, vowel: bool, duration: float, stress: float | None,
+                   prm: CoarticulationParams) -> tuple[np.ndarray, float]:
+    """The target after the intensity controls, vowel undershoot and stress reduction, and the factor
+    on the phone's dominance (reduced vowels yield to their neighbours)."""
+    jaw_share, lip_share, magnitude = float(prm.jaw_intensity), float(prm.lip_intensity), 1.0
+    if vowel:
+        if prm.undershoot_time > 0:
+            reach = 1.0 - float(np.exp(-duration / prm.undershoot_time))
+            jaw_share *= reach
+            lip_share *= reach
+        if stress is not None:
+            strong = float(stress)
+            jaw_share *= prm.unstressed_jaw + (1.0 - prm.unstressed_jaw) * strong
+            lip_share *= prm.unstressed_lips + (1.0 - prm.unstressed_lips) * strong
+            magnitude = prm.unstressed_magnitude + (1.0 - prm.unstressed_magnitude) * strong
+    if jaw_share == 1.0 and lip_share == 1.0:
+        return target, magnitude
+    out = target.copy()
+    out[_JAW] = prm.jaw_neutral + (target[_JAW] - prm.jaw_neutral) * jaw_share
+    out[_LIPS] = target[_LIPS] * lip_share
+    return np.clip(out, 0.0, 1.0), magnitude
 
 
 @dataclass(frozen=True)
@@ -187,6 +354,11 @@ class _Segments:
     reach: np.ndarray  # [S] seconds beyond the core where the segment's dominance tapers to 0
     label: tuple[str, ...]  # viseme class in the chosen set
     bilabial: np.ndarray  # [S] bool
+    core_lo: np.ndarray  # [S] start of the segment's core (full dominance)
+    core_hi: np.ndarray  # [S] end of the core
+    secondary: np.ndarray  # [S] bool: lip shape spreads at secondary_shape_rate (emphatics, labialized)
+    block_lo: np.ndarray  # [S] lip-shape dominance blocked before this time (an opposite posture's core end)
+    block_hi: np.ndarray  # [S] ... and after this time
 
 
 def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: CoarticulationParams) -> _Segments:
@@ -196,6 +368,7 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
     per_symbol: dict[str, tuple[int, np.ndarray, np.ndarray, str, bool]] = {}
     rest_info = (_REST_KIND, _REST, alpha_kind[_REST_KIND], silence, False)
     items: list[tuple[float, float, float, tuple[int, np.ndarray, np.ndarray, str, bool]]] = []
+    vowel_kind = KINDS.index("vowel")
 
     def symbol_info(symbol: str) -> tuple[int, np.ndarray, np.ndarray, str, bool]:
         spec = pack.phone(symbol)
@@ -205,6 +378,8 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         alpha = alpha_kind[kind].copy()
         if KINDS[kind] not in ("vowel", "rest"):
             for group in _NEUTRAL_SENSITIVE:
+                if group == "shape" and _secondary(symbol):
+                    continue  # a pharyngealized/labialized consonant's lip shape is a target, however small
                 if max(target[_P[p]] for p in GROUPS[group]) < prm.specified_threshold:
                     alpha[_G[group]] *= prm.unspecified_factor
         if KINDS[kind] == "rest":
@@ -215,39 +390,98 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
         return kind, target, alpha, phone_to_viseme(symbol, spec, set_name), bool(bilabial)
 
     cursor = 0.0
-    for iv in phones:
+    secondary: list[bool] = []  # per item: a secondary articulation (emphatic, labialized) spreads
+    for iv, stress in zip(phones, _stress_level(phones)):
         if iv.end > duration + 1e-6:
             raise InputError(f"Phone {iv.label!r} ends at {iv.end:.3f} s, after the duration {duration:.3f} s.")
         if iv.start - cursor >= prm.min_pause:
             items.append((cursor, iv.start, min(1.0, (iv.start - cursor) / prm.rest_full_pause), rest_info))
+            secondary.append(False)
         info = per_symbol.get(iv.label)
         if info is None:
             info = per_symbol[iv.label] = symbol_info(iv.label)
+        target, magnitude = _shaped_target(info[1], info[0] == vowel_kind, iv.end - iv.start, stress, prm)
+        if target is not info[1] or magnitude != 1.0:
+            info = (info[0], target, info[2] * magnitude, info[3], info[4])
         items.append((iv.start, iv.end, 1.0, info))
+        secondary.append(info[0] != vowel_kind and _secondary(iv.label))
         cursor = max(cursor, iv.end)
     if duration - cursor >= prm.min_pause or not items:
         items.append((cursor, duration, min(1.0, (duration - cursor) / prm.rest_full_pause), rest_info))
+        secondary.append(False)
     scale = np.array([it[2] for it in items])
     kinds = np.array([it[3][0] for it in items], dtype=np.int64)
-    slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)  # per kind
-    reach = np.minimum(prm.window, prm.reach_nats / slowest)[kinds]
+    spreads = np.array(secondary, dtype=bool)
+    slowest = np.minimum(prm.rate_matrix().min(axis=(1, 2)), prm.visual_rate)[kinds]  # per segment
+    slowest = np.where(spreads, np.minimum(slowest, prm.secondary_shape_rate), slowest)
+    reach = np.minimum(prm.window, prm.reach_nats / slowest)
+    start = np.array([it[0] for it in items], dtype=np.float64)
+    end = np.array([it[1] for it in items], dtype=np.float64)
+    bilabial = np.array([it[3][4] for it in items], dtype=bool)
+    # cores: the central core_fraction of a phone, a whole pause, and for a bilabial closure the span
+    # from closure_lead before its start to closure_release of it (at least min_hold long)
+    centre, half = 0.5 * (start + end), 0.5 * prm.core_fraction * (end - start)
+    rest = kinds == _REST_KIND
+    core_lo = np.where(rest, start, centre - half)
+    core_hi = np.where(rest, end, centre + half)
+    lo = start - prm.closure_lead
+    hi = start + prm.closure_release * (end - start)
+    grow = np.maximum(0.0, prm.min_hold - (hi - lo)) / 2
+    core_lo = np.where(bilabial, lo - grow, core_lo)
+    core_hi = np.where(bilabial, hi + grow, core_hi)
+    targets = np.stack([it[3][1] for it in items])
+    block_lo, block_hi = _blocking(targets, kinds, spreads, core_lo, core_hi, prm)
     return _Segments(
-        np.array([it[0] for it in items], dtype=np.float64),
-        np.array([it[1] for it in items], dtype=np.float64),
+        start,
+        end,
         kinds,
-        np.stack([it[3][1] for it in items]),
+        targets,
         np.stack([it[3][2] for it in items]) * scale[:, None],
         scale,
         reach,
         tuple(it[3][3] for it in items),
-        np.array([it[3][4] for it in items], dtype=bool),
+        bilabial,
+        core_lo,
+        core_hi,
+        spreads,
+        block_lo,
+        block_hi,
     )
 
 
-def _pairs(seg: _Segments, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(frame, segment) index pairs for every frame within each segment's reach of it."""
-    lo = np.clip(np.ceil((seg.start - seg.reach) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
-    hi = np.clip(np.floor((seg.end + seg.reach) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
+def _blocking(targets: np.ndarray, kinds: np.ndarray, secondary: np.ndarray, core_lo: np.ndarray,
+              core_hi: np.ndarray, prm: CoarticulationParams) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment, the times before/after which its lip-shape dominance is blocked: the core end of the
+    nearest earlier segment whose specified lip posture is the opposite one (rounded vs spread), and the
+    core start of the nearest later one (-inf/+inf where there is none)."""
+    shape = targets[:, _LIPS]  # spread, round, protrude
+    posture = 0.5 * (shape[:, 1] + shape[:, 2]) - shape[:, 0]
+    specified = (kinds == KINDS.index("vowel")) | secondary | (shape.max(axis=1) >= prm.specified_threshold)
+    sign = np.where(specified & (np.abs(posture) >= prm.posture_threshold), np.sign(posture), 0.0).astype(np.int64)
+    n = len(sign)
+    idx = np.arange(n)
+    block_lo = np.full(n, -np.inf)
+    block_hi = np.full(n, np.inf)
+    for s in (-1, 1):
+        mine = sign == s
+        # last opposite segment strictly before, first strictly after
+        opp = sign == -s
+        last = np.maximum.accumulate(np.where(opp, idx, -1))
+        prev = np.concatenate([[-1], last[:-1]])
+        first = np.minimum.accumulate(np.where(opp, idx, n)[::-1])[::-1]
+        nxt = np.concatenate([first[1:], [n]])
+        has_prev, has_next = mine & (prev >= 0), mine & (nxt < n)
+        block_lo[has_prev] = core_hi[prev[has_prev]]
+        block_hi[has_next] = core_lo[nxt[has_next]]
+    return block_lo, block_hi
+
+
+def _pairs(seg: _Segments, n_frames: int, fps: float, lead: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, segment) index pairs for every frame within each segment's reach of it (``lead``
+    seconds earlier too)."""
+    first, last = np.minimum(seg.start, seg.core_lo) - max(0.0, lead), np.maximum(seg.end, seg.core_hi)
+    lo = np.clip(np.ceil((first - seg.reach) * fps - 1e-9), 0, n_frames - 1).astype(np.int64)
+    hi = np.clip(np.floor((last + seg.reach) * fps + 1e-9), 0, n_frames - 1).astype(np.int64)
     counts = hi - lo + 1
     seg_idx = np.repeat(np.arange(len(lo)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -255,13 +489,11 @@ def _pairs(seg: _Segments, n_frames: int, fps: float) -> tuple[np.ndarray, np.nd
     return frame_idx, seg_idx
 
 
-def _distance(seg: _Segments, t: np.ndarray, seg_idx: np.ndarray, core_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def _distance(seg: _Segments, t: np.ndarray, seg_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance from each pair's frame time to its segment's core, and whether it lies before it."""
-    start, end = seg.start[seg_idx], seg.end[seg_idx]
-    centre, half = 0.5 * (start + end), 0.5 * core_fraction * (end - start)
+    lo, hi = seg.core_lo[seg_idx], seg.core_hi[seg_idx]
+    centre, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
     offset = t - centre
-    rest = seg.kind[seg_idx] == _REST_KIND
-    half = np.where(rest, 0.5 * (end - start), half)  # a pause is at rest over its whole length
     return np.maximum(0.0, np.abs(offset) - half), offset < 0
 
 
@@ -274,10 +506,11 @@ def articulation_values(
     phones: Tier, pack: Any, fps: float, duration: float, params: CoarticulationParams | None = None
 ) -> np.ndarray:
     """Per-frame articulation ``[frames, 9]`` (ARTICULATION_PARAMS order) for timed ``phones``."""
-    return _animate(phones, pack, fps, duration, "oculus", params or CoarticulationParams())[0]
+    return _animate(phones, pack, fps, duration, "oculus", params or params_for(pack))[0]
 
 
-def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str, prm: CoarticulationParams):
+def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str, prm: CoarticulationParams,
+             audio: np.ndarray | None = None, sample_rate: int | None = None):
     fps = check_fps(fps)
     duration = float(duration)
     if not (np.isfinite(duration) and duration > 0):
@@ -286,16 +519,32 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     seg = _segments(phones, pack, duration, set_name, prm)
     n = frame_count(duration, fps)
     times = np.arange(n) / fps
-    frame_idx, seg_idx = _pairs(seg, n, fps)
-    d, before = _distance(seg, times[frame_idx], seg_idx, prm.core_fraction)
+    frame_idx, seg_idx = _pairs(seg, n, fps, prm.lip_lead)
+    d, before = _distance(seg, times[frame_idx], seg_idx)
     taper = _taper(d, seg.reach[seg_idx])
     dist = d ** prm.distance_power
 
-    # articulation: dominance-weighted mean of targets, per parameter
-    rates = prm.rate_matrix().astype(np.float32)  # [kind, G, side]
-    theta = rates[seg.kind[seg_idx], :, np.where(before, 0, 1)]  # [pairs, G]
-    dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist.astype(np.float32)[:, None])
-    dom *= taper.astype(np.float32)[:, None]
+    # articulation: dominance-weighted mean of targets, per parameter; a phone's lip-shape core starts
+    # lip_lead earlier (the lips anticipate; they do not let go earlier)
+    rates = prm.rate_matrix().astype(np.float32)[seg.kind[seg_idx]]  # [pairs, G, side]
+    rates[seg.secondary[seg_idx], _G["shape"], :] = prm.secondary_shape_rate
+    dist_g = np.repeat(dist.astype(np.float32)[:, None], len(GROUPS), axis=1)  # [pairs, G]
+    before_g = np.repeat(before[:, None], len(GROUPS), axis=1)
+    taper_g = np.repeat(taper.astype(np.float32)[:, None], len(GROUPS), axis=1)
+    if prm.lip_lead:
+        d_lip = np.minimum(d, _distance(seg, times[frame_idx] + prm.lip_lead, seg_idx)[0])
+        d_lip = np.where(seg.kind[seg_idx] == _REST_KIND, d, d_lip)  # a pause does not come early
+        shape = _G["shape"]
+        dist_g[:, shape] = d_lip ** prm.distance_power
+        taper_g[:, shape] = _taper(d_lip, seg.reach[seg_idx])
+    theta = np.where(before_g, rates[:, :, 0], rates[:, :, 1])  # [pairs, G]
+    dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist_g) * taper_g
+    if prm.block_rate:
+        # a rounded phone's lip shape does not reach through a spread one (and vice versa): beyond the
+        # opposite posture's core its dominance falls at block_rate (look-ahead with blocking)
+        t = times[frame_idx]
+        over = np.maximum(0.0, seg.block_lo[seg_idx] - t) + np.maximum(0.0, t - seg.block_hi[seg_idx])
+        dom[:, _G["shape"]] *= np.exp(-prm.block_rate * over).astype(np.float32)
     dom = dom[:, _GROUP_OF_PARAM]  # [pairs, P]
     n_params = len(ARTICULATION_PARAMS)
     num = np.zeros((n, n_params))
@@ -306,6 +555,9 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
         den[:, p] = np.bincount(frame_idx, weights=dom[:, p], minlength=n)
     tiny = 1e-9  # a whisper of rest everywhere: frames no segment reaches (none in practice) rest
     values = (num + tiny * _REST) / (den + tiny)
+    quiet = None
+    if audio is not None and prm.effort is not None:
+        values, quiet = _with_effort(values, audio, sample_rate, fps, prm.effort)
     values = _guarantee_closure(values, seg, fps, prm)
 
     # viseme weights: one visual dominance per segment over its class in the chosen set
@@ -317,27 +569,52 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     weights = np.bincount(flat, weights=vdom, minlength=n * len(names)).reshape(n, len(names))
     weights[:, names.index(SILENCE[set_name])] += tiny
     weights /= weights.sum(axis=1, keepdims=True)
-    return np.clip(values, 0.0, 1.0).astype(np.float32), weights.astype(np.float32)
+    if quiet is not None:  # a long silence is the set's silence class
+        weights *= (1.0 - quiet)[:, None]
+        weights[:, names.index(SILENCE[set_name])] += quiet
+    values = np.clip(values, 0.0, 1.0)
+    # the weights keep the articulation's truth: an engine mixing the viseme shapes shows these curves,
+    # and a closure is the bilabial class's frame (visemes.mouth.viseme_weights)
+    if prm.fit_visemes and set_name in _OCULUS_ORDER:
+        weights = fit_weights(values, weights, ridge=prm.viseme_ridge)
+    weights = keep_closure(weights, values[:, _P["lip_close"]], names, from_oculus("PP", set_name))
+    return values.astype(np.float32), weights.astype(np.float32)
+
+
+def _with_effort(values: np.ndarray, audio: np.ndarray, sample_rate: int | None, fps: float,
+                 eff: EffortParams) -> tuple[np.ndarray, np.ndarray]:
+    """Loudness scales jaw_open's displacement from rest; long silence blends every parameter to rest."""
+    if sample_rate is None:
+        raise InputError("Audio for the coarticulation model needs its sample_rate.")
+    n = values.shape[0]
+    gain = effort_gain(audio, int(sample_rate), fps, n, eff)
+    quiet = silence_mask(audio, int(sample_rate), fps, n, eff)
+    values = values.copy()
+    rest_jaw = _REST[_JAW]
+    values[:, _JAW] = rest_jaw + (values[:, _JAW] - rest_jaw) * gain
+    values = values * (1.0 - quiet)[:, None] + _REST[None, :] * quiet[:, None]
+    return values, quiet
 
 
 def _guarantee_closure(values: np.ndarray, seg: _Segments, fps: float, prm: CoarticulationParams) -> np.ndarray:
-    """Raise lip_close smoothly around every bilabial so the frame nearest its centre reaches contact."""
+    """Raise lip_close smoothly around every bilabial so that the frames nearest its closure's centre and
+    nearest its labelled centre both reach contact."""
     idx = np.flatnonzero(seg.bilabial)
     if idx.size == 0:
         return values
     n = values.shape[0]
     col = values[:, _P["lip_close"]].copy()
-    centres = 0.5 * (seg.start[idx] + seg.end[idx])
-    frames = np.clip(np.rint(centres * fps).astype(np.int64), 0, n - 1)
-    deficit = np.maximum(0.0, prm.closure_min - col[frames])
-    todo = deficit > 0
-    # bump: a C1 window centred on the chosen frame, at least 1.5 frames and half the phone wide
-    widths = np.maximum(1.5 / fps, 0.5 * (seg.end[idx] - seg.start[idx]) + 1.0 / fps)
-    for f, w, amount in zip(frames[todo], widths[todo], deficit[todo]):
-        reach = int(np.ceil(w * fps))
-        lo, hi = max(0, f - reach), min(n, f + reach + 1)
-        x = (np.arange(lo, hi) - f) / (w * fps)
-        col[lo:hi] += amount * np.clip(1.0 - x * x, 0.0, 1.0) ** 2
+    # bump: a C1 window centred on the chosen frame, at least 1.5 frames and half the closure wide
+    widths = np.maximum(1.5 / fps, 0.5 * (seg.core_hi[idx] - seg.core_lo[idx]) + 1.0 / fps)
+    for centres in (0.5 * (seg.core_lo[idx] + seg.core_hi[idx]), 0.5 * (seg.start[idx] + seg.end[idx])):
+        frames = np.clip(np.rint(centres * fps).astype(np.int64), 0, n - 1)
+        deficit = np.maximum(0.0, prm.closure_min - col[frames])
+        todo = deficit > 0
+        for f, w, amount in zip(frames[todo], widths[todo], deficit[todo]):
+            reach = int(np.ceil(w * fps))
+            lo, hi = max(0, f - reach), min(n, f + reach + 1)
+            x = (np.arange(lo, hi) - f) / (w * fps)
+            col[lo:hi] += amount * np.clip(1.0 - x * x, 0.0, 1.0) ** 2
     values = values.copy()
     values[:, _P["lip_close"]] = np.minimum(col, 1.0)
     return values
@@ -351,15 +628,19 @@ def animate_phones(
     *,
     viseme_set: str = "oculus",
     params: CoarticulationParams | None = None,
+    audio: np.ndarray | None = None,
+    sample_rate: int | None = None,
 ) -> MouthAnimation:
     """Mouth animation for timed ``phones`` (labels are ``pack`` symbols) over ``duration`` seconds.
 
     ``pack`` is anything with ``.phone(symbol) -> PhoneSpec`` (``.viseme``, ``.target``). Frame ``i`` is
     at ``i / fps``. Returns articulation curves (ARTICULATION_PARAMS), ARKit mouth blendshapes
     (ARKIT_MOUTH) and soft viseme weights over ``classes(viseme_set)`` that sum to 1 per frame.
+    ``params`` defaults to :func:`params_for` the pack's language. With ``audio`` (mono samples at
+    ``sample_rate``, starting at time 0) loudness scales the jaw and long silences rest (``params.effort``).
     """
-    prm = params or CoarticulationParams()
-    values, weights = _animate(phones, pack, fps, duration, viseme_set, prm)
+    prm = params or params_for(pack)
+    values, weights = _animate(phones, pack, fps, duration, viseme_set, prm, audio, sample_rate)
     fps = float(fps)
     meta = {"source": "coarticulation", "viseme_set": viseme_set}
     articulation = FrameCurves(fps, ARTICULATION_PARAMS, values, 0.0, meta)

@@ -2,9 +2,10 @@
 
 :func:`animate` composes the parts: a transcript from the language pack (``lang_packs``), timing from
 the built-in aligner (``visemes.alignment.align``) or from given timings or from espeak-ng (text only), the pack's
-viseme tier (``visemes.mouth.visemesets.viseme_tier``), and per-frame curves from the shipped model
-(``visemes.models.load().predict``) or, with ``use_model=False``, the coarticulation model
-(``visemes.mouth.coarticulation.animate_phones``). It returns an :class:`AnimationResult` that saves every
+viseme tier (``visemes.mouth.visemesets.viseme_tier``), and per-frame curves from the coarticulation
+model (``visemes.mouth.coarticulation.animate_phones``, the default: it matches articulography better
+than the shipped network, see docs/benchmarks.md "Mouth realism") or, with ``use_model=True``, the
+shipped neural model (``visemes.models.load().predict``). It returns an :class:`AnimationResult` that saves every
 export format plus a summary with QA flags (transcript mismatch, low confidence, clipped audio).
 """
 
@@ -34,7 +35,7 @@ from visemes.core.vocabulary import VISEME_SETS, check_set, classes
 from visemes.formats import plot as vplot
 from visemes.formats import preview as vpreview
 from visemes.lang_packs import LanguagePack
-from visemes.mouth.coarticulation import animate_phones
+from visemes.mouth.coarticulation import animate_phones, params_for
 from visemes.mouth.set_weights import weights_in_set
 from visemes.mouth.visemesets import viseme_tier
 from visemes.pipeline.phone_labels import NOTATION_CHOICES, phones_transcript, relabel, select_phones_tier
@@ -299,11 +300,12 @@ def _with_transcript_attrs(alignment: Alignment, transcript: Transcript) -> Alig
     return alignment.with_tier(Tier(PHONES, merged))
 
 
-def curves_for(alignment: Alignment, pack: LanguagePack, fps: float, *, use_model: bool = True, model: str | None = None,
+def curves_for(alignment: Alignment, pack: LanguagePack, fps: float, *, use_model: bool = False, model: str | None = None,
                adapter: str | None = None, viseme_set: str = "oculus", audio: np.ndarray | None = None,
-               sample_rate: int | None = None) -> MouthAnimation:
-    """Per-frame curves: the shipped model (with an optional adapter; audio adds loudness/pitch) or the
-    coarticulation model. Viseme weights are in ``viseme_set``, by one rule on both paths: Oculus weights
+               sample_rate: int | None = None, mouth: Mapping[str, Any] | None = None) -> MouthAnimation:
+    """Per-frame curves: the coarticulation model (``mouth``: overrides of its parameters, see
+    :func:`visemes.mouth.coarticulation.params_for`; audio adds loudness and silence) or the shipped
+    model (with an optional adapter; audio adds loudness/pitch). Viseme weights are in ``viseme_set``, by one rule on both paths: Oculus weights
     mapped with the timed phones (:func:`visemes.mouth.set_weights.weights_in_set`; the model does the
     same inside ``predict`` for a set it has no head for)."""
     if use_model:
@@ -314,9 +316,14 @@ def curves_for(alignment: Alignment, pack: LanguagePack, fps: float, *, use_mode
         return m.predict(alignment, fps=fps, adapter=name, pack=pack, audio=audio, sample_rate=sample_rate,
                          viseme_set=viseme_set)
     if adapter is not None:
-        raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
-    anim = animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set="oculus")
+        raise InputError(_ADAPTER_NEEDS_MODEL)
+    anim = animate_phones(alignment.phones, pack, fps, alignment.duration, viseme_set="oculus",
+                          params=params_for(pack, **dict(mouth or {})), audio=audio, sample_rate=sample_rate)
     return dataclasses.replace(anim, visemes=weights_in_set(anim.visemes, alignment.phones, pack, viseme_set))
+
+
+_ADAPTER_NEEDS_MODEL = ("An adapter needs the neural model: pass use_model=True (CLI: --model, or drop --no-model); "
+                        "the coarticulation model has no adapters.")
 
 
 # --- the front door -------------------------------------------------------------------------------
@@ -332,7 +339,7 @@ def animate(
     lang: str | None = None,
     fps: float = 30.0,
     viseme_set: str = "oculus",
-    use_model: bool = True,
+    use_model: bool | None = None,
     model: str | os.PathLike | None = None,
     adapter: str | os.PathLike | None = None,
     aligner: str = "builtin",
@@ -340,6 +347,11 @@ def animate(
     aligned_to: Transcript | None = None,
     notation: str = "auto",
     phones_tier: str | None = None,
+    jaw_intensity: float | None = None,
+    lip_intensity: float | None = None,
+    min_hold: float | None = None,
+    anticipation: float | None = None,
+    audio_effort: bool = True,
 ) -> AnimationResult:
     """Animate speech. Give one timing source:
 
@@ -352,13 +364,20 @@ def animate(
 
     ``notation`` is that of the given phone labels (timings or ``phones``): ``auto`` (detected), ``ipa``,
     ``arpabet``, ``sampa`` or ``x-sampa``; ``phones_tier`` names a timings tier that holds the phones.
-    ``use_model=False`` uses the deterministic coarticulation model instead of the neural one;
-    ``adapter`` is a model adapter (name or path). ``aligned_to``: with an ``alignment`` that an aligner
+    The curves come from the deterministic coarticulation model; ``use_model=True`` uses the shipped
+    neural model instead (``model``: other weights; ``adapter``: a model adapter, name or path; either
+    implies the neural model unless ``use_model=False``). Controls of the coarticulation model (None: the
+    language's defaults): ``jaw_intensity`` and ``lip_intensity`` scale jaw opening and lip
+    rounding/spreading (1 = the pack's targets); ``min_hold`` is the shortest lip contact of a /p b m/
+    (seconds); ``anticipation`` how far ahead lip rounding starts (seconds); ``audio_effort=False``
+    ignores the audio's loudness and silences. ``aligned_to``: with an ``alignment`` that an aligner
     made from this transcript (the corpus runner's pooled alignment), its phone attributes are merged
     in and QA checks the timings as aligned ones, as if aligned here. Returns an :class:`AnimationResult`.
     """
     fps = check_fps(fps)
     check_set(viseme_set)
+    if use_model is None:  # weights or an adapter ask for the neural model; otherwise the rules
+        use_model = model is not None or adapter is not None
     if alignment is not None and (text is not None or phones is not None):
         raise InputError("Give timings (alignment=...) or a transcript (text/phones), not both.")
     if text is not None and phones is not None:
@@ -376,7 +395,19 @@ def animate(
 
     # Cheap checks first (language, audio, timings file), then the model (seconds to load), then the work.
     if use_model is False and adapter is not None:
-        raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
+        raise InputError(_ADAPTER_NEEDS_MODEL)
+    controls = {"jaw_intensity": jaw_intensity, "lip_intensity": lip_intensity, "min_hold": min_hold,
+                "anticipation": anticipation, "audio_effort": None if audio_effort else False}
+    rule_controls = sorted(k for k, v in controls.items() if v is not None)
+    if use_model and rule_controls:
+        raise InputError(f"{', '.join(rule_controls)} control the coarticulation model; leave them out with "
+                         "use_model=True (--model).")
+    # animate()'s names -> CoarticulationParams fields
+    mouth: dict[str, Any] = {"jaw_intensity": jaw_intensity, "lip_intensity": lip_intensity, "min_hold": min_hold,
+                             "anticipation_span": anticipation}
+    mouth = {k: v for k, v in mouth.items() if v is not None}
+    if not audio_effort:
+        mouth["effort"] = None
     early_pack = load_pack(lang) if lang else None
     samples: np.ndarray | None = None
     rate: int | None = None
@@ -440,12 +471,13 @@ def animate(
 
     return finish(timed, pack, samples, rate, timing, fps=fps, viseme_set=viseme_set, use_model=use_model,
                   model=None if model is None else str(model), adapter=None if adapter is None else str(adapter),
-                  name=stem, text=text, phone_notation=phone_notation)
+                  name=stem, text=text, phone_notation=phone_notation, mouth=mouth)
 
 
 def finish(timed: Alignment, pack: LanguagePack, samples: np.ndarray | None, rate: int | None, timing: str, *,
            fps: float, viseme_set: str, use_model: bool, model: str | None = None, adapter: str | None = None,
-           name: str | None = None, text: str | None = None, phone_notation: str | None = None) -> AnimationResult:
+           name: str | None = None, text: str | None = None, phone_notation: str | None = None,
+           mouth: Mapping[str, Any] | None = None) -> AnimationResult:
     """The common end of every timing source (:func:`animate`, ``text_to_visemes``): the visemes tier in
     ``viseme_set``, the curves, the metadata and the QA flags, as one :class:`AnimationResult`
     (``phone_notation``: the notation the given phone labels were read in, recorded in the meta)."""
@@ -453,7 +485,7 @@ def finish(timed: Alignment, pack: LanguagePack, samples: np.ndarray | None, rat
         raise TimelineError("The timings hold no phones; nothing to animate.")
     timed = timed.with_tier(viseme_tier(timed.phones, pack, viseme_set, duration=timed.duration))
     anim = curves_for(timed, pack, fps, use_model=use_model, model=model, adapter=adapter, viseme_set=viseme_set,
-                      audio=samples, sample_rate=rate)
+                      audio=samples, sample_rate=rate, mouth=mouth)
     meta = {"lang": pack.code or timed.lang, "viseme_set": viseme_set, "timing": timing, "fps": fps}
     if phone_notation is not None:
         meta["phone_notation"] = phone_notation

@@ -109,7 +109,7 @@ class AnimateOptions:
     viseme_set: str = "oculus"
     formats: tuple[str, ...] = DEFAULT_FORMATS
     adapter: str | None = None
-    use_model: bool = True
+    use_model: bool | None = None  # None: the neural model if model or adapter is given, else the rules
     model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,7 +138,7 @@ class AnimateJob:
         check_fps(self.options.fps)
         check_set(self.options.viseme_set)
         expand_formats(",".join(self.options.formats), viseme_set=self.options.viseme_set)
-        if self.options.adapter is not None and not self.options.use_model:
+        if self.options.adapter is not None and self.options.use_model is False:
             raise InputError("--adapter needs the neural model; drop --no-model (the coarticulation model has no adapters).")
         load_pack(self.options.lang)  # an unknown language fails once, here, not once per file
         check_aligner(self.aligner)

@@ -1,0 +1,158 @@
+"""Viseme weights that keep the articulation's truth.
+
+An engine that only receives viseme weights (Oculus/OpenXR, MPEG-4) shows the weighted mix of its
+per-viseme mouth shapes. Weights from the dominance functions alone say which phone is "on", not
+what the mouth does: a 20 ms /p/ between two vowels gets PP at 0.7 and the rig never shuts, and a
+reduced vowel shows its full viseme. Two steps fix that, both from the articulation curves:
+
+* :func:`fit_weights` (Oculus classes only) chooses, per frame, the weights on the simplex whose mix
+  of the fixed :func:`viseme_shapes` best reproduces the articulation (jaw, lips, tongue and the
+  preview's lip aperture), pulled towards the dominance weights (``prior``) so that a class keeps
+  its phone where the shapes cannot tell (a small ridge term). Solved for all frames at once by
+  accelerated projected gradient (FISTA) with the exact Euclidean projection onto the simplex
+  (Duchi et al. 2008); the problem is convex, so a fixed iteration count gives the same answer.
+* :func:`keep_closure` (every set): where the lips are in contact, the set's bilabial class (Oculus
+  PP, Azure 21, Rhubarb A, MPEG-4 1) takes the frame: its weight is at least
+  :func:`closure_share` of ``lip_close`` (1 at contact, :data:`~visemes.mouth.arkit.CONTACT`), the
+  others are scaled down to keep the sum 1.
+
+The viseme shapes are each Oculus class's canonical phone (Meta's Oculus viseme reference: sil, PP
+"p", FF "f", TH "th", DD "t", kk "k", CH "ch/sh", SS "s", nn "n", RR "r", aa "A", E "e", ih "ih",
+oh "oh", ou "ou") with its en-US pack target: a fixed table, the same for every language, because
+the engine's morph targets do not change with the language.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from visemes import lang_packs
+from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
+from visemes.core.vocabulary import OCULUS_15
+from visemes.mouth.arkit import CONTACT
+
+#: The canonical en-US phone of every Oculus class (the reference shapes of the visemes).
+CANONICAL_PHONE: dict[str, str] = {
+    "PP": "p", "FF": "f", "TH": "θ", "DD": "t", "kk": "k", "CH": "ʃ", "SS": "s", "nn": "n",
+    "RR": "ɹ", "aa": "ɑː", "E": "ɛ", "ih": "ɪ", "oh": "ɔː", "ou": "uː",
+}
+#: the mid, schwa-like jaw height (vowel reduction moves towards it; a bilabial closure keeps it)
+JAW_NEUTRAL = 0.3
+#: lip_close from which a closure starts to own the frame (below: an approach, e.g. Spanish β at 0.6;
+#: a wide ramp would hand the bilabial class frames whose jaw and rounding the PP shape cannot show)
+CLOSURE_ONSET = 0.8
+
+_P = {name: i for i, name in enumerate(ARTICULATION_PARAMS)}
+#: how much each fitted feature counts (articulation units; the aperture feature is scaled to ~[0, 1]):
+#: what a viewer reads first (jaw, lip aperture, protrusion and spreading) most
+_FEATURE_WEIGHTS = {
+    "jaw_open": 8.0, "lip_spread": 3.0, "lip_round": 1.0, "lip_protrude": 6.0, "lip_close": 1.0,
+    "lower_lip_tuck": 1.0, "upper_lip_raise": 0.5, "tongue_tip": 0.1, "tongue_out": 0.1,
+}
+_APERTURE_WEIGHT = 5.0
+_APERTURE_SCALE = 1.0 / 48.0  # the preview's aperture in pixels of a 320-wide panel -> about [0, 1]
+
+
+@functools.lru_cache(maxsize=1)
+def viseme_shapes() -> np.ndarray:
+    """``[15, 9]``: the articulation of every Oculus class (OCULUS_15 order; sil is rest)."""
+    pack = lang_packs.load("en-US")
+    rows = []
+    for cls in OCULUS_15:
+        if cls == "sil":
+            rows.append([REST_TARGET[p] for p in ARTICULATION_PARAMS])
+        else:
+            target = dict(pack.phone(CANONICAL_PHONE[cls]).target)
+            if cls == "PP":  # the jaw is free during a bilabial closure: it stays near mid height
+                target["jaw_open"] = JAW_NEUTRAL
+            rows.append([float(target.get(p, REST_TARGET[p])) for p in ARTICULATION_PARAMS])
+    out = np.clip(np.array(rows, dtype=np.float64), 0.0, 1.0)
+    out.setflags(write=False)
+    return out
+
+
+def lip_aperture(values: np.ndarray) -> np.ndarray:
+    """The inner lip opening the preview draws (``visemes.formats.preview.mouth_geometry``'s
+    ``aperture_height``, pixels of a 320-wide panel), vectorised over frames; the benchmark and the
+    tests check it against ``mouth_geometry``."""
+    v = np.clip(np.asarray(values, np.float64), 0.0, 1.0)
+    jaw, close = v[..., _P["jaw_open"]], v[..., _P["lip_close"]]
+    tuck, lraise = v[..., _P["lower_lip_tuck"]], v[..., _P["upper_lip_raise"]]
+    open_total = 64.0 * jaw * (1.0 - close) * (1.0 - 0.6 * tuck)
+    up = 0.33 * open_total + (7.0 * lraise + 5.0 * tuck) * (1.0 - close)
+    down = 0.67 * open_total
+    down = (1.0 - tuck) * down + tuck * np.minimum(down, 5.0)
+    return up + down
+
+
+def _features(values: np.ndarray) -> np.ndarray:
+    w = np.sqrt(np.array([_FEATURE_WEIGHTS[p] for p in ARTICULATION_PARAMS]))
+    ap = lip_aperture(values)[..., None] * (_APERTURE_SCALE * np.sqrt(_APERTURE_WEIGHT))
+    return np.concatenate([np.asarray(values, np.float64) * w, ap], axis=-1)
+
+
+def project_simplex(v: np.ndarray) -> np.ndarray:
+    """Row-wise Euclidean projection onto {w >= 0, sum w = 1} (Duchi et al. 2008)."""
+    n, k = v.shape
+    u = np.ascontiguousarray(np.sort(v, axis=1)[:, ::-1].T)  # [K, T], descending per frame
+    # running sums over the few classes, each a contiguous vector op (cumsum along a short axis is slow)
+    css = np.empty_like(u)
+    acc = np.full(n, -1.0, dtype=u.dtype)
+    rho = np.zeros(n, dtype=np.int64)
+    for i in range(k):
+        acc = acc + u[i]
+        css[i] = acc
+        rho += u[i] * (i + 1) > acc  # u_i - (sum_{j<=i} u_j - 1) / i > 0: true for a prefix of i
+    theta = (css[rho - 1, np.arange(n)] / rho).astype(v.dtype)  # keep float32 float32 (mixed matmul is slow)
+    return np.maximum(v - theta[:, None], 0.0)
+
+
+def fit_weights(values: np.ndarray, prior: np.ndarray, *, ridge: float = 0.02, iterations: int = 40) -> np.ndarray:
+    """Oculus weights ``[T, 15]`` whose mix of :func:`viseme_shapes` reproduces ``values[T, 9]``,
+    regularised towards ``prior[T, 15]`` (weights on the simplex) with strength ``ridge``."""
+    shapes = _features(viseme_shapes())  # [K, F]
+    gram = shapes @ shapes.T  # [K, K]
+    lipschitz = 2.0 * (float(np.linalg.eigvalsh(gram).max()) + ridge)
+    # float32 halves the time; the problem is convex and well inside float32's precision
+    prior = np.asarray(prior, np.float32)
+    system = ((2.0 / lipschitz) * (gram + ridge * np.eye(len(gram)))).astype(np.float32)
+    # gradient step: y - (2 / L) (y (gram + ridge I) - linear), linear = target shapes^T + ridge prior
+    linear = ((2.0 / lipschitz) * (_features(values) @ shapes.T + ridge * prior)).astype(np.float32)
+    step = np.eye(len(gram), dtype=np.float32) - system
+    w = prior.copy()
+    y, t = w, 1.0
+    for _ in range(iterations):
+        w_next = project_simplex(y @ step + linear)
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        y = w_next + np.float32((t - 1.0) / t_next) * (w_next - w)
+        w, t = w_next, t_next
+    return w.astype(np.float64)
+
+
+def closure_share(lip_close: np.ndarray) -> np.ndarray:
+    """0 below :data:`CLOSURE_ONSET`, 1 from contact (:data:`CONTACT`) on, smooth (C1) in between."""
+    x = np.clip((np.asarray(lip_close, np.float64) - CLOSURE_ONSET) / (CONTACT - CLOSURE_ONSET), 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def keep_closure(weights: np.ndarray, lip_close: np.ndarray, names: Sequence[str], bilabial: str) -> np.ndarray:
+    """``weights[T, K]`` over ``names`` with the ``bilabial`` class at least :func:`closure_share` of
+    ``lip_close``; the other classes keep their proportions and the rows still sum to 1."""
+    w = np.asarray(weights, np.float64).copy()
+    k = list(names).index(bilabial)
+    floor = closure_share(lip_close)
+    old = w[:, k]
+    new = np.maximum(old, floor)
+    rest = 1.0 - old
+    scale = np.where(rest > 1e-12, (1.0 - new) / np.maximum(rest, 1e-12), 0.0)
+    w *= scale[:, None]
+    w[:, k] = new
+    return w
+
+
+def oculus_to_articulation(weights: np.ndarray) -> np.ndarray:
+    """What an engine shows from Oculus weights alone: the weighted mix of :func:`viseme_shapes`."""
+    return np.asarray(weights, np.float64) @ viseme_shapes()
