@@ -41,7 +41,7 @@ class JobSpec:
     phones: str | None = None
     fps: float = 30.0
     viseme_set: str = "oculus"
-    use_model: bool = True
+    use_model: bool = False  # the rules measure closer to real mouths (README, docs/benchmarks.md)
     formats: tuple[str, ...] = ("json",)
     plot: bool = False
     preview: bool = False

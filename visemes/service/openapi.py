@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from visemes.core.vocabulary import VISEME_SETS
 from visemes.formats import FORMATS
 from visemes.service.store import STATES
 from visemes.service.views import EXTRA_OUTPUTS
@@ -35,9 +36,10 @@ def _job_fields() -> dict[str, Any]:
         "formats": {"type": "string", "default": "json",
                     "description": f"Comma-separated export formats or 'all': {', '.join(FORMATS)}."},
         "fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 1000},
-        "viseme_set": {"type": "string", "enum": ["oculus", "azure", "rhubarb", "mpeg4"], "default": "oculus"},
-        "use_model": {"type": "boolean", "default": True,
-                      "description": "Neural model curves (false: the deterministic coarticulation model)."},
+        "viseme_set": {"type": "string", "enum": list(VISEME_SETS), "default": "oculus"},
+        "use_model": {"type": "boolean", "default": False,
+                      "description": "Neural model curves (default false: the coarticulation rules, which measure "
+                                     "closer to real mouths)."},
         "plot": {"type": "boolean", "default": False, "description": "Also draw the timeline plot (PNG)."},
         "preview": {"type": "boolean", "default": False, "description": "Also render a mouth preview video."},
         "name": {"type": "string", "description": "File name stem for downloads (letters, digits, ._-)."},

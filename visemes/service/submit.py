@@ -154,7 +154,7 @@ class Validator:
                 raise ApiError(422, "webhook_refused", str(exc), where + "webhook_url") from None
         audio_path = self.server_path(raw["audio_path"], where) if raw.get("audio_path") else None
         options = {"lang": lang, "text": text, "phones": phones, "fps": fps, "viseme_set": viseme_set,
-                   "use_model": _bool(raw.get("use_model", True), where + "use_model"),
+                   "use_model": _bool(raw.get("use_model", False), where + "use_model"),
                    "formats": formats, "plot": _bool(raw.get("plot", False), where + "plot"),
                    "preview": _bool(raw.get("preview", False), where + "preview"),
                    "name": safe_name(raw.get("name"))}
