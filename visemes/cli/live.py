@@ -1,0 +1,73 @@
+"""``visemes live --events FILE``: replay a TTS timing-event file at real-time pace and print one JSON
+line per video frame as it becomes final (:mod:`visemes.pipeline.stream`)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from visemes.core.errors import InputError
+from visemes.core.vocabulary import VISEME_SETS
+from visemes.pipeline.tts_events import FORMATS, read_onsets
+
+HOP_S = 0.01  # the replay clock's step between onsets (rests advance on it)
+
+
+@click.command()
+@click.option("--events", "events_path", required=True, type=click.Path(dir_okay=False),
+              help="TTS timing events: Polly speech marks, Azure viseme events, espeak-ng or Piper JSON.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Event format (default: guessed).")
+@click.option("--lang", default=None, help="Language of the speech (sharpens the model; needed for non-Oculus sets).")
+@click.option("--fps", default=30.0, show_default=True)
+@click.option("--lookahead", "lookahead_s", default=None, type=float,
+              help="Seconds the model looks ahead (default: the model's own, 0.08, which matches offline output).")
+@click.option("--viseme-set", type=click.Choice(VISEME_SETS), default="oculus", show_default=True)
+@click.option("--model", "model_path", default=None, type=click.Path(dir_okay=False), help="Model weights (default: shipped).")
+@click.option("--speed", default=1.0, show_default=True, help="Replay speed; 0 = as fast as possible.")
+@click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), help="JSON lines file (default: stdout).")
+def live(events_path, fmt, lang, fps, lookahead_s, viseme_set, model_path, speed, out_path):
+    """Stream mouth frames (visemes, ARKit blendshapes, articulation) from a TTS event file in real time."""
+    from visemes import models  # heavy: JAX
+    from visemes.pipeline.stream import EventStream
+
+    path = Path(events_path)
+    if not path.is_file():
+        raise InputError(f"Event file {path} does not exist.")
+    if speed < 0:
+        raise InputError("--speed must be >= 0 (0 = no pacing).")
+    onsets = read_onsets(path.read_text("utf-8"), fmt)
+    if not onsets:
+        raise InputError(f"{path.name} holds no phone or viseme events.")
+    s = EventStream(models.load(model_path), fps, lookahead_s=lookahead_s, lang=lang, viseme_set=viseme_set)
+    out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
+    t0 = time.perf_counter()
+
+    def wait_until(t: float) -> None:
+        if speed > 0:
+            delay = t0 + t / speed - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+
+    def emit(frames) -> None:
+        for f in frames:
+            out.write(f.to_json() + "\n")
+        out.flush()
+
+    try:
+        clock = 0.0
+        for onset in onsets[:-1]:
+            while clock + HOP_S < onset.time:  # the clock runs between onsets (rests finish frames)
+                clock += HOP_S
+                wait_until(clock)
+                emit(s.tick(clock))
+            wait_until(onset.time)
+            clock = onset.time
+            emit(s.feed(onset))
+        wait_until(onsets[-1].time)
+        emit(s.finish(onsets[-1].time))
+    finally:
+        if out_path:
+            out.close()
