@@ -38,7 +38,9 @@ from visemes.models.inputs import UtteranceInputs, batch_layout, collate
 
 ONNX_FORMAT = "visemes.onnx_model"
 ONNX_FORMAT_VERSION = 1
-DEFAULT_OPSET = 23
+#: the newest opset Unity Sentis loads (7-15); ONNX Runtime (native, web, Unreal NNE) loads it too, and the
+#: graph uses no operator newer than that (opsets 15-23 give the same operators and the same numbers)
+DEFAULT_OPSET = 15
 #: the graph's inputs, in order (the one definition is batch_layout)
 INPUT_NAMES: tuple[str, ...] = tuple(batch_layout(1, 1, 1))
 #: symbolic axis names of each input (batch, frames, phones; other axes are fixed)

@@ -19,7 +19,8 @@ from visemes.core.errors import InputError
 @click.option("--model", "model_path", default=None, type=click.Path(dir_okay=False),
               help="Model weights (.safetensors); default: the shipped model.")
 @click.option("--int8", is_flag=True, help="ONNX only: int8 weights; written only if it passes the accuracy gate.")
-@click.option("--opset", default=23, show_default=True, help="ONNX opset.")
+@click.option("--opset", default=15, show_default=True,
+              help="ONNX opset (15: what Unity Sentis loads; ONNX Runtime loads 15 and newer).")
 @click.option("--frames", default=320, show_default=True, help="StableHLO only: frames of the compiled bucket.")
 @click.option("--phones", default=128, show_default=True, help="StableHLO only: phones of the compiled bucket.")
 @click.option("--overwrite", is_flag=True)
