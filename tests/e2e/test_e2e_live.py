@@ -55,3 +55,14 @@ def test_live_paces_in_real_time_and_reports_bad_files(tmp_path, capsys):
     assert main(["live", "--events", str(bad)]) == 2
     assert "Unknown Polly viseme" in capsys.readouterr().err
     assert read_onsets(events.read_text("utf-8"))[1].phone == "p"
+
+
+def test_live_with_the_coarticulation_rules(tmp_path):
+    out = tmp_path / "rules.jsonl"
+    events = _polly(tmp_path)
+    assert main(["live", "--events", str(events), "--rules", "--lang", "en-US", "--speed", "0", "-o", str(out)]) == 0
+    frames = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [f["frame"] for f in frames] == list(range(frame_count(0.8, 30.0)))
+    # /p/ closes the lips (the rules guarantee contact at the frame nearest its centre, ~90 ms)
+    assert frames[3]["articulation"]["lip_close"] >= 0.9
+    assert main(["live", "--events", str(events), "--rules"]) == 2  # the rules need the language

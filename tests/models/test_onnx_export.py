@@ -10,10 +10,10 @@ import pytest
 pytest.importorskip("jax2onnx")
 pytest.importorskip("onnxruntime")
 
-from visemes.cli.main import main  # noqa: E402
-from visemes.core.errors import ModelError  # noqa: E402
-from visemes.models import onnx_export as ox  # noqa: E402
-from visemes.models.inputs import batch_layout, collate  # noqa: E402
+from visemes.cli.main import main
+from visemes.core.errors import ModelError
+from visemes.models import onnx_export as ox
+from visemes.models.inputs import batch_layout, collate
 
 FPS = 30.0
 
@@ -94,7 +94,7 @@ def test_int8_gate_measures_and_refuses(tiny_model, tiny_onnx, tiny_session, tea
     assert e["max_abs"] == pytest.approx(report.max_abs)
     # a gate that cannot pass: nothing is written and the message says why
     gate = ox.int8_gate
-    strict = lambda a, b, c: gate(a, b, c, max_abs_limit=0.0)  # noqa: E731
+    strict = lambda a, b, c: gate(a, b, c, max_abs_limit=0.0)
     monkeypatch.setattr(ox, "int8_gate", strict)
     out = tmp_path / "m.onnx"
     with pytest.raises(ModelError, match="accuracy gate"):

@@ -116,3 +116,27 @@ def test_stream_rejects_onsets_out_of_order(tiny_model):
     s.feed(Onset(0.5, "a"))
     with pytest.raises(InputError, match="before the previous"):
         s.feed(Onset(0.2, "b"))
+
+
+@pytest.mark.parametrize("text,voice", [("The quick brown fox jumps over the lazy dog. Who knew?", "en-us"),
+                                        ("Dos cervezas, por favor.", "es")])
+def test_rules_stream_equals_offline_at_its_exact_lookahead_and_approximates_at_80_ms(text, voice):
+    from visemes import lang_packs
+    from visemes.mouth.coarticulation import animate_phones
+    from visemes.pipeline.stream import RULES_EXACT_LOOKAHEAD_S
+
+    onsets, alignment = _espeak_stream_case(text, voice)
+    offline = animate_phones(alignment.phones, lang_packs.load(voice), FPS, alignment.duration)
+    exact = as_arrays(list(stream(onsets, "rules", FPS, lang=voice, lookahead_s=RULES_EXACT_LOOKAHEAD_S)))
+    for key in ("visemes", "blendshapes", "articulation"):
+        assert np.abs(exact[key] - getattr(offline, key).values).max() <= OFFLINE_TOLERANCE, key
+    # 80 ms truncates the rules' anticipation (up to 0.6 s): the stated tolerance (docs/guide.md)
+    frames = list(stream(onsets, "rules", FPS, lang=voice))
+    near = as_arrays(frames)
+    assert [f.index for f in frames] == list(range(offline.n_frames))
+    assert np.abs(near["visemes"] - offline.visemes.values).max() <= 0.1
+    assert (near["visemes"].argmax(1) == offline.visemes.values.argmax(1)).mean() >= 0.95
+    assert np.abs(near["articulation"] - offline.articulation.values).mean() <= 0.03
+    assert np.abs(near["articulation"] - offline.articulation.values).max() > 1e-3  # it is an approximation
+    with pytest.raises(InputError, match="language"):
+        EventStream(None, FPS)

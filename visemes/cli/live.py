@@ -26,9 +26,11 @@ HOP_S = 0.01  # the replay clock's step between onsets (rests advance on it)
               help="Seconds the model looks ahead (default: the model's own, 0.08, which matches offline output).")
 @click.option("--viseme-set", type=click.Choice(VISEME_SETS), default="oculus", show_default=True)
 @click.option("--model", "model_path", default=None, type=click.Path(dir_okay=False), help="Model weights (default: shipped).")
+@click.option("--rules", is_flag=True, help="The coarticulation rules instead of the neural model (needs --lang; "
+              "approximate under 0.7 s lookahead).")
 @click.option("--speed", default=1.0, show_default=True, help="Replay speed; 0 = as fast as possible.")
 @click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), help="JSON lines file (default: stdout).")
-def live(events_path, fmt, lang, fps, lookahead_s, viseme_set, model_path, speed, out_path):
+def live(events_path, fmt, lang, fps, lookahead_s, viseme_set, model_path, rules, speed, out_path):
     """Stream mouth frames (visemes, ARKit blendshapes, articulation) from a TTS event file in real time."""
     from visemes import models  # heavy: JAX
     from visemes.pipeline.stream import EventStream
@@ -41,7 +43,10 @@ def live(events_path, fmt, lang, fps, lookahead_s, viseme_set, model_path, speed
     onsets = read_onsets(path.read_text("utf-8"), fmt)
     if not onsets:
         raise InputError(f"{path.name} holds no phone or viseme events.")
-    s = EventStream(models.load(model_path), fps, lookahead_s=lookahead_s, lang=lang, viseme_set=viseme_set)
+    if rules and model_path:
+        raise InputError("--rules and --model exclude each other: the rules use no model.")
+    model = None if rules else models.load(model_path)
+    s = EventStream(model, fps, lookahead_s=lookahead_s, lang=lang, viseme_set=viseme_set)
     out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
     t0 = time.perf_counter()
 

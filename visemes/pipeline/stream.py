@@ -25,11 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from visemes.core.curves import MouthAnimation
+from visemes import lang_packs
+from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError
-from visemes.core.timeline import Interval
+from visemes.core.timeline import PHONES, Interval, Tier
 from visemes.models.api import VisemeModel
 from visemes.models.streaming import StreamingPredictor
+from visemes.mouth.coarticulation import CoarticulationParams, animate_phones
 
 from visemes.pipeline.tts_events import Onset
 
@@ -37,6 +39,65 @@ from visemes.pipeline.tts_events import Onset
 OFFLINE_TOLERANCE = 1e-4
 #: a phone's known end: just before the next onset, which may itself start a phone
 _EPS = 1e-6
+#: the rules' lookahead that reproduces offline output (a segment's dominance reaches at most
+#: ``window`` = 0.6 s beyond its core; 0.7 s covers core and taper at every frame rate)
+RULES_EXACT_LOOKAHEAD_S = 0.7
+_RULES_HISTORY_S = 1.5  # phones ending this long before a frame cannot touch it (reach <= 0.6 s)
+
+
+class RulesPredictor:
+    """The coarticulation rules (:func:`visemes.mouth.coarticulation.animate_phones`, the non-neural
+    path of ``animate``) with the streaming interface of :class:`StreamingPredictor`: ``push(phones,
+    known_until)`` and ``finish(duration)``. Each batch of ready frames is computed from the phones
+    of the last ``_RULES_HISTORY_S`` seconds up to ``known_until``. The rules anticipate up to 0.6 s
+    (lip rounding before a rounded vowel), so a lookahead under ``RULES_EXACT_LOOKAHEAD_S`` truncates
+    that anticipation: an approximation, measured in ``benchmarks/realtime.py``."""
+
+    def __init__(self, lang: str, fps: float = 30.0, *, lookahead_s: float = 0.08, viseme_set: str = "oculus",
+                 params: CoarticulationParams | None = None):
+        self.fps = check_fps(fps)
+        self.lookahead_s = float(lookahead_s)
+        if self.lookahead_s < 0:
+            raise InputError("lookahead_s must be >= 0 seconds.")
+        self.pack = lang_packs.load(lang)
+        self.viseme_set = viseme_set
+        self.params = params or CoarticulationParams()
+        self.phones: list[Interval] = []
+        self.known_until = 0.0
+        self.emitted = 0
+
+    def push(self, phones, known_until: float) -> MouthAnimation | None:
+        for p in phones:
+            if self.phones and p.start < self.phones[-1].end - 1e-6:
+                raise InputError(f"Streamed phone {p.label!r} at {p.start:.3f} s overlaps the previous one.")
+            self.phones.append(p)
+        self.known_until = max(self.known_until, float(known_until))
+        ready = int(np.floor((self.known_until - self.lookahead_s) * self.fps + 1e-9)) + 1
+        return self._emit(ready, self.known_until)
+
+    def finish(self, duration: float) -> MouthAnimation | None:
+        self.known_until = max(self.known_until, float(duration))
+        return self._emit(frame_count(duration, self.fps), float(duration))
+
+    def _emit(self, ready: int, horizon: float) -> MouthAnimation | None:
+        if ready <= self.emitted:
+            return None
+        a, b = self.emitted, ready
+        horizon = max(horizon, self.phones[-1].end if self.phones else 0.0)
+        k0 = max(0, int(np.floor((a / self.fps - _RULES_HISTORY_S) * self.fps)))
+        t0 = k0 / self.fps
+        # phones cut at t0 change only frames within their reach of t0, well before frame a
+        recent = [Interval(max(0.0, p.start - t0), p.end - t0, p.label, p.attrs) for p in self.phones if p.end > t0]
+        # the window [t0, horizon]: frames k0.. on the same grid (frame k0 + i at t0 + i / fps)
+        duration = max(horizon - t0, (b - 1 - k0) / self.fps)  # frame_count(duration) covers frame b - 1
+        anim = animate_phones(Tier(PHONES, tuple(recent)), self.pack, self.fps, duration,
+                              viseme_set=self.viseme_set, params=self.params)
+        self.emitted = b
+
+        def cut(c: FrameCurves) -> FrameCurves:
+            return FrameCurves(self.fps, c.channels, c.values[a - k0 : b - k0], a / self.fps, c.meta)
+
+        return MouthAnimation(cut(anim.articulation), cut(anim.blendshapes), cut(anim.visemes), anim.source)
 
 
 @dataclass(frozen=True)
@@ -74,11 +135,20 @@ def frames_of(anim: MouthAnimation, ready_at: float) -> list[Frame]:
 class EventStream:
     """Feed onsets (in time order) with :meth:`feed`; call :meth:`finish` at the end of speech."""
 
-    def __init__(self, model: VisemeModel, fps: float = 30.0, *, lookahead_s: float | None = None,
+    def __init__(self, model: VisemeModel | None, fps: float = 30.0, *, lookahead_s: float | None = None,
                  lang: str | None = None, viseme_set: str = "oculus", chunk_frames: int = 1,
                  adapter: str | None = None):
-        self.predictor = StreamingPredictor(model, fps, lookahead_s=lookahead_s, chunk_frames=chunk_frames,
-                                            lang=lang, adapter=adapter, viseme_set=viseme_set)
+        """``model``: the neural model, or None for the coarticulation rules (then ``lang`` is required)."""
+        if model is None:
+            if not lang:
+                raise InputError("The coarticulation rules need the language of the speech: give lang (--lang).")
+            if adapter is not None:
+                raise InputError("Adapters need the neural model; the coarticulation rules have none.")
+            self.predictor: StreamingPredictor | RulesPredictor = RulesPredictor(
+                lang, fps, lookahead_s=0.08 if lookahead_s is None else lookahead_s, viseme_set=viseme_set)
+        else:
+            self.predictor = StreamingPredictor(model, fps, lookahead_s=lookahead_s, chunk_frames=chunk_frames,
+                                                lang=lang, adapter=adapter, viseme_set=viseme_set)
         self.lookahead_s = self.predictor.lookahead_s
         self._open: Onset | None = None
         self._done = False
@@ -122,12 +192,17 @@ class EventStream:
         return out + (frames_of(anim, end) if anim is not None else [])
 
 
-def stream(onsets: Iterable[Onset], model: VisemeModel | None = None, fps: float = 30.0, **options: Any) -> Iterator[Frame]:
+def stream(onsets: Iterable[Onset], model: VisemeModel | str | None = None, fps: float = 30.0, **options: Any) -> Iterator[Frame]:
     """Frames for a sequence of onsets (the last one is the end of speech), as they become final.
 
-    ``model``: a loaded :class:`VisemeModel` (default: the shipped one); ``options`` go to
-    :class:`EventStream` (``lookahead_s``, ``lang``, ``viseme_set``, ``chunk_frames``, ``adapter``)."""
-    if model is None:
+    ``model``: a loaded :class:`VisemeModel` (default: the shipped one), or ``"rules"`` for the
+    coarticulation rules; ``options`` go to :class:`EventStream` (``lookahead_s``, ``lang``,
+    ``viseme_set``, ``chunk_frames``, ``adapter``)."""
+    if isinstance(model, str):
+        if model != "rules":
+            raise InputError(f"model must be a VisemeModel, None (the shipped one) or 'rules', got {model!r}.")
+        model = None
+    elif model is None:
         from visemes import models  # lazy: loading the model imports JAX
 
         model = models.load()
