@@ -48,6 +48,7 @@ def pct(values, q) -> float:
 
 def streaming_rows(model, langs, n_sentences, fps):
     """``model``: the neural model, or None for the coarticulation rules."""
+    # imported here, after pin_one_core: JAX reads XLA_FLAGS and sizes its thread pool at import
     from visemes import lang_packs
     from visemes.core.timeline import Alignment, Interval, Tier
     from visemes.models.teacher import texts_for
@@ -101,7 +102,7 @@ def main(argv=None) -> None:
     ap.add_argument("--skip-onnx", action="store_true")
     args = ap.parse_args(argv)
     where = pin_one_core()
-
+    # everything that imports JAX or onnxruntime comes after pinning (flags and thread pools are set at import)
     import jax
 
     from visemes import models

@@ -17,6 +17,7 @@ the functions that need them.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -27,7 +28,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from visemes.core.atomic import atomic_write_bytes, atomic_write_text
 from visemes.core.errors import BackendUnavailableError, InputError, ModelError
@@ -35,6 +39,8 @@ from visemes.core.errors import BackendUnavailableError, InputError, ModelError
 from visemes.models.api import VisemeModel, softmax
 from visemes.models.features import phone_features
 from visemes.models.inputs import UtteranceInputs, batch_layout, collate
+from visemes.models.recipes.train_base import HELDOUT_LANGS
+from visemes.models.teacher import teacher_examples
 
 ONNX_FORMAT = "visemes.onnx_model"
 ONNX_FORMAT_VERSION = 1
@@ -63,8 +69,6 @@ def output_names(model: VisemeModel) -> tuple[str, ...]:
 
 
 def _require(name: str):
-    import importlib
-
     try:
         return importlib.import_module(name)
     except ImportError:
@@ -75,9 +79,6 @@ def _require(name: str):
 
 def graph_function(model: VisemeModel, adapter: str | None = None):
     """``f(*inputs in INPUT_NAMES order) -> outputs in output_names order``, weights closed over."""
-    import jax.numpy as jnp  # heavy: jax (only when exporting)
-    from flax import nnx
-
     module = nnx.merge(model.graphdef, model.state_for(adapter))
     module.eval()
     heads = [n for n, _ in model.cfg.viseme_sets]
@@ -99,8 +100,6 @@ def graph_function(model: VisemeModel, adapter: str | None = None):
 def to_onnx(model: VisemeModel, *, opset: int = DEFAULT_OPSET, adapter: str | None = None) -> bytes:
     """The model as a serialized ONNX ModelProto (float32, dynamic B/T/P)."""
     jax2onnx = _require("jax2onnx")
-    import jax  # heavy: jax (only when exporting)
-
     B, T, P = jax.export.symbolic_shape("B,T,P")
     sym = {"B": B, "T": T, "P": P}
     layout = batch_layout(1, 1, 1)
@@ -149,8 +148,6 @@ def run_session(sess, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def jax_outputs(model: VisemeModel, batch: Mapping[str, np.ndarray], adapter: str | None = None) -> dict[str, np.ndarray]:
     """The JAX model's outputs on the same batch, named as the ONNX graph names them."""
-    import jax  # heavy: jax
-
     out = jax.tree.map(np.asarray, model._apply(model.state_for(adapter), dict(batch)))
     named = {"articulation": out["articulation"], "blendshapes": out["blendshapes"], "latent": out["latent"]}
     named.update({f"visemes_{k}": v for k, v in out["visemes"].items()})
@@ -198,9 +195,6 @@ def heldout_inputs(model: VisemeModel, n_per_lang: int = 2, langs: Sequence[str]
                    seed: int = 321) -> list[UtteranceInputs]:
     """espeak-ng speech of sentences in languages the model's benchmark holds out (never trained on),
     timed and encoded with audio features, at 30 fps."""
-    from visemes.models.recipes.train_base import HELDOUT_LANGS
-    from visemes.models.teacher import teacher_examples
-
     langs = tuple(langs) if langs is not None else HELDOUT_LANGS[:4]
     examples = teacher_examples(langs, n_per_lang, model.vocab, seed=seed, fps_choices=(30.0,))
     if not examples:

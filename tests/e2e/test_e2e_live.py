@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from visemes import models
 from visemes.cli.main import main
 from visemes.core.curves import frame_count
 from visemes.core.timeline import Alignment, Interval, Tier
@@ -22,8 +23,6 @@ def _polly(tmp_path):
 
 
 def test_live_replays_polly_marks_as_frames_equal_to_offline(tmp_path):
-    from visemes import models
-
     out = tmp_path / "frames.jsonl"
     assert main(["live", "--events", str(_polly(tmp_path)), "--speed", "0", "-o", str(out), "--lang", "en-US"]) == 0
     frames = [json.loads(line) for line in out.read_text("utf-8").splitlines()]

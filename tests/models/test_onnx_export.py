@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("jax2onnx")
-pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+onnxruntime = pytest.importorskip("onnxruntime")
 
+from visemes import models
 from visemes.cli.main import main
 from visemes.core.errors import ModelError
 from visemes.models import onnx_export as ox
@@ -33,8 +35,6 @@ def _random_items(model, make, seeds, seconds):
 
 
 def test_graph_layout_is_the_model_batch(tiny_model, tiny_onnx):
-    import onnx
-
     graph = onnx.load_from_string(tiny_onnx).graph
     layout = batch_layout(1, 1, 1)
     assert [i.name for i in graph.input] == list(layout) == list(ox.INPUT_NAMES)
@@ -103,8 +103,6 @@ def test_int8_gate_measures_and_refuses(tiny_model, tiny_onnx, tiny_session, tea
 
 
 def test_export_model_command(tiny_model, tmp_path, capsys, make_alignment):
-    import onnxruntime
-
     weights = tiny_model.save(tmp_path / "tiny.safetensors")
     out = tmp_path / "model.onnx"
     assert main(["export-model", "--format", "onnx", "-o", str(out), "--model", str(weights)]) == 0
@@ -129,8 +127,6 @@ def test_export_model_command(tiny_model, tmp_path, capsys, make_alignment):
 
 
 def test_shipped_model_exports_and_passes_the_int8_gate(tmp_path):
-    from visemes import models
-
     model = models.load()
     items = ox.heldout_inputs(model, 2)
     result = ox.save_onnx(model, tmp_path / "base.onnx", int8=True, check_items=items)

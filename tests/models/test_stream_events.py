@@ -7,11 +7,14 @@ import json
 import numpy as np
 import pytest
 
+from visemes import lang_packs
 from visemes.core.curves import frame_count
 from visemes.core.errors import InputError
 from visemes.core.timeline import Alignment, Interval, Tier
-from visemes.pipeline.stream import OFFLINE_TOLERANCE, EventStream, as_arrays, stream
+from visemes.mouth.coarticulation import animate_phones
+from visemes.pipeline.stream import OFFLINE_TOLERANCE, RULES_EXACT_LOOKAHEAD_S, EventStream, as_arrays, stream
 from visemes.pipeline.tts_events import Onset, espeak_event_lines, read_onsets
+from visemes.speech.synthesis import synthesize, timed_phonemes
 
 FPS = 30.0
 
@@ -49,8 +52,6 @@ def test_piper_durations_with_id_map():
 
 
 def test_espeak_event_lines_round_trip():
-    from visemes.speech.synthesis import synthesize, timed_phonemes
-
     audio, sr, events = synthesize("hello world", "en-us")
     onsets = read_onsets("\n".join(espeak_event_lines(events, sr, len(audio))))
     timed = timed_phonemes(events, len(audio))
@@ -60,8 +61,6 @@ def test_espeak_event_lines_round_trip():
 
 
 def _espeak_stream_case(text: str, voice: str):
-    from visemes.speech.synthesis import synthesize
-
     audio, sr, events = synthesize(text, voice)
     onsets = read_onsets("\n".join(espeak_event_lines(events, sr, len(audio))), "espeak")
     # the offline reference: the same phones as an alignment, predicted in one call
@@ -121,10 +120,6 @@ def test_stream_rejects_onsets_out_of_order(tiny_model):
 @pytest.mark.parametrize("text,voice", [("The quick brown fox jumps over the lazy dog. Who knew?", "en-us"),
                                         ("Dos cervezas, por favor.", "es")])
 def test_rules_stream_equals_offline_at_its_exact_lookahead_and_approximates_at_80_ms(text, voice):
-    from visemes import lang_packs
-    from visemes.mouth.coarticulation import animate_phones
-    from visemes.pipeline.stream import RULES_EXACT_LOOKAHEAD_S
-
     onsets, alignment = _espeak_stream_case(text, voice)
     offline = animate_phones(alignment.phones, lang_packs.load(voice), FPS, alignment.duration)
     exact = as_arrays(list(stream(onsets, "rules", FPS, lang=voice, lookahead_s=RULES_EXACT_LOOKAHEAD_S)))

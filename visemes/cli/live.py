@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from visemes import models
 from visemes.core.errors import InputError
 from visemes.core.vocabulary import VISEME_SETS
 from visemes.pipeline.tts_events import FORMATS, read_onsets
@@ -32,8 +33,7 @@ HOP_S = 0.01  # the replay clock's step between onsets (rests advance on it)
 @click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), help="JSON lines file (default: stdout).")
 def live(events_path, fmt, lang, fps, lookahead_s, viseme_set, model_path, rules, speed, out_path):
     """Stream mouth frames (visemes, ARKit blendshapes, articulation) from a TTS event file in real time."""
-    from visemes import models  # heavy: JAX
-    from visemes.pipeline.stream import EventStream
+    from visemes.pipeline.stream import EventStream  # heavy: imports JAX (the model)
 
     path = Path(events_path)
     if not path.is_file():

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from visemes import lang_packs
+from visemes import lang_packs, models
 from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_count
 from visemes.core.errors import InputError
 from visemes.core.timeline import PHONES, Interval, Tier
@@ -203,8 +203,6 @@ def stream(onsets: Iterable[Onset], model: VisemeModel | str | None = None, fps:
             raise InputError(f"model must be a VisemeModel, None (the shipped one) or 'rules', got {model!r}.")
         model = None
     elif model is None:
-        from visemes import models  # lazy: loading the model imports JAX
-
         model = models.load()
     s = EventStream(model, fps, **options)
     last = None
