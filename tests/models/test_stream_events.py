@@ -12,7 +12,14 @@ from visemes.core.curves import frame_count
 from visemes.core.errors import InputError
 from visemes.core.timeline import Alignment, Interval, Tier
 from visemes.mouth.coarticulation import animate_phones
-from visemes.pipeline.stream import OFFLINE_TOLERANCE, RULES_EXACT_LOOKAHEAD_S, EventStream, as_arrays, stream
+from visemes.pipeline.stream import (
+    OFFLINE_TOLERANCE,
+    RULES_EXACT_LOOKAHEAD_S,
+    EventStream,
+    as_arrays,
+    replay,
+    stream,
+)
 from visemes.pipeline.tts_events import Onset, espeak_event_lines, read_onsets
 from visemes.speech.synthesis import synthesize, timed_phonemes
 
@@ -135,3 +142,21 @@ def test_rules_stream_equals_offline_at_its_exact_lookahead_and_approximates_at_
     assert np.abs(near["articulation"] - offline.articulation.values).max() > 1e-3  # it is an approximation
     with pytest.raises(InputError, match="language"):
         EventStream(None, FPS)
+
+
+def test_replay_paces_on_the_clock_and_gives_the_stream_frames(tiny_model):
+    onsets = [Onset(0.0, None), Onset(0.3, "p"), Onset(0.4, "a"), Onset(0.6, None), Onset(1.2, None)]
+    now = [0.0]
+    waits = []
+
+    def sleep(dt):  # a fake clock: sleeping advances it exactly
+        waits.append(dt)
+        now[0] += dt
+
+    frames = list(replay(onsets, EventStream(tiny_model, FPS), speed=2.0, sleep=sleep, clock=lambda: now[0]))
+    assert now[0] == pytest.approx(1.2 / 2)  # real time at double speed
+    plain = list(stream(onsets, tiny_model, FPS))
+    assert [f.index for f in frames] == [f.index for f in plain]
+    assert np.abs(as_arrays(frames)["visemes"] - as_arrays(plain)["visemes"]).max() <= OFFLINE_TOLERANCE
+    with pytest.raises(InputError, match="speed"):
+        list(replay(onsets, EventStream(tiny_model, FPS), speed=-1))

@@ -4,7 +4,6 @@ line per video frame as it becomes final (:mod:`visemes.pipeline.stream`)."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -13,8 +12,6 @@ from visemes import models
 from visemes.core.errors import InputError
 from visemes.core.vocabulary import VISEME_SETS
 from visemes.pipeline.tts_events import FORMATS, read_onsets
-
-HOP_S = 0.01  # the replay clock's step between onsets (rests advance on it)
 
 
 @click.command()
@@ -33,46 +30,21 @@ HOP_S = 0.01  # the replay clock's step between onsets (rests advance on it)
 @click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), help="JSON lines file (default: stdout).")
 def live(events_path, fmt, lang, fps, lookahead_s, viseme_set, model_path, rules, speed, out_path):
     """Stream mouth frames (visemes, ARKit blendshapes, articulation) from a TTS event file in real time."""
-    from visemes.pipeline.stream import EventStream  # heavy: imports JAX (the model)
+    from visemes.pipeline.stream import EventStream, replay  # heavy: imports JAX (the model)
 
     path = Path(events_path)
     if not path.is_file():
         raise InputError(f"Event file {path} does not exist.")
-    if speed < 0:
-        raise InputError("--speed must be >= 0 (0 = no pacing).")
     onsets = read_onsets(path.read_text("utf-8"), fmt)
-    if not onsets:
-        raise InputError(f"{path.name} holds no phone or viseme events.")
     if rules and model_path:
         raise InputError("--rules and --model exclude each other: the rules use no model.")
-    model = None if rules else models.load(model_path)
-    s = EventStream(model, fps, lookahead_s=lookahead_s, lang=lang, viseme_set=viseme_set)
-    out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
-    t0 = time.perf_counter()
-
-    def wait_until(t: float) -> None:
-        if speed > 0:
-            delay = t0 + t / speed - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-
-    def emit(frames) -> None:
-        for f in frames:
-            out.write(f.to_json() + "\n")
-        out.flush()
-
+    s = EventStream(None if rules else models.load(model_path), fps, lookahead_s=lookahead_s, lang=lang,
+                    viseme_set=viseme_set)
+    out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout  # noqa: SIM115 - stdout or a file
     try:
-        clock = 0.0
-        for onset in onsets[:-1]:
-            while clock + HOP_S < onset.time:  # the clock runs between onsets (rests finish frames)
-                clock += HOP_S
-                wait_until(clock)
-                emit(s.tick(clock))
-            wait_until(onset.time)
-            clock = onset.time
-            emit(s.feed(onset))
-        wait_until(onsets[-1].time)
-        emit(s.finish(onsets[-1].time))
+        for frame in replay(onsets, s, speed=speed):
+            out.write(frame.to_json() + "\n")
+            out.flush()
     finally:
         if out_path:
             out.close()

@@ -19,6 +19,7 @@ Latency and equality, stated:
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -213,6 +214,36 @@ def stream(onsets: Iterable[Onset], model: VisemeModel | str | None = None, fps:
     if last is None:
         raise InputError("No timing events: the event file holds no phone or viseme onsets.")
     yield from s.finish(last.time)
+
+
+def replay(onsets: list[Onset], s: EventStream, *, speed: float = 1.0, hop_s: float = 0.01,
+           sleep=time.sleep, clock=time.perf_counter) -> Iterator[Frame]:
+    """Feed ``onsets`` (the last is the end of speech) to ``s`` at real-time pace (``speed`` times
+    faster; 0 = no pacing), with the clock ticking every ``hop_s`` between onsets so pauses finish
+    frames on time; yields frames as they become final."""
+    if speed < 0:
+        raise InputError("speed must be >= 0 (0 = no pacing).")
+    if not onsets:
+        raise InputError("No timing events: the event file holds no phone or viseme onsets.")
+    t0 = clock()
+
+    def wait_until(t: float) -> None:
+        if speed > 0:
+            delay = t0 + t / speed - clock()
+            if delay > 0:
+                sleep(delay)
+
+    now = 0.0
+    for onset in onsets[:-1]:
+        while now + hop_s < onset.time:
+            now += hop_s
+            wait_until(now)
+            yield from s.tick(now)
+        wait_until(onset.time)
+        now = onset.time
+        yield from s.feed(onset)
+    wait_until(onsets[-1].time)
+    yield from s.finish(onsets[-1].time)
 
 
 def as_arrays(frames: list[Frame]) -> dict[str, np.ndarray]:
