@@ -23,7 +23,7 @@ from visemes.core.timeline import PHONES, Alignment, Interval, Tier
 from visemes import lang_packs
 
 from visemes.models.api import VisemeModel
-from visemes.models.inputs import FRAME_BUCKETS, MAX_SPAN_S, encode_frames
+from visemes.models.inputs import FRAME_BUCKETS, MAX_SPAN_S, collate, encode_frames
 
 
 class StreamingPredictor:
@@ -50,6 +50,9 @@ class StreamingPredictor:
         self.window_frames = next(
             (b for b in FRAME_BUCKETS if b >= self.hist + self.chunk_frames + self.look), None
         ) or (self.hist + self.chunk_frames + self.look)
+        # frames ready together (a phone's end releases several) run in one call, as many as the window holds
+        self.max_chunk = max(self.chunk_frames, self.window_frames - self.hist - self.look)
+        self._state = model.state_for(adapter)
 
     def push(self, phones: Iterable[Interval], known_until: float) -> MouthAnimation | None:
         """Add phones (in order) and advance; returns the newly ready frames (or None)."""
@@ -71,14 +74,20 @@ class StreamingPredictor:
         pieces = []
         while ready - self.emitted >= (1 if final else self.chunk_frames):
             a = self.emitted
-            b = min(ready, a + self.chunk_frames)
+            b = min(ready, a + self.max_chunk)
             pieces.append(self._chunk(a, b, ready))
             self.emitted = b
         if not pieces:
             return None
         out = jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *pieces)
-        return self.model.to_animation(out, self.fps, self.viseme_set, self.adapter, start=pieces_start(self, out),
-                                       phones=Tier(PHONES, tuple(self.phones)), pack=self.pack)
+        start = pieces_start(self, out)
+        # phones matter only for a viseme set the model has no head for (and only those under these
+        # frames): a Tier of every phone so far would make a long stream quadratic
+        recent = ()
+        if self.viseme_set not in (n for n, _ in self.model.cfg.viseme_sets):
+            recent = tuple(p for p in self.phones if p.end >= start - 1.0 / self.fps)
+        return self.model.to_animation(out, self.fps, self.viseme_set, self.adapter, start=start,
+                                       phones=Tier(PHONES, recent), pack=self.pack)
 
     def _chunk(self, a: int, b: int, ready: int) -> dict:
         w0 = max(0, a - self.hist)
@@ -92,8 +101,13 @@ class StreamingPredictor:
         lo = max(0, int(np.searchsorted(ends, t0)) - 1)
         hi = int(np.searchsorted(starts, min(t1, self.known_until), side="right"))
         u = encode_frames(self.phones[lo:hi], self.model.vocab, times, self.lang_ids)
-        out = self.model.run([u], self.adapter, n_frames=self.window_frames)
-        return jax.tree.map(lambda x: x[0, a - w0 : b - w0], out)
+        batch = collate([u], n_frames=self.window_frames)
+        # the model's AOT-compiled window (compiled once per phone bucket and kept by the model): a
+        # direct call skips VisemeModel.run's per-call bookkeeping, about half of a frame's cost
+        key = tuple((k, v.shape) for k, v in sorted(batch.items()))
+        fn = self.model._compiled.get(key) or self.model.compile(1, self.window_frames, batch["phone_ids"].shape[1])
+        out = fn(self._state, batch)
+        return jax.tree.map(lambda x: np.asarray(x)[0, a - w0 : b - w0], out)
 
 
 def pieces_start(stream: StreamingPredictor, out: dict) -> float:

@@ -30,6 +30,7 @@ _LAZY = {
     "text_to_visemes": "visemes.pipeline.text:text_to_visemes",
     "animate": "visemes.pipeline.animator:animate",
     "load_pack": "visemes.lang_packs:load",
+    "stream": "visemes.pipeline.stream:stream",
 }
 
 __all__ = [
