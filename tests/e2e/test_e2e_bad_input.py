@@ -442,6 +442,12 @@ def test_claimed_durations_are_bounded_before_any_allocation(tmp_path, en_speech
     (tmp_path / "mid.json").write_text(json.dumps(_doc(duration=3000.0)))
     with pytest.raises(VisemesError, match="audio lasts"):
         animate(en_speech.path, alignment=tmp_path / "mid.json", lang="en-US", **NO_MODEL)
+    # within the bound, no audio, but hours of silence claimed after the last interval: refused at once
+    (tmp_path / "tail.json").write_text(json.dumps(_doc(duration=20000.0)))
+    started = time.perf_counter()
+    with pytest.raises(VisemesError, match="last interval ends at"):
+        animate(alignment=tmp_path / "tail.json", lang="en-US", **NO_MODEL)
+    assert time.perf_counter() - started < 5.0
 
 
 def _shipped_copy(folder: Path, name: str, *, sidecar=None, arrays=None) -> Path:

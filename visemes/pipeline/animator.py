@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # the model module imports jax; _model() loads it on first us
     from visemes.models.api import VisemeModel
 
 SUMMARY_FORMAT_VERSION = 1
+#: Timings given without audio may claim at most this much silence after their last interval: a small
+#: file must not ask for hours of curves (issue 12: a 4 KB JSON claiming 6 h took minutes and gigabytes).
+MAX_TRAILING_SILENCE_S = 600.0
 
 
 # --- the result -----------------------------------------------------------------------------------
@@ -227,6 +230,16 @@ def _model(path: str | None) -> "VisemeModel":
 def _adapter(model_path: str | None, adapter: str) -> str:
     """Load ``adapter`` (a path) into the cached model once; returns the name ``predict`` takes."""
     return _model(model_path).load_adapter(adapter)
+
+
+def _check_claimed_duration(timed: Alignment) -> None:
+    spoken_end = max((t.end for t in timed.tiers if len(t)), default=0.0)
+    if timed.duration > spoken_end + MAX_TRAILING_SILENCE_S:
+        raise TimelineError(
+            f"The timings claim a duration of {timed.duration:.1f} s but their last interval ends at "
+            f"{spoken_end:.1f} s; give the audio they were made for, or fix the duration (at most "
+            f"{MAX_TRAILING_SILENCE_S:.0f} s of silence after the last interval without audio)."
+        )
 
 
 def load_pack(lang: str) -> LanguagePack:
@@ -434,6 +447,8 @@ def animate(
         if aligned_to is None:  # phones an aligner made from aligned_to are that transcript's, as they are
             timed = given_timings(timed, pack, notation)
             phone_notation = timed.meta.get("phone_notation")
+        if samples is None:
+            _check_claimed_duration(timed)
         if samples is not None and timed.duration > len(samples) / rate + 0.05:
             raise TimelineError(
                 f"The timings run to {timed.duration:.2f} s but the audio lasts {len(samples) / rate:.2f} s; "
