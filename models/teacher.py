@@ -19,7 +19,7 @@ from visemes.core.errors import VisemesError
 from visemes import lang_packs
 from visemes.lang_packs import LanguagePack, PhoneLookup, PhoneSpec
 from visemes.lang_packs.samples import sample_sentences, wordfreq_code
-from visemes.mouth.coarticulation import animate_phones, params_for
+from visemes.mouth.coarticulation import CoarticulationParams, animate_phones, params_for
 from visemes.speech.synthesis import speak
 
 from visemes.models.audio_features import audio_features
@@ -69,13 +69,20 @@ class TargetPack:
         return self.transform(self.pack.phone(symbol))
 
 
+#: a lip target the coarticulation teacher treats as specified on any phone (its default threshold)
+_LIP_TARGET_MIN = CoarticulationParams().specified_threshold
+
+
 def rounded_dialect(spec: PhoneSpec) -> PhoneSpec:
     """A synthetic dialect for adapter tests and benchmarks: much stronger lip rounding and protrusion on
-    every rounded phone, and /s z/ merged into one rounded sibilant (a 'merged phoneme')."""
+    every rounded phone, and /s z/ merged into one rounded sibilant (a 'merged phoneme').
+
+    The rounding is at least the teacher's ``specified_threshold``: below it a consonant's lip shape is
+    incidental and its neighbours' shape wins, so a rounded /s/ at 0.3 would not be rounded at all."""
     target = dict(spec.target)
     if target["lip_round"] > 0.05 or spec.symbol in ("s", "z"):
-        target["lip_round"] = min(1.0, target["lip_round"] * 2.0 + 0.3)
-        target["lip_protrude"] = min(1.0, target["lip_protrude"] * 2.0 + 0.3)
+        for p in ("lip_round", "lip_protrude"):
+            target[p] = max(_LIP_TARGET_MIN, min(1.0, target[p] * 2.0 + 0.3))
         target["lip_spread"] = 0.0
     return dataclasses.replace(spec, target=target)
 
