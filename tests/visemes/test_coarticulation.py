@@ -12,8 +12,9 @@ from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
 from visemes.mouth.coarticulation import CoarticulationParams, animate_phones, articulation_values
 from visemes.core.curves import SUPPORTED_FPS
 from visemes.core.errors import InputError
-from visemes.core.timeline import Interval, Tier
+from visemes.core.timeline import Tier
 from visemes.core.vocabulary import VISEME_SETS, classes
+from _phone_tiers import phone_tier
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +25,7 @@ def pack():
 
 
 def _tier(spec, start=0.2):
-    """Phones back to back from ``start``; ``None`` as a symbol leaves a pause of that length."""
-    out, t = [], start
-    for sym, dur in spec:
-        if sym is not None:
-            out.append(Interval(t, t + dur, sym))
-        t += dur
-    return Tier("phones", tuple(out)), t
+    return phone_tier(spec, start)
 
 
 def _during(anim, name, start, end):

@@ -7,6 +7,7 @@ from visemes.core.errors import InputError
 from visemes.core.timeline import Alignment, Interval, Tier
 from visemes.mouth.audio_effort import EffortParams, effort_gain, frame_rms, silence_mask
 from visemes.mouth.coarticulation import CoarticulationParams, animate_phones, params_for
+from _phone_tiers import phone_tier as _tier
 
 SR = 16000
 
@@ -18,13 +19,6 @@ def en():
     return lang_packs.load("en-US")
 
 
-def _tier(spec, start=0.0):
-    out, t = [], start
-    for sym, dur in spec:
-        if sym is not None:
-            out.append(Interval(t, t + dur, sym))
-        t += dur
-    return Tier("phones", tuple(out)), t
 
 
 def _tone(seconds, amplitude, f0=150.0):

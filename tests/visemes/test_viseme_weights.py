@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
 from visemes.core.curves import SUPPORTED_FPS
-from visemes.core.timeline import Interval, Tier
 from visemes.core.vocabulary import OCULUS_15, VISEME_SETS, classes
 from visemes.formats.preview import mouth_geometry
 from visemes.mouth.arkit import CONTACT
@@ -22,6 +21,7 @@ from visemes.mouth.viseme_weights import (
     viseme_shapes,
 )
 from visemes.mouth.visemesets import from_oculus
+from _phone_tiers import phone_tier as _tier
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +31,6 @@ def pack():
     return lang_packs.load("en-US")
 
 
-def _tier(spec, start=0.0):
-    out, t = [], start
-    for sym, dur in spec:
-        if sym is not None:
-            out.append(Interval(t, t + dur, sym))
-        t += dur
-    return Tier("phones", tuple(out)), t
 
 
 def _closed_everywhere(anim, set_name):
