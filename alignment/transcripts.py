@@ -7,13 +7,15 @@ one token per phone, with `` | `` or a line break between words.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from visemes.core.errors import AlignmentError, InputError, TranscriptError
-from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 from visemes.lang_packs import Phonemizer
 from visemes.lang_packs import load as load_pack
+
+from visemes.core.errors import AlignmentError, InputError, TranscriptError
+from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 #: Transcript extensions beside each audio file, in order of preference (MFA reads both).
 TRANSCRIPT_EXTENSIONS = (".lab", ".txt")
@@ -94,15 +96,18 @@ def make_transcript(
 
 
 def read_text_file(path: str | os.PathLike, *, empty_hint: str = "put the spoken words in it") -> str:
-    """A transcript file's text (UTF-8, BOM allowed); TranscriptError if unreadable, not UTF-8 or empty."""
+    """A transcript file's text (UTF-8, BOM allowed; ``-`` reads standard input); TranscriptError if
+    unreadable, not UTF-8 or empty. Decoded strictly: undecodable bytes never reach espeak-ng."""
+    name = "standard input" if str(path) == "-" else str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
     except OSError as exc:
-        raise TranscriptError(f"Cannot read the transcript {path}: {exc.strerror or exc}.") from None
+        raise TranscriptError(f"Cannot read the transcript {name}: {exc.strerror or exc}.") from None
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TranscriptError(f"The transcript {path} is not UTF-8 text; save it as UTF-8.") from None
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(f"The transcript {name} is not UTF-8 text (bad byte at position {exc.start}); "
+                              "save it as UTF-8 (e.g. iconv -t UTF-8).") from None
     if not text.strip():
         raise TranscriptError(f"The transcript {path} is empty; {empty_hint}.")
     return text

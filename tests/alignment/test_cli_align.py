@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import pytest
 
@@ -191,3 +193,21 @@ def test_builtin_align_corpus_pools_files(tmp_path, spoken, capsys):
         result = Alignment.from_json((tmp_path / "out" / f"u{i}.json").read_text(encoding="utf-8"))
         assert result.phones.labels == s.alignment.phones.labels
         assert all(0.0 <= iv.attrs["confidence"] <= 1.0 for iv in result.phones)
+
+
+def test_align_reads_the_text_from_a_file_or_standard_input(tmp_path, capsys, monkeypatch):
+    tone_file(tmp_path / "a.wav", [(0.2, 0.6)], rate=44100)
+    (tmp_path / "a.txt").write_text("hello world\n", encoding="utf-8")
+    base_argv = ["align", str(tmp_path / "a.wav"), "--lang", "en-US", "--backend", "fake-even"]
+    assert main(base_argv + ["--text-file", str(tmp_path / "a.txt"), "-o", str(tmp_path / "f.json")]) == 0
+    from_file = Alignment.from_json((tmp_path / "f.json").read_text(encoding="utf-8"))
+    assert from_file.words.labels == ["hello", "world"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("hello world".encode("utf-8"))))
+    assert main(base_argv + ["--text-file", "-", "-o", str(tmp_path / "s.json")]) == 0
+    from_stdin = Alignment.from_json((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert from_stdin.phones.labels == from_file.phones.labels
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"hello \xff world")))
+    assert main(base_argv + ["--text-file", "-", "-o", str(tmp_path / "bad.json")]) == 2
+    assert "standard input is not UTF-8" in capsys.readouterr().err
+    assert main(base_argv + ["--text", "hi", "--text-file", str(tmp_path / "a.txt"), "-o", str(tmp_path / "x.json")]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import click
 from visemes import alignment
 from visemes.alignment import get_aligner
 from visemes.alignment.evaluate import evaluate_dirs
+from visemes.alignment.transcripts import read_text_file
 from visemes.cli.progress import RichProgress
 from visemes.core.atomic import atomic_write_text, check_writable
 from visemes.core.errors import InputError
@@ -51,6 +52,8 @@ _beam_option = click.option("--beam", type=click.IntRange(min=1), default=None, 
 @click.command("align")
 @click.argument("audio", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text", default=None, help="The words spoken (needs --lang).")
+@click.option("--text-file", default=None, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="A UTF-8 file with the words spoken (- reads standard input).")
 @click.option("--lang", default=None, metavar="CODE", help="Language code of the text, e.g. en, de, zh.")
 @click.option("--phones", default=None, metavar="IPA",
               help='Space-separated IPA phones instead of text, " | " between words, e.g. "h ə | l oʊ".')
@@ -61,10 +64,14 @@ _beam_option = click.option("--beam", type=click.IntRange(min=1), default=None, 
 @_beam_option
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
 def align(
-    audio: Path, text: str | None, lang: str | None, phones: str | None, output: Path, backend: str,
-    acoustic_model: str | None, beam: int | None, overwrite: bool,
+    audio: Path, text: str | None, text_file: Path | None, lang: str | None, phones: str | None, output: Path,
+    backend: str, acoustic_model: str | None, beam: int | None, overwrite: bool,
 ) -> None:
-    """Align AUDIO (wav/flac/ogg) to --text (with --lang) or to --phones; write a TextGrid or JSON."""
+    """Align AUDIO (wav/flac/ogg) to --text/--text-file (with --lang) or to --phones; write a TextGrid or JSON."""
+    if text is not None and text_file is not None:
+        raise InputError("Give --text or --text-file, not both.")
+    if text_file is not None:
+        text = read_text_file(text_file)
 
     fmt = _OUTPUT_SUFFIXES.get(output.suffix.lower())
     if fmt is None:

@@ -89,7 +89,8 @@ def _with(options: list) -> Any:
 @click.command("animate")
 @click.argument("audio", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text", default=None, help="The words spoken.")
-@click.option("--text-file", default=None, type=click.Path(dir_okay=False, path_type=Path), help="A UTF-8 file with the words spoken.")
+@click.option("--text-file", default=None, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="A UTF-8 file with the words spoken (- reads standard input).")
 @click.option("--phones", default=None, metavar="PHONES",
               help='Phones instead of text (IPA, ARPAbet, SAMPA or X-SAMPA; see --notation), " | " between words.')
 @click.option("--alignment", "timings", default=None, type=click.Path(dir_okay=False, path_type=Path),

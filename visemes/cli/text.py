@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from visemes import formats as exports
+from visemes.alignment.transcripts import read_text_file
 from visemes.core.atomic import check_writable
 from visemes.core.errors import InputError
 from visemes.core.vocabulary import VISEME_SETS
@@ -54,14 +54,7 @@ def text2visemes(text: str, lang: str, fps: float, viseme_set: str, rate: int, o
       visemes text2visemes "你好" --lang cmn --viseme-set rhubarb -o hello.rhubarb.tsv
     """
     if text == "-":
-        raw = sys.stdin.buffer.read()
-        try:
-            text = raw.decode("utf-8-sig")  # strictly: undecodable bytes must not reach espeak-ng as surrogates
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"Standard input is not UTF-8 text (bad byte at position {exc.start}); convert it to UTF-8, e.g. "
-                "with iconv -t UTF-8."
-            ) from None
+        text = read_text_file("-", empty_hint="pipe the words to speak into it")
     file_format = exports.format_for_path(output) if not output.is_dir() else None
     if file_format is None and not output.is_dir() and output.suffix:
         suffixes = ", ".join(f.suffix for f in exports.FORMATS.values())
