@@ -12,7 +12,6 @@ inventory as a language hint. Accuracy over 10-ms frames of the whole file, and 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -21,11 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# the alignment benchmark's gold loader, by file path (a top-level "alignment" import would shadow the package)
-_spec = importlib.util.spec_from_file_location("bench_alignment", ROOT / "benchmarks" / "alignment.py")
-B = importlib.util.module_from_spec(_spec)
-sys.modules["bench_alignment"] = B
-_spec.loader.exec_module(B)
+import gold_corpus  # noqa: E402 - the gold-corpus reader beside this script
 
 from visemes import lang_packs  # noqa: E402
 from visemes.alignment.builtin import BuiltinAligner  # noqa: E402
@@ -76,7 +71,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="files per language (0: all)")
     ap.add_argument("--no-text", action="store_true", help="skip the text path (faster)")
     args = ap.parse_args()
-    items, _ = B.load_gold(args.gold, set(args.langs.split(",")) if args.langs else None)
+    items, _ = gold_corpus.load_gold(args.gold, set(args.langs.split(",")) if args.langs else None)
     if args.limit:
         kept, seen = [], {}
         for it in items:
@@ -104,7 +99,7 @@ def main() -> None:
             preds["audio+hint"] = frames_of(viseme_tier(hinted.phones, pack, "oculus", duration=duration), duration)
         if not args.no_text:
             try:
-                timed = aligner.align_transcript(it.audio, it.sr, B.transcript_of(it, it.lang))
+                timed = aligner.align_transcript(it.audio, it.sr, gold_corpus.transcript_of(it, it.lang))
                 preds["text"] = frames_of(viseme_tier(timed.phones, pack, "oculus", duration=duration), duration)
             except VisemesError:
                 pass

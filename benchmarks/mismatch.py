@@ -13,7 +13,6 @@ files' single-mode score (how ``transcript_check.SINGLE_THRESHOLD`` was set).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -22,11 +21,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# the alignment benchmark's gold loader, by file path (a top-level "alignment" import would shadow the package)
-_spec = importlib.util.spec_from_file_location("bench_alignment", ROOT / "benchmarks" / "alignment.py")
-B = importlib.util.module_from_spec(_spec)
-sys.modules["bench_alignment"] = B
-_spec.loader.exec_module(B)
+import gold_corpus  # noqa: E402 - the gold-corpus reader beside this script
 
 from visemes.alignment.builtin import BuiltinAligner  # noqa: E402
 from visemes.alignment.builtin.confidence import MISMATCH_GAP  # noqa: E402
@@ -43,15 +38,15 @@ def cases_for(items, mode: str, rng: np.random.Generator):
     def swapped(i, kind):
         it = items[i]
         if kind == "same":
-            own = B.transcript_of(it).symbols
-            pool = [j for j in by_lang[it.lang] if j != i and B.transcript_of(items[j]).symbols != own]
+            own = gold_corpus.transcript_of(it).symbols
+            pool = [j for j in by_lang[it.lang] if j != i and gold_corpus.transcript_of(items[j]).symbols != own]
         else:
             pool = [j for lang in langs if lang != it.lang for j in by_lang[lang]]
-        return B.transcript_of(items[int(rng.choice(pool))], it.lang)
+        return gold_corpus.transcript_of(items[int(rng.choice(pool))], it.lang)
 
     cases = []
     if mode == "corpus":
-        cases += [(i, "ok", B.transcript_of(it, it.lang)) for i, it in enumerate(items)]
+        cases += [(i, "ok", gold_corpus.transcript_of(it, it.lang)) for i, it in enumerate(items)]
         for lang in langs:
             idx = list(by_lang[lang])
             rng.shuffle(idx)
@@ -63,7 +58,7 @@ def cases_for(items, mode: str, rng: np.random.Generator):
             idx = list(by_lang[lang])
             rng.shuffle(idx)
             for i in idx[:8]:
-                cases += [(i, "ok", B.transcript_of(items[i], items[i].lang)), (i, "same", swapped(i, "same")),
+                cases += [(i, "ok", gold_corpus.transcript_of(items[i], items[i].lang)), (i, "same", swapped(i, "same")),
                           (i, "other", swapped(i, "other"))]
     return cases
 
@@ -105,7 +100,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=("single", "corpus", "both"), default="both")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    items, _ = B.load_gold(args.gold)
+    items, _ = gold_corpus.load_gold(args.gold)
     for mode in (("single", "corpus") if args.mode == "both" else (args.mode,)):
         run(items, mode, args.seed)
 
