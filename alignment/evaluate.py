@@ -50,7 +50,7 @@ import numpy as np
 
 from visemes.core.errors import InputError, VisemesError
 from visemes.core.textgrid import read_textgrid
-from visemes.core.timeline import PHONES, WORDS, Alignment, Tier, is_silence_label
+from visemes.core.timeline import PHONES, WORDS, Alignment, Tier, is_silence_label, read_user_text
 from visemes.lang_packs.features import segment_features
 
 #: Silence labels of the scoring convention (compared case-insensitively after stripping).
@@ -469,12 +469,7 @@ def read_alignment(path: str | os.PathLike, *, phones_tier: str | None = None,
     default: ``phones``/``phone`` and ``words``/``word``)."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-        except UnicodeDecodeError:
-            raise InputError(f"{path} is not UTF-8 text; give an alignment JSON written by visemes.") from None
+        text = read_user_text(path, InputError, "give an alignment JSON written by visemes")
         alignment = Alignment.from_json(text, str(path))
     else:
         alignment = read_textgrid(path)

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Union
 
@@ -35,6 +36,16 @@ AttrValue = Union[str, int, float, bool]
 #: Longest timeline accepted (seconds): a claimed duration is checked against it before anything is
 #: allocated per frame or per sample (a 4 KB file claiming 1e9 s would otherwise ask for hundreds of GiB).
 MAX_DURATION_S = 6 * 3600.0
+
+
+def read_user_text(path: Path, error: type[Exception], hint: str, *, encoding: str = "utf-8") -> str:
+    """The text of a file a user gave; unreadable or non-UTF-8 files become ``error`` (``hint``: what to do)."""
+    try:
+        return path.read_text(encoding=encoding)
+    except OSError as exc:
+        raise error(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise error(f"{path} is not UTF-8 text; {hint}.") from None
 
 
 def loads_json(text: str, source: str, error: type[Exception] = TimelineError,

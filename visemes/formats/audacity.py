@@ -13,7 +13,7 @@ from pathlib import Path
 from visemes.core.atomic import atomic_write_text
 from visemes.core.errors import ExportError, TimelineError
 from visemes.formats.parts import ExportParts
-from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.core.timeline import Alignment, Interval, Tier, read_user_text
 
 
 def default_tier(alignment: Alignment) -> str:
@@ -39,12 +39,8 @@ def write(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = Fals
 def read_audacity(path: str | os.PathLike, *, tier: str = "labels", duration: float | None = None) -> Alignment:
     """An Audacity label file as an alignment with one tier named ``tier``."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    except UnicodeDecodeError:
-        raise ExportError(f"{path} is not UTF-8 text; export the labels from Audacity again.") from None
+    text = read_user_text(path, ExportError, "export the labels from Audacity again", encoding="utf-8-sig")
+    lines = text.splitlines()
     intervals = []
     for n, line in enumerate(lines, 1):
         if not line.strip() or line.startswith("\\"):

@@ -20,7 +20,7 @@ from visemes.core.atomic import atomic_write_text
 from visemes.core.curves import FrameCurves, MouthAnimation
 from visemes.core.errors import ExportError, InputError, TimelineError
 from visemes.formats.parts import ExportParts
-from visemes.core.timeline import Alignment, loads_json
+from visemes.core.timeline import Alignment, loads_json, read_user_text
 
 FORMAT = "visemes.result"
 FORMAT_VERSION = 1
@@ -115,12 +115,7 @@ def from_document(data: Any, source: str = "<document>") -> ExportParts:
 def read(path: str | os.PathLike) -> ExportParts:
     """Read a file written by :func:`write` (or a bare alignment JSON) back to objects."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    except UnicodeDecodeError:
-        raise ExportError(f"{path} is not UTF-8 text; give a JSON file written by visemes.") from None
+    text = read_user_text(path, ExportError, "give a JSON file written by visemes")
     data = loads_json(text, str(path), ExportError)
     try:
         return from_document(data, str(path))

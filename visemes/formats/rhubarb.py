@@ -29,7 +29,7 @@ from visemes.core.atomic import atomic_write_text
 from visemes.core.errors import ExportError, TimelineError
 from visemes.formats.options import RHUBARB_EXTENDED
 from visemes.formats.parts import ExportParts, viseme_tier_in_set
-from visemes.core.timeline import Alignment, Interval, Tier, loads_json
+from visemes.core.timeline import Alignment, Interval, Tier, loads_json, read_user_text
 
 #: Rhubarb's basic (A-F) and extended (G, H, X) mouth shapes.
 RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
@@ -265,9 +265,4 @@ def _is_number(value: object) -> bool:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ExportError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    except UnicodeDecodeError:
-        raise ExportError(f"{path} is not UTF-8 text; give a file written by Rhubarb or visemes.") from None
+    return read_user_text(path, ExportError, "give a file written by Rhubarb or visemes", encoding="utf-8-sig")
