@@ -144,14 +144,16 @@ def _apply(rule: Rule, items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
 
 
 def _geminate(items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
-    """Gemination as one long consonant: `tt` or `t t` -> `tː` (vowels are left alone)."""
+    """Gemination as one long consonant: `tt`, `t t`, `t tː` or `t t t` -> `tː` (vowels are left alone;
+    espeak-ng's Arabic doubles a sun letter after al- as `s sː` or `z z z`)."""
     out: list[tuple[str, dict]] = []
     for sym, attrs in items:
         half = len(sym) // 2
         if len(sym) % 2 == 0 and half and sym[:half] == sym[half:] and not is_syllabic(sym[:half]):
             sym = sym[:half] + "ː"
-        if out and out[-1][0] == sym and not is_syllabic(sym) and not sym.endswith("ː"):
-            out[-1] = (sym + "ː", {**out[-1][1], **attrs})
+        base = sym.removesuffix("ː")
+        if out and base and out[-1][0].removesuffix("ː") == base and not is_syllabic(base):
+            out[-1] = (base + "ː", {**out[-1][1], **attrs})
             continue
         out.append((sym, attrs))
     return out

@@ -13,7 +13,7 @@ from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 from visemes.lang_packs.fallback import mouth_target, viseme_class
 from visemes.lang_packs.normalize import Normalizer
-from visemes.lang_packs.readers import READERS
+from visemes.lang_packs.readers import READERS, VOWELS
 from visemes.lang_packs.text import Piece, is_han, orthographic_words, script_pattern
 
 
@@ -72,6 +72,7 @@ class LanguagePack:
     normalizer: Normalizer
     words_mode: str = "whitespace"
     reader: str | None = None  # a lang_packs.readers name: text analysis before the backend (pinyin, kana)
+    vowels: str | None = None  # a lang_packs.readers.VOWELS name: unwritten vowels restored in context (tashkeel)
     notes: str = ""
     sources: tuple[str, ...] = ()
     wordfreq: str | None = None
@@ -109,8 +110,8 @@ class LanguagePack:
         if self.scripts:
             self._check_scripts(chunks)
         words: list[WordPhones] = []
-        for chunk in chunks:
-            for piece in self._pieces(chunk):
+        for chunk, spoken in zip(chunks, self._vowelized(text, chunks)):
+            for piece in self._pieces(chunk, spoken):
                 pairs = [(raw, self.normalizer(raw)) for raw in self._convert(piece)]
                 pairs = [(raw, norm) for raw, norm in pairs if norm]
                 if pairs:
@@ -125,21 +126,28 @@ class LanguagePack:
     def spoken_text(self, text: str) -> str:
         """``text`` as the backend reads it, for speech synthesis: with a reader, each word replaced by
         what it hands espeak (kana for kanji, toned pinyin), punctuation and spaces kept (pauses)."""
-        if not self.reader:
+        if not self.reader and not self.vowels:
             return text
         out, pos = [], 0
-        for chunk in orthographic_words(text):
+        chunks = orthographic_words(text)
+        for chunk, spoken in zip(chunks, self._vowelized(text, chunks)):
             at = text.find(chunk, pos)
             if at < 0:  # pragma: no cover - chunks are substrings of the text, in order
                 continue
             out.append(text[pos:at])
-            out.append(" ".join(p.spoken for p in self._pieces(chunk)))
+            out.append(" ".join(p.spoken for p in self._pieces(chunk, spoken)))
             pos = at + len(chunk)
         out.append(text[pos:])
         return "".join(out)
 
-    def _pieces(self, chunk: str) -> list[Piece]:
-        return READERS[self.reader](chunk) if self.reader else [Piece(chunk, chunk)]
+    def _vowelized(self, text: str, chunks: list[str]) -> list[str]:
+        """What the backend reads for each chunk: the chunk, or it with the vowels the script left out."""
+        return VOWELS[self.vowels](text, chunks) if self.vowels else chunks
+
+    def _pieces(self, chunk: str, spoken: str | None = None) -> list[Piece]:
+        if self.reader:
+            return READERS[self.reader](chunk if spoken is None else spoken)
+        return [Piece(chunk, chunk if spoken is None else spoken)]
 
     def _convert(self, piece: Piece) -> list:
         raw = self._g2p.convert(piece.spoken)

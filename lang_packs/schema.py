@@ -16,13 +16,13 @@ from visemes.core.errors import PackError
 from visemes.core.vocabulary import OCULUS_15
 
 from visemes.lang_packs.normalize import Normalizer, Rule, ToneSpec
-from visemes.lang_packs.readers import READERS
+from visemes.lang_packs.readers import READERS, VOWELS
 from visemes.lang_packs.text import script_pattern
 
 SCHEMA: dict[str, frozenset[str]] = {
     "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones"}),
     "pack": frozenset({"code", "name", "parent", "scripts", "aliases", "wordfreq", "notes", "sources"}),
-    "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words", "reader"}),
+    "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words", "reader", "vowels"}),
     "tone": frozenset({"ipa", "ipa_values", "mnemonic", "values", "default"}),
     "normalize": frozenset({"geminate"}),
     "rules": frozenset({"match", "replace", "prev", "next", "note"}),
@@ -56,6 +56,7 @@ class PackSpec:
     mnemonics: bool
     words: str
     reader: str | None
+    vowels: str | None
     normalizer: Normalizer
     phones: Mapping[str, PhoneEntry]
     source: str
@@ -154,6 +155,9 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
     reader = v.str_(g2p, "reader", "g2p.")
     if reader is not None and reader not in READERS:
         raise v.fail("g2p.reader", f"{reader!r} is not one of {', '.join(READERS)}.")
+    vowels = v.str_(g2p, "vowels", "g2p.")
+    if vowels is not None and vowels not in VOWELS:
+        raise v.fail("g2p.vowels", f"{vowels!r} is not one of {', '.join(VOWELS)}.")
 
     tone = None
     tone_t = v.table(doc, "tone", "")
@@ -216,5 +220,5 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
         aliases=v.strlist(pack, "aliases", "pack."), wordfreq=v.str_(pack, "wordfreq", "pack."),
         notes=v.str_(pack, "notes", "pack.", default="") or "", sources=v.strlist(pack, "sources", "pack."),
         backend=backend, voice=voice, epitran_code=epitran_code, mnemonics=mnemonics, words=words,
-        reader=reader, normalizer=normalizer, phones=MappingProxyType(phones), source=source,
+        reader=reader, vowels=vowels, normalizer=normalizer, phones=MappingProxyType(phones), source=source,
     )

@@ -1,0 +1,96 @@
+"""Unwritten vowels in running text: Arabic sentences typed with full vowel marks (tashkeel, checked by hand
+against Ryding, A Reference Grammar of Modern Standard Arabic, 2005), read once as written and once with
+the marks removed, as real text comes. The reading without marks must keep the short vowels that the marks
+spell, outside the case endings (a word's final short vowel or tanwin, which speakers often drop)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from visemes.lang_packs.arabic import letters, pausal
+from visemes.lang_packs.features import is_syllabic
+from visemes.lang_packs.marks import espeak_order
+from visemes.lang_packs.text import orthographic_words
+
+# Modern Standard Arabic, news and everyday sentences (written for this test; not from the dev words).
+ARABIC = (
+    "ذَهَبَ الطَّالِبُ إِلَى الْمَدْرَسَةِ فِي الصَّبَاحِ.",
+    "يَعْمَلُ أَبِي فِي مُسْتَشْفًى كَبِيرٍ فِي الْمَدِينَةِ.",
+    "قَرَأَتِ الْبِنْتُ كِتَابًا جَدِيدًا عَنْ تَارِيخِ الْعَرَبِ.",
+    "اجْتَمَعَ وُزَرَاءُ الْخَارِجِيَّةِ الْعَرَبُ فِي الْقَاهِرَةِ أَمْسِ لِمُنَاقَشَةِ الْأَوْضَاعِ فِي الْمِنْطَقَةِ.",
+    "أَعْلَنَتِ الْحُكُومَةُ عَنْ خُطَّةٍ جَدِيدَةٍ لِتَحْسِينِ التَّعْلِيمِ وَالصِّحَّةِ.",
+    "نَحْنُ نُحِبُّ أَنْ نُسَافِرَ إِلَى الْبَحْرِ فِي الصَّيْفِ.",
+    "هَلْ تَسْتَطِيعُ أَنْ تُسَاعِدَنِي فِي حَمْلِ هَذِهِ الْحَقِيبَةِ؟",
+    "كَانَ الْجَوُّ جَمِيلًا، فَخَرَجْنَا إِلَى الْحَدِيقَةِ وَلَعِبْنَا بِالْكُرَةِ.",
+    "تَتَكَوَّنُ الْجُمْلَةُ الْعَرَبِيَّةُ مِنْ فِعْلٍ وَفَاعِلٍ وَمَفْعُولٍ بِهِ.",
+    "يَسْكُنُ أَخِي فِي بَيْتٍ صَغِيرٍ قُرْبَ النَّهْرِ.",
+    "شَكَرَ الْمُدِيرُ الْمُوَظَّفِينَ عَلَى جُهُودِهِمْ خِلَالَ الْعَامِ الْمَاضِي.",
+    "سَتَبْدَأُ الدِّرَاسَةُ فِي الْجَامِعَاتِ بَعْدَ أُسْبُوعَيْنِ.",
+)
+
+_SHORT_MARKS = re.compile("[\u064e\u064f\u0650]")  # fatha, damma, kasra
+# a mark that spells a long vowel with its letter (fatha + ا/ى, kasra + ي, damma + و with no mark of its own)
+_LONG = re.compile("\u064e(?=[\u0627\u0649](?![\u064b-\u0652]))|\u0650(?=\u064a(?![\u064b-\u0652]))|"
+                   "\u064f(?=\u0648(?![\u064b-\u0652]))")
+
+
+def _stem_short_vowels(vocalized: str) -> int:
+    """Short vowels the marks spell in a word, leaving out its case ending (its final vowel or tanwin)."""
+    body = _LONG.sub("", vocalized.rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0652"))
+    return len(_SHORT_MARKS.findall(body))
+
+
+def _short(sym: str) -> bool:
+    return is_syllabic(sym) and "ː" not in sym
+
+
+def _pairs(gold: list[str], pred: list[str]) -> list[tuple[int, int | None]]:
+    """Gold index -> predicted index of one minimum edit alignment (as benchmarks/g2p.py aligns)."""
+    n, m = len(gold), len(pred)
+    d = [[i + j if i * j == 0 else 0 for j in range(m + 1)] for i in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (gold[i - 1] != pred[j - 1]))
+    out, i, j = [], n, m
+    while i > 0:
+        if j > 0 and d[i][j] == d[i - 1][j - 1] + (gold[i - 1] != pred[j - 1]):
+            out.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif d[i][j] == d[i - 1][j] + 1:
+            out.append((i - 1, None))
+            i -= 1
+        else:
+            j -= 1
+    return out[::-1]
+
+
+def short_vowel_recall(pack, sentences) -> tuple[int, int, int]:
+    """(reference short vowels outside case endings, present as a vowel, present as the same vowel)."""
+    total = present = same = 0
+    for sentence in sentences:
+        marked = orthographic_words(sentence)
+        plain = pack.phonemize(letters(sentence)).words
+        assert len(plain) == len(marked), sentence
+        for word, got in zip(marked, plain):
+            ref = [p.symbol for p in pack.phonemize(espeak_order(pausal(word))).phones]
+            if letters(word).startswith("ال"):  # the article's (ʔ)a- (hamzat al-wasl) has no mark to read
+                ref = ref[2:] if ref[:2] == ["ʔ", "a"] else ref[1:] if ref[:1] == ["a"] else ref
+            hyp = list(got.symbols)
+            n_ref = sum(_short(s) for s in ref)
+            assert n_ref or not _stem_short_vowels(word), (word, ref)  # the reference reads the marks
+            for gi, pj in _pairs(ref, hyp):
+                if _short(ref[gi]):
+                    total += 1
+                    present += pj is not None and is_syllabic(hyp[pj])
+                    same += pj is not None and pack.phone(hyp[pj]).viseme == pack.phone(ref[gi]).viseme
+    return total, present, same
+
+
+@pytest.mark.parametrize("code", ["ar"])
+def test_arabic_running_text_keeps_short_vowels(packs, code):
+    total, present, same = short_vowel_recall(packs(code), ARABIC)
+    assert total > 120  # the stems of these sentences spell 146
+    assert present / total >= 0.90, (present, total)
+    assert same / total >= 0.85, (same, total)
