@@ -54,6 +54,11 @@ def letters(word: str) -> str:
     return _MARKS.sub("", word)
 
 
+def in_arabic_script(word: str) -> bool:
+    """True when ``word`` has a letter of the Arabic script (Arabic, Persian, Urdu letters)."""
+    return bool(_ARABIC_LETTER.search(word))
+
+
 def needs_vowels(word: str) -> bool:
     """True for an Arabic-script word written without vowel marks."""
     return bool(_ARABIC_LETTER.search(word)) and not has_vowel_marks(word)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from visemes.lang_packs import arabic, japanese, mandarin
+from visemes.lang_packs import arabic, japanese, mandarin, persian
 from visemes.lang_packs.text import Piece
 
 Reader = Callable[[str], list[Piece]]
@@ -31,4 +31,6 @@ VOWELS: Mapping[str, VowelReader] = MappingProxyType({
     "tashkeel": arabic.restore,
     # Arabic dialects (Egyptian, Levantine): the same, and every word in pause (no case endings)
     "tashkeel-pausal": lambda text, chunks: arabic.restore(text, chunks, every_word_pausal=True),
+    # Persian: the unwritten ezafe (-e, -je) between a noun and its modifiers
+    "ezafe": persian.restore,
 })

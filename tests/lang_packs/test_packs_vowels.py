@@ -1,4 +1,4 @@
-"""Unwritten vowels in running text: Arabic sentences typed with full vowel marks (tashkeel, checked by hand
+"""Unwritten vowels in running text. Arabic sentences typed with full vowel marks (tashkeel, checked by hand
 against Ryding, A Reference Grammar of Modern Standard Arabic, 2005), read once as written and once with
 the marks removed, as real text comes. The reading without marks must keep the short vowels that the marks
 spell, outside the case endings (a word's final short vowel or tanwin, which speakers often drop)."""
@@ -29,6 +29,41 @@ ARABIC = (
     "شَكَرَ الْمُدِيرُ الْمُوَظَّفِينَ عَلَى جُهُودِهِمْ خِلَالَ الْعَامِ الْمَاضِي.",
     "سَتَبْدَأُ الدِّرَاسَةُ فِي الْجَامِعَاتِ بَعْدَ أُسْبُوعَيْنِ.",
 )
+
+# Persian (Tehrani), everyday sentences as they are written (no vowel marks, no ezafe), with their phones
+# transcribed by hand in the fa pack's notation (a = /æ/; Mahootian, Persian, 1997; Majidi & Ternes 1991).
+# The ezafe (-e, -je after a vowel) is the vowel the script never writes.
+PERSIAN = (
+    ("کتاب من روی میز است.", "k e t ɒː b e | m a n | r u j e | m i z | ʔ a s t"),
+    ("خانه ما در شهر تهران است.", "x ɒː n e j e | m ɒː | d a r | ʃ a h r e | t e h r ɒː n | ʔ a s t"),
+    ("هوای امروز خیلی سرد است.", "h a v ɒː j e | ʔ e m r u z | x e j l i | s a r d | ʔ a s t"),
+    ("پدر علی یک ماشین قرمز خرید.", "p e d a r e | ʔ a l i | j e k | m ɒː ʃ i n e | ɢ e r m e z | x a r i d"),
+    ("ما فردا به دیدن مادربزرگ می‌رویم.", "m ɒː | f a r d ɒː | b e | d i d a n e | m ɒː d a r b o z o r ɡ | m i r a v i m"),
+    ("رنگ دیوار اتاق من سفید است.", "r a n ɡ e | d i v ɒː r e | ʔ o t ɒː ɢ e | m a n | s e f i d | ʔ a s t"),
+    ("مردم در بازار بزرگ شهر میوه می‌خرند.", "m a r d o m | d a r | b ɒː z ɒː r e | b o z o r ɡ e | ʃ a h r | m i v e | m i x a r a n d"),
+    ("برادر من مهندس برق است.", "b a r ɒː d a r e | m a n | m o h a n d e s e | b a r ɢ | ʔ a s t"),
+    ("دانشگاه تهران در مرکز شهر است.", "d ɒː n e ʃ ɡ ɒː h e | t e h r ɒː n | d a r | m a r k a z e | ʃ a h r | ʔ a s t"),
+    ("مادرم در آشپزخانه غذای خوشمزه‌ای درست کرد.",
+     "m ɒː d a r a m | d a r | ʔ ɒː ʃ p a z x ɒː n e | ɢ a z ɒː j e | x o ʃ m a z e ʔ i | d o r o s t | k a r d"),
+)
+_PERSIAN_SHORT = frozenset("aeo")  # Persian's short vowels /æ e o/ (the ezafe is e)
+
+
+def persian_short_vowel_recall(pack, rows) -> tuple[int, int]:
+    """(short vowels of the hand transcriptions, how many the reading has at the aligned place, same viseme)."""
+    total = same = 0
+    for text, expected in rows:
+        words = [w.split() for w in expected.split("|")]
+        got = pack.phonemize(text).words
+        assert len(got) == len(words), text
+        for ref, word in zip(words, got):
+            hyp = list(word.symbols)
+            for gi, pj in _pairs(ref, hyp):
+                if ref[gi] in _PERSIAN_SHORT:
+                    total += 1
+                    same += pj is not None and pack.phone(hyp[pj]).viseme == pack.phone(ref[gi]).viseme
+    return total, same
+
 
 _SHORT_MARKS = re.compile("[\u064e\u064f\u0650]")  # fatha, damma, kasra
 # a mark that spells a long vowel with its letter (fatha + ا/ى, kasra + ي, damma + و with no mark of its own)
@@ -94,3 +129,10 @@ def test_arabic_running_text_keeps_short_vowels(packs, code):
     assert total > 120  # the stems of these sentences spell 146
     assert present / total >= 0.90, (present, total)
     assert same / total >= 0.85, (same, total)
+
+
+
+def test_persian_running_text_keeps_short_vowels_and_ezafe(packs):
+    total, same = persian_short_vowel_recall(packs("fa"), PERSIAN)
+    assert total > 80
+    assert same / total >= 0.95, (same, total)
