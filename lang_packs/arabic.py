@@ -29,6 +29,7 @@ import importlib.resources
 import re
 import sqlite3
 import threading
+import warnings
 from collections.abc import Sequence
 
 from visemes.core.errors import BackendUnavailableError
@@ -152,16 +153,27 @@ def _fatha_before_alif(word: str) -> str:
     return _BARE_BEFORE_ALIF.sub("\\1" + FATHA, word)
 
 
+class DiacritizerWarning(UserWarning):
+    """Arabic text is read without the diacritizer (not installed): fewer short vowels."""
+
+
 @functools.lru_cache(maxsize=1)
 def _diacritizer():
+    """The diacritizer's function, or None when it is not installed (Python 3.10: no wheel): then words
+    the lexicon does not know keep espeak-ng's own guesses, and a warning says so once."""
     try:
         # a native library with an ONNX model: imported and loaded once, at the first text that needs it
         from dengjen_tashkeel_py import init, tashkeel
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            "Arabic text without vowel marks needs the diacritizer: pip install dengjen-tashkeel-py (Python >= 3.11; "
-            "a dependency of visemes), or give the text with its vowel marks (tashkeel)."
-        ) from exc
+    except ImportError:
+        warnings.warn(
+            "Arabic text without vowel marks is read without the diacritizer (pip install dengjen-tashkeel-py; "
+            "Python >= 3.11): words outside the lexicon get espeak-ng's guessed vowels. Give vocalized text "
+            "(tashkeel) where vowels matter.", DiacritizerWarning, stacklevel=3)
+        return None
+    try:
+        init()  # load the bundled model now (the backend's start), not inside the first sentence
+    except RuntimeError:
+        pass  # already loaded (by another user of the library in this process)
     return tashkeel
 
 
@@ -179,6 +191,8 @@ def diacritize(words: Sequence[str]) -> list[str]:
     if key in _seen:
         return list(_seen[key])
     tashkeel = _diacritizer()
+    if tashkeel is None:
+        return list(key)
     with _lock:  # one engine per process
         out = tashkeel(" ".join(key)).split()
     if len(out) == len(key):
@@ -330,7 +344,8 @@ def elided(previous: str, word: str) -> str:
     """The article's a- after a word that ends in a vowel is not said (fī ṣ-ṣabāḥ, ʔilā l-madrasa: the
     hamzat al-wasl; Ryding 2005, §2.7): written with alif wasla (espeak-ng then reads no ʔa), and before a
     sun letter without the assimilated l. After a consonant the a- stays (a helping vowel is said)."""
-    if not word.startswith("\u0627\u0644") or not _ends_in_vowel(previous) or len(word) < 3:
+    if (not word.startswith("\u0627\u0644") or not _ends_in_vowel(previous) or len(word) < 3
+            or not has_vowel_marks(word)):  # unvocalized, espeak-ng reads the word from its dictionary
         return word
     marks = re.match("[\u064b-\u0652]*", word[3:]).group(0)
     if word[2] in _SUN and SHADDA in marks:

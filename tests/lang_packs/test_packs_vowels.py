@@ -6,9 +6,13 @@ spell, outside the case endings (a word's final short vowel or tanwin, which spe
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 
 import pytest
 
+from visemes import lang_packs
+from visemes.lang_packs import arabic
 from visemes.lang_packs.arabic import letters, pausal
 from visemes.lang_packs.features import is_syllabic
 from visemes.lang_packs.marks import espeak_order
@@ -136,3 +140,28 @@ def test_persian_running_text_keeps_short_vowels_and_ezafe(packs):
     total, same = persian_short_vowel_recall(packs("fa"), PERSIAN)
     assert total > 80
     assert same / total >= 0.95, (same, total)
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_pause_forms_in_any_normalization(form):
+    """Hand-checked pause forms (Ryding 2005, §2.6): case vowel and tanwin dropped, -an -> -aː, ة -> -a,
+    ـاة -> -aː, a final shadda kept."""
+    cases = {"كِتَابًا": "كِتَابَا", "مُسْتَشْفًى": "مُسْتَشْفَى", "الْمَدْرَسَةِ": "الْمَدْرَسَ", "حَيَاةٌ": "حَيَا",
+             "خُطَّةٍ": "خُطَّ", "نُحِبُّ": "نُحِبّ", "بَيْتٍ": "بَيْت"}
+    for word, said in cases.items():
+        got = pausal(unicodedata.normalize(form, word))
+        assert unicodedata.normalize("NFC", got) == unicodedata.normalize("NFC", said), word
+
+
+def test_arabic_without_the_diacritizer_warns_and_still_reads(monkeypatch):
+    """Python 3.10 has no diacritizer wheel: the pack still reads (lexicon, espeak-ng's guesses) and says so."""
+    monkeypatch.setitem(sys.modules, "dengjen_tashkeel_py", None)
+    arabic._diacritizer.cache_clear()
+    try:
+        pack = lang_packs.load("ar")
+        with pytest.warns(arabic.DiacritizerWarning, match="dengjen-tashkeel-py"):
+            words = pack.phonemize("ذهب الطالب إلى المدرسة").words
+        assert len(words) == 4 and all(w.symbols for w in words)
+        assert words[3].symbols[-1] == "a"  # the lexicon still reads ة before the pause as -a
+    finally:
+        arabic._diacritizer.cache_clear()
