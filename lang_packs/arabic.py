@@ -280,6 +280,41 @@ def known(word: str) -> str | None:
     return None
 
 
+# Regular derivations of a lexicon word (Ryding 2005, ch. 8, 9 and 11): the feminine -a, the sound
+# feminine plural -āt (of a word in -a, or of the bare stem), the nisba adjective -iyy and its feminine -iyya.
+_DERIVATIONS = (
+    ("\u064a\u0629", "", KASRA + "\u064a" + SHADDA + FATHA + TAA_MARBUTA),  # ـية: -iyya
+    ("\u0627\u062a", TAA_MARBUTA, FATHA + "\u0627\u062a"),                 # ـات of a word in ـة
+    ("\u0627\u062a", "", FATHA + "\u0627\u062a"),                          # ـات of the stem
+    (TAA_MARBUTA, "", FATHA + TAA_MARBUTA),                                  # ـة: feminine
+    ("\u064a", "", KASRA + "\u064a" + SHADDA),                               # ـي: -iyy
+)
+_NOMINAL = ("noun", "adj")
+
+
+def derived(word: str) -> tuple[str, str] | None:
+    """A reading of a word said alone that the lexicon lacks but derives regularly: an ending above on a
+    noun or adjective it has, or the article on one (al- + noun). None when no such parse exists."""
+    lex = lexicon()
+    for ending, base_end, vocalized_end in _DERIVATIONS:
+        stem = word[: len(word) - len(ending)] + base_end
+        if word.endswith(ending) and len(stem) >= 2 + len(base_end) and stem in lex and lex[stem][1].startswith(_NOMINAL):
+            reading = lex[stem][0]
+            if base_end:  # drop the stem's ة (and the vowel before it) before the plural ending
+                reading = _last_marks(_last_marks(reading)[0][:-1])[0]
+            else:
+                reading = _last_marks(reading)[0] + (SHADDA if SHADDA in _last_marks(reading)[1] else "")
+            return reading + vocalized_end, "noun"
+    if word.startswith("\u0627\u0644") and len(word) > 3:
+        stem = word[2:]
+        entry = lex.get(stem) or (derived(stem) if not stem.startswith("\u0627\u0644") else None)
+        if entry is not None and entry[1].startswith(_NOMINAL + ("noun_prop",)):
+            first = entry[0][0]
+            body = entry[0][1:]
+            return "\u0627\u0644" + (first + SHADDA + body.lstrip(SUKUN + SHADDA) if first in _SUN else SUKUN + entry[0]), "noun"
+    return None
+
+
 def restore(text: str, chunks: Sequence[str], every_word_pausal: bool = False) -> list[str]:
     """What espeak-ng should read for each orthographic word of ``text``: the word with its vowel marks.
 
@@ -298,7 +333,7 @@ def restore(text: str, chunks: Sequence[str], every_word_pausal: bool = False) -
     pauses = pause_after(text, chunks)
     _diacritizer()  # start the backend with the first Arabic text (as espeak-ng starts on the first word)
     if len(chunks) == 1:
-        entry = lexicon().get(chunks[0])
+        entry = lexicon().get(chunks[0]) or derived(chunks[0])
         if entry is not None:
             return [citation(*entry)]
     unknown = []
