@@ -206,6 +206,30 @@ def diacritize(words: Sequence[str]) -> list[str]:
     return list(read)
 
 
+_SENTENCE = " . "  # the diacritizer reads each sentence of its input on its own
+
+
+def diacritize_all(windows: Sequence[Sequence[str]]) -> list[list[str]]:
+    """:func:`diacritize` for many windows, in few calls: windows of one length go in one call as
+    sentences (one call costs about as much as a few words: 54 calls -> about a dozen for 1,000 words)."""
+    keys = [tuple(w) for w in windows]
+    tashkeel = _diacritizer()
+    todo: dict[int, list[tuple[str, ...]]] = {}
+    for key in dict.fromkeys(keys):
+        if key and key not in _seen and tashkeel is not None:
+            todo.setdefault(len(key), []).append(key)
+    for group in todo.values():
+        with _lock:
+            parts = tashkeel(_SENTENCE.join(" ".join(k) for k in group)).split(_SENTENCE)
+        if len(parts) != len(group):
+            continue  # the sentences did not come back one for one: each window is read on its own below
+        for key, part in zip(group, parts):
+            out = part.strip(" .").split()
+            if len(out) == len(key) and len(_seen) < _CACHE:
+                _seen[key] = _checked(out, list(key))
+    return [diacritize(k) for k in keys]
+
+
 def _checked(read: list[str], words: list[str]) -> list[str]:
     return [v if letters(v) == letters(w) else w for v, w in zip(read, words)]
 
@@ -348,16 +372,18 @@ def restore(text: str, chunks: Sequence[str], every_word_pausal: bool = False) -
     # runs of unknown words (cut at pauses and at WINDOW words), each with a word of context either side
     runs: list[list[int]] = []
     for i in unknown:
-        if runs and i - runs[-1][-1] <= 2 and not pauses[runs[-1][-1]] and len(runs[-1]) < WINDOW:
+        if runs and i - runs[-1][-1] <= 3 and not pauses[runs[-1][-1]] and len(runs[-1]) < WINDOW:
             runs[-1].extend(range(runs[-1][-1] + 1, i + 1))
         else:
             runs.append([i])
+    windows = []
     for run in runs:
         lo = run[0] - 1 if run[0] > 0 and not pauses[run[0] - 1] else run[0]
         hi = run[-1] + 1 if run[-1] + 1 < len(chunks) and not pauses[run[-1]] else run[-1]
-        window = range(lo, hi + 1)
+        windows.append(range(lo, hi + 1))
+    for run, window, read in zip(runs, windows, diacritize_all([[chunks[j] for j in w] for w in windows])):
         targets = set(run) - final  # a run spans known words between unknown ones: they keep their reading
-        for j, vocalized in zip(window, diacritize([chunks[j] for j in window])):
+        for j, vocalized in zip(window, read):
             if j in targets:
                 spoken[j] = vocalized
     said = [pausal(s) if (pauses[i] or every_word_pausal) and needs_vowels(chunks[i]) and i not in final else s
