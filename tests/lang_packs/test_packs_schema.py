@@ -69,6 +69,7 @@ def _broken(path: list, value=None, delete: bool = False) -> dict:
         (["g2p", "backend"], "festival", False, "g2p.backend", "not one of"),
         (["g2p", "voice"], None, True, "g2p.voice", "missing"),
         (["g2p", "words"], "morphemes", False, "g2p.words", "not one of"),
+        (["g2p", "vowels"], "harakat", False, "g2p.vowels", "not one of"),
         (["phones", "p", "viseme"], "MM", False, "phones.p.viseme", "OCULUS_15"),
         (["phones", "p", "viseme"], None, True, "phones.p.viseme", "missing"),
         (["phones", "r", "target", "lip_round"], 1.5, False, "phones.r.target.lip_round", "[0, 1]"),
