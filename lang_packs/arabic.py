@@ -5,21 +5,29 @@ espeak-ng knows them only for the words of its dictionary and otherwise guesses 
 mouth then stays closed where the speaker opens it). This module writes the marks back, and espeak-ng
 reads the vocalized words (it reads marks well once they are in its order: lang_packs.marks):
 
-* running text (two words or more): the neural diacritizer of ``dengjen-tashkeel-py`` (MIT OR
-  Apache-2.0; its ONNX model ships inside the wheel and runs on onnxruntime, offline), given up to
-  ``WINDOW`` words at a time so that each word is read in its sentence (كتب kataba / kutub / kutiba);
+* running text (two words or more): words with one dominant reading in the Arramooz lexicon
+  (``arramooz-pysqlite``, GPL-3.0: 37,714 vocalized words with corpus frequencies and parts of speech;
+  nouns, adjectives and particles, bare or after wa- fa- bi- li- ka- al-; never verbs, whose spellings
+  are also passives, plurals and imperfects) are read from it; the others go to the neural diacritizer
+  of ``dengjen-tashkeel-py`` (MIT OR Apache-2.0; its ONNX model ships inside the wheel and runs on
+  onnxruntime, offline), in windows of at most ``WINDOW`` words with a word of context either side, so
+  that each word is read in its sentence (كتب kataba / kutub / kutiba);
 * a text of one word (no context: a citation form, as in a dictionary): the most frequent reading of
-  that spelling in the Arramooz lexicon (``arramooz-pysqlite``, GPL: 37,714 vocalized words with corpus
-  frequencies and parts of speech, then its dictionary's 25,330 noun and 10,104 verb lemmas), cited as Arabic dictionaries cite words: nouns in
-  pause, verbs as the 3rd person masculine perfect with its final -a (كَتَبَ kataba; Ryding, A Reference
-  Grammar of Modern Standard Arabic, 2005, ch. 19); the diacritizer when the lexicon lacks the word.
+  that spelling in the lexicon (then its dictionary's 25,330 noun and 10,104 verb lemmas, then a regular
+  derivation of one), cited as Arabic dictionaries cite words: nouns in pause, verbs as the 3rd person
+  masculine perfect with its final -a (كَتَبَ kataba; Ryding, A Reference Grammar of Modern Standard
+  Arabic, 2005, ch. 19); the diacritizer when the lexicon has nothing.
 
 Words that already carry vowel marks are used as written (the diacritizer only sees them as context).
 
 Pause (waqf): before a pause (punctuation, the end of the text) and in a word said alone, Arabic drops
 the final short vowel and tanwin of a word, says -an as -aː, and says ة (taa marbuta) as -a, not -at
 (Ryding 2005, §2.6; Holes, Modern Arabic, 2004, §3.2.5). The dialect packs (no case endings at all in
-Egyptian or Levantine Arabic: Watson 2002, ch. 1; Woidich 2006) put every word in pause.
+Egyptian or Levantine Arabic: Watson 2002, ch. 1; Woidich 2006) put every word in pause. After a word
+that ends in a vowel the article's a- is not said, nor its l before a sun letter (:func:`elided`).
+
+Without the diacritizer (no wheel for Python 3.10) the lexicon still reads what it knows and espeak-ng
+the rest, with a :class:`DiacritizerWarning`.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from visemes.core.errors import BackendUnavailableError
 
 from visemes.lang_packs.marks import has_vowel_marks
 
-WINDOW = 24  # words per diacritizer call: context enough for a clause, and its cost grows faster than linearly
+WINDOW = 24  # words per diacritizer window: context enough for a clause; its cost grows faster than linearly
 
 FATHA, DAMMA, KASRA, SUKUN, SHADDA = "\u064e", "\u064f", "\u0650", "\u0652", "\u0651"
 TANWIN_FATHA, TANWIN_DAMMA, TANWIN_KASRA = "\u064b", "\u064c", "\u064d"
