@@ -366,8 +366,8 @@ def restore(text: str, chunks: Sequence[str], every_word_pausal: bool = False) -
     _diacritizer()  # start the backend with the first Arabic text (as espeak-ng starts on the first word)
     if len(chunks) == 1:
         entry = lexicon().get(chunks[0]) or derived(chunks[0])
-        if entry is not None:
-            return [citation(*entry)]
+        if entry is not None:  # the dialects cite verbs without the MSA -a too (Cairene ʔaːl, katab)
+            return [pausal(entry[0]) if every_word_pausal else citation(*entry)]
     unknown = []
     final = set()  # words already in the form to say (known readings: no case ending)
     for i in todo:
