@@ -367,7 +367,7 @@ def restore(text: str, chunks: Sequence[str], every_word_pausal: bool = False) -
     if len(chunks) == 1:
         entry = lexicon().get(chunks[0]) or derived(chunks[0])
         if entry is not None:  # the dialects cite verbs without the MSA -a too (Cairene ʔaːl, katab)
-            return [pausal(entry[0]) if every_word_pausal else citation(*entry)]
+            return [dialect_article(pausal(entry[0])) if every_word_pausal else citation(*entry)]
     unknown = []
     final = set()  # words already in the form to say (known readings: no case ending)
     for i in todo:
@@ -399,8 +399,21 @@ def restore(text: str, chunks: Sequence[str], every_word_pausal: bool = False) -
     for i in range(1, len(said)):  # vocalized words too: the elision is how the text is said, not written
         if not pauses[i - 1]:
             said[i] = elided(said[i - 1], said[i])
+    if every_word_pausal:
+        said = [dialect_article(w) if needs_vowels(c) else w for c, w in zip(chunks, said)]
     return said
 
+
+def dialect_article(word: str) -> str:
+    """The dialects' article is il- (Cairene and Levantine: Watson 2002, ch. 8; Cowell 1964): a vocalized
+    word that starts with al- (not elided) is written with إِ (espeak-ng reads ʔi), and before a sun letter
+    without the assimilated l (iʃ-ʃams)."""
+    if not word.startswith("\u0627\u0644") or len(word) < 3 or not has_vowel_marks(word):
+        return word
+    marks = re.match("[\u064b-\u0652]*", word[3:]).group(0)
+    if word[2] in _SUN and SHADDA in marks:
+        return "\u0625" + KASRA + word[2:]
+    return "\u0625" + KASRA + word[1:]
 
 ALIF_WASLA = "\u0671"
 
