@@ -52,11 +52,14 @@ def _require_extra() -> None:
               help="A running job not renewed for this long was left by a dead server and runs again.")
 @click.option("--max-attempts", type=click.IntRange(min=1), default=2, show_default=True,
               help="Interrupted runs of one job before it is failed with the reason.")
+@click.option("--keep-hours", type=click.FloatRange(min=0, min_open=True), default=None, metavar="HOURS",
+              help="Delete a finished job's uploads and outputs this long after it finished; its record stays "
+                   "(GET shows expired_at, downloads answer 410). Default: keep them.")
 def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, workers: int, cluster: str | None,
           allowed_root: Path | None,
           max_upload_mb: float, max_audio_seconds: float, max_text_chars: int, webhook_allow: tuple[str, ...],
           webhook_allow_loopback: bool, webhook_retry_base: float, webhook_max_age: float, lease_seconds: float,
-          max_attempts: int) -> None:
+          max_attempts: int, keep_hours: float | None) -> None:
     """Serve the HTTP API (/v1, OpenAPI at /v1/openapi.json) and the web page (/) for lip-sync jobs.
 
     Jobs and webhook messages live in DATA/service.sqlite3; every request needs an API token."""
@@ -76,7 +79,8 @@ def serve(host: str, port: int, data_dir: Path, tokens_file: Path | None, worker
         webhooks=WebhookSettings(allow=webhook_allow, allow_loopback=webhook_allow_loopback,
                                  retry_base_seconds=webhook_retry_base, max_age_seconds=webhook_max_age),
         allowed_root=allowed_root.resolve() if allowed_root else None, workers=workers,
-        lease_seconds=lease_seconds, max_attempts=max_attempts)
+        lease_seconds=lease_seconds, max_attempts=max_attempts,
+        retention_seconds=keep_hours * 3600 if keep_hours is not None else None)
     runner = DaskRunner(cluster) if cluster else None
     app = create_app(config, runner=runner)
     where = f"Dask cluster {cluster}" if cluster else f"{workers} worker process(es)"

@@ -24,7 +24,7 @@ from visemes.core.textgrid import write_textgrid
 from visemes.core.timeline import Transcript
 from visemes.core.vocabulary import check_set
 from visemes.formats import DEFAULT_FORMATS, FORMATS, expand_formats
-from visemes.pipeline.animator import animate, load_pack
+from visemes.pipeline.animator import AnimationResult, animate, load_pack
 from visemes.pipeline.corpus import CorpusItem, CorpusReport
 from visemes.pipeline.runner import Aligned, Progress, check_aligner, run_corpus
 from visemes.pipeline.staging import FilesLayout, FolderLayout
@@ -158,15 +158,22 @@ class AnimateJob:
         return _transcript_of(item, ipa=False, lang=self.options.lang)
 
     def finish(self, item: CorpusItem, aligned: Aligned | None, staging: Path, stem: str) -> Mapping[str, Any]:
-        o = self.options
-        common: dict[str, Any] = {"lang": o.lang, "fps": o.fps, "viseme_set": o.viseme_set,
-                                  "use_model": o.use_model, "model": o.model, "adapter": o.adapter}
-        if aligned is None:
-            result = animate(item.audio, alignment=item.timings, **common)
-        else:
-            result = animate(item.audio, alignment=aligned.alignment, aligned_to=aligned.transcript, **common)
-        written = result.save(staging, o.formats, stem=stem, summary=False)
+        result = animate_item(item, aligned, self.options)
+        written = result.save(staging, self.options.formats, stem=stem, summary=False)
         return result.summary(written)
+
+
+def animate_item(item: CorpusItem, aligned: Aligned | None, options: AnimateOptions,
+                 name: str | None = None) -> AnimationResult:
+    """One corpus file animated as ``animate-corpus`` animates it: on its given timings (``aligned`` None)
+    or on the runner's pooled alignment. The one place that call is made, so other front ends of the
+    runner (``visemes serve``) give the same curves. ``name``: the result's name (default: the audio's stem)."""
+    o = options
+    common: dict[str, Any] = {"lang": o.lang, "fps": o.fps, "viseme_set": o.viseme_set,
+                              "use_model": o.use_model, "model": o.model, "adapter": o.adapter, "name": name}
+    if aligned is None:
+        return animate(item.audio, alignment=item.timings, **common)
+    return animate(item.audio, alignment=aligned.alignment, aligned_to=aligned.transcript, **common)
 
 
 # --- the front doors ------------------------------------------------------------------------------

@@ -311,6 +311,9 @@ async def job_output(request: Request) -> Response:
     name = request.path_params.get("name", "json")
     if job.state != "succeeded":
         raise ApiError(409, "not_ready", f"Job {job.id} is {job.state}; outputs exist once it has succeeded.")
+    if job.expired_at is not None:
+        raise ApiError(410, "expired", f"The outputs of job {job.id} were deleted at {iso(job.expired_at)}: this "
+                       "server keeps a finished job's files for a limited time. Submit the job again.")
     available = output_names(job)
     if name not in available:
         raise ApiError(404, "no_such_output", f"Job {job.id} has no {name!r} output; it has {', '.join(available)} "

@@ -71,6 +71,10 @@ class ServiceConfig:
     lease_seconds: float = 30.0      # a running job whose lease is this old was left by a dead server
     max_attempts: int = 2            # runs of one job interrupted by a dead server before it is failed
     poll_seconds: float = 0.2        # how often the worker and the dispatcher look for work
+    #: A finished job's folder (uploads, outputs) is deleted this long after it finished; the job record
+    #: stays, marked expired. None: kept until the operator deletes them.
+    retention_seconds: float | None = None
+    sweep_seconds: float = 60.0      # how often the worker looks for jobs past their retention
 
     @property
     def db_path(self) -> Path:

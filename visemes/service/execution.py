@@ -1,13 +1,21 @@
-"""Running one job: the only place the service calls the pipeline.
+"""Running jobs: the only place the service calls the pipeline.
 
-:class:`JobRunner` is the seam: ``submit(spec, run_id) -> Future`` of a :class:`RunOutcome`. The local
-runner is a process pool around :func:`run_job` (the pipeline's per-file work:
-``visemes.pipeline.animator.animate`` then the exports); :class:`DaskRunner` sends the same function
-to a Dask cluster. Another backend (the corpus runner, say) only has to offer the same two methods.
+:class:`JobRunner` is the seam: ``submit(specs, run_ids) -> Future`` of one :class:`RunOutcome` per job.
+The worker hands it a *group*: the jobs of one batch that align the same way (audio with a transcript
+or timings, one language: :func:`pooled`), or a single job. :func:`run_group` runs a group
 
-A job's files are written into ``<job folder>/.staging-<run id>/`` and that folder is renamed to
-``<job folder>/out-<run id>/`` when everything in it is written, so outputs appear all at once; the
-database records which ``out-*`` folder belongs to the job only when the outcome is stored.
+* through the corpus runner of ``animate-corpus`` (:mod:`visemes.service.pooled`): the aligner is adapted
+  once on the group's pooled files, so a batch gives exactly what ``animate-corpus`` gives on the
+  same files;
+* or, for a job that corpus runner cannot express (text-only speech synthesis, IPA phones, timings
+  without audio), through :func:`run_job` (``visemes.pipeline.animator.animate`` then the exports).
+
+The local runner is a process pool around :func:`run_group`; :class:`DaskRunner` sends the same function
+to a Dask cluster (a group is one task: its pooled adaptation needs all its files in one place).
+
+A job's files are written into a staging folder and renamed to ``<job folder>/out-<run id>/`` when
+everything in it is written, so outputs appear all at once; the database records which ``out-*``
+folder belongs to the job only when the outcome is stored.
 """
 
 from __future__ import annotations
@@ -19,56 +27,14 @@ import shutil
 import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from visemes.core.errors import BackendUnavailableError, VisemesError
 from visemes.pipeline.animator import animate
-
-STEM = "visemes"  # outputs are <out folder>/visemes<suffix>; a download names them after the job
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What to run (JSON in the database; picklable for worker processes). Paths are the server's."""
-
-    job_dir: str
-    lang: str | None
-    audio: str | None = None          # an upload inside job_dir, or a server-side path inside the allowed root
-    timings: str | None = None        # given timings (TextGrid / alignment JSON) uploaded into job_dir
-    text: str | None = None
-    phones: str | None = None
-    fps: float = 30.0
-    viseme_set: str = "oculus"
-    use_model: bool = False  # the rules measure closer to real mouths (README, docs/benchmarks.md)
-    formats: tuple[str, ...] = ("json",)
-    plot: bool = False
-    preview: bool = False
-    name: str = "visemes"             # what downloads are called (sanitised); never a path
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["formats"] = list(self.formats)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "JobSpec":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        known["formats"] = tuple(known.get("formats", ("json",)))
-        return cls(**known)
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a run sends back: small (a summary), never per-frame data."""
-
-    ok: bool
-    output_dir: str | None = None      # the out-* folder name inside the job folder
-    summary: dict[str, Any] | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    error_type: str | None = None
-    error: str | None = None
+from visemes.service.jobspec import STEM, JobSpec, RunOutcome, pooled
+from visemes.service.pooled import run_pooled
 
 
 def run_job(spec: JobSpec, run_id: str) -> RunOutcome:
@@ -82,7 +48,8 @@ def run_job(spec: JobSpec, run_id: str) -> RunOutcome:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         result = animate(spec.audio, text=spec.text, phones=spec.phones, alignment=spec.timings, lang=spec.lang,
-                         fps=spec.fps, viseme_set=spec.viseme_set, use_model=spec.use_model, name=spec.name)
+                         fps=spec.fps, viseme_set=spec.viseme_set, use_model=spec.use_model, model=spec.model,
+                         adapter=spec.adapter, name=spec.name)
         t1 = time.perf_counter()
         formats = [f for f in spec.formats if f != "wav" or result.audio is not None]
         written = result.save(staging, formats, stem=STEM, plot=spec.plot, preview=spec.preview, summary=True)
@@ -101,18 +68,28 @@ def run_job(spec: JobSpec, run_id: str) -> RunOutcome:
         return RunOutcome(False, error_type="InternalError", error=f"{type(exc).__name__}: {exc}\n{tail}")
 
 
+def run_group(specs: Sequence[JobSpec], run_ids: Sequence[str]) -> list[RunOutcome]:
+    """Run one group (see the module doc): the corpus runner for pooled jobs, else one job on its own."""
+    specs, run_ids = list(specs), list(run_ids)
+    if len(specs) == 1 and not pooled(specs[0]):
+        return [run_job(specs[0], run_ids[0])]
+    return run_pooled(specs, run_ids)
+
+
 class JobRunner(Protocol):
-    """Runs jobs somewhere; the worker needs only these."""
+    """Runs groups of jobs somewhere; the worker needs only these. ``capacity``: groups at a time."""
 
     capacity: int
 
-    def submit(self, spec: JobSpec, run_id: str) -> "cf.Future[RunOutcome]": ...
+    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str]) -> "cf.Future[list[RunOutcome]]":
+        """Run one group (:func:`run_group`); the future holds one outcome per job, in order."""
+        ...
 
     def shutdown(self) -> None: ...
 
 
 class LocalRunner:
-    """A pool of ``workers`` local processes (spawned: JAX and threads do not survive fork). A crashed
+    """A pool of ``workers`` local processes, each running one group at a time (spawned: JAX and threads do not survive fork). A crashed
     worker process breaks the pool; the next submit makes a new one (the crashed job is reported failed)."""
 
     def __init__(self, workers: int = 1):
@@ -129,8 +106,8 @@ class LocalRunner:
                 self._pool = cf.ProcessPoolExecutor(max_workers=self.capacity, mp_context=self._ctx)
             return self._pool
 
-    def submit(self, spec: JobSpec, run_id: str) -> "cf.Future[RunOutcome]":
-        return self._executor().submit(run_job, spec, run_id)
+    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str]) -> "cf.Future[list[RunOutcome]]":
+        return self._executor().submit(run_group, list(specs), list(run_ids))
 
     def shutdown(self, grace_seconds: float = 2.0) -> None:
         """Stop the pool and its processes now (the worker has put their jobs back in the queue); a
@@ -149,8 +126,8 @@ class LocalRunner:
 
 
 class DaskRunner:
-    """Jobs on a Dask cluster (``visemes serve --cluster tcp://host:8786``). The workers must see the job
-    folders at the same paths (a shared filesystem), as with ``animate-corpus --cluster``."""
+    """Jobs on a Dask cluster (``visemes serve --cluster tcp://host:8786``), one group per task. The workers
+    must see the job folders at the same paths (a shared filesystem), as with ``animate-corpus --cluster``."""
 
     def __init__(self, address: str, capacity: int | None = None, connect_timeout: float = 30.0):
         try:
@@ -165,9 +142,9 @@ class DaskRunner:
         threads = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
         self.capacity = capacity or max(1, threads)
 
-    def submit(self, spec: JobSpec, run_id: str) -> "cf.Future[RunOutcome]":
+    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str]) -> "cf.Future[list[RunOutcome]]":
         done: cf.Future = cf.Future()
-        remote = self._client.submit(run_job, spec, run_id, pure=False)
+        remote = self._client.submit(run_group, list(specs), list(run_ids), pure=False)
 
         def relay(fut: Any) -> None:  # a Dask future -> the concurrent.futures one the worker waits on
             try:
@@ -180,3 +157,6 @@ class DaskRunner:
 
     def shutdown(self) -> None:
         self._client.close()
+
+
+__all__ = ["STEM", "DaskRunner", "JobRunner", "JobSpec", "LocalRunner", "RunOutcome", "run_group", "run_job"]

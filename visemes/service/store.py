@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at REAL NOT NULL, started_at REAL, finished_at REAL, lease_until REAL, run_id TEXT,
     attempts INTEGER NOT NULL DEFAULT 0, progress REAL NOT NULL DEFAULT 0, summary TEXT, timings TEXT,
     error_type TEXT, error TEXT, note TEXT, output_dir TEXT, webhook_url TEXT,
-    idempotency_key TEXT, request_sha256 TEXT,
+    idempotency_key TEXT, request_sha256 TEXT, expired_at REAL,
     UNIQUE (owner, idempotency_key));
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, created_at);
@@ -87,6 +87,7 @@ class Job:
     webhook_url: str | None
     run_id: str | None
     request_sha256: str | None
+    expired_at: float | None = None   # when retention deleted its files (the record stays)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -98,6 +99,7 @@ class Job:
             timings=json.loads(row["timings"]) if row["timings"] else None,
             error_type=row["error_type"], error=row["error"], note=row["note"], output_dir=row["output_dir"],
             webhook_url=row["webhook_url"], run_id=row["run_id"], request_sha256=row["request_sha256"],
+            expired_at=row["expired_at"],
         )
 
 
@@ -111,6 +113,7 @@ class Batch:
     request_sha256: str | None
     counts: dict[str, int]
     job_ids: tuple[str, ...]
+    started_at: float | None = None    # when its first job started
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,10 @@ class Store:
         self._local = threading.local()
         conn = self._conn()
         conn.executescript(_SCHEMA)
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(jobs)")}
+        if "expired_at" not in columns:  # a database made before job retention
+            with contextlib.suppress(sqlite3.OperationalError):  # another server added it meanwhile
+                conn.execute("ALTER TABLE jobs ADD COLUMN expired_at REAL")
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     # --- connections and transactions --------------------------------------------------------------
@@ -294,12 +301,14 @@ class Store:
             row = conn.execute("SELECT * FROM batches WHERE id=? AND owner=?", (batch_id, owner)).fetchone()
         if row is None:
             return None
-        jobs = conn.execute("SELECT id, state FROM jobs WHERE batch_id=? ORDER BY rowid", (batch_id,)).fetchall()
+        jobs = conn.execute("SELECT id, state, started_at FROM jobs WHERE batch_id=? ORDER BY rowid",
+                            (batch_id,)).fetchall()
         counts = {s: 0 for s in STATES}
         for j in jobs:
             counts[j["state"]] += 1
+        starts = [j["started_at"] for j in jobs if j["started_at"] is not None]
         return Batch(row["id"], row["owner"], row["created_at"], row["completed_at"], row["webhook_url"],
-                     row["request_sha256"], counts, tuple(j["id"] for j in jobs))
+                     row["request_sha256"], counts, tuple(j["id"] for j in jobs), min(starts) if starts else None)
 
     def count_by_state(self) -> dict[str, int]:
         rows = self._conn().execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").fetchall()
@@ -316,6 +325,31 @@ class Store:
             "WHERE id=(SELECT id FROM jobs WHERE state='queued' ORDER BY created_at, rowid LIMIT 1) AND state='queued' "
             "RETURNING *", (run_id, now, now + lease_seconds)).fetchone()
         return Job.from_row(row) if row else None
+
+    def claim_group(self, lease_seconds: float, key: Callable[[dict[str, Any]], str | None]) -> list[Job]:
+        """Take the oldest queued job and, when it is in a batch and ``key(spec)`` is not None, every other
+        queued job of that batch with the same key (in batch order): a group the corpus runner runs
+        together. Each job gets its own run id and lease; [] when nothing is queued."""
+        first = self.claim(lease_seconds)
+        if first is None:
+            return []
+        group_key = key(first.spec)
+        if first.batch_id is None or group_key is None:
+            return [first]
+        group = [first]
+        with self._tx() as db:
+            rows = db.execute("SELECT id, spec FROM jobs WHERE batch_id=? AND state='queued' ORDER BY rowid",
+                              (first.batch_id,)).fetchall()
+            now = time.time()
+            for row in rows:
+                if key(json.loads(row["spec"])) != group_key:
+                    continue
+                got = db.execute("UPDATE jobs SET state='running', run_id=?, started_at=?, lease_until=?, "
+                                 "attempts=attempts+1, progress=0.1 WHERE id=? AND state='queued' RETURNING *",
+                                 (uuid.uuid4().hex, now, now + lease_seconds, row["id"])).fetchone()
+                if got is not None:
+                    group.append(Job.from_row(got))
+        return group
 
     def renew(self, run_ids: Sequence[str], lease_seconds: float) -> None:
         if not run_ids:
@@ -375,6 +409,19 @@ class Store:
             cur = db.execute("UPDATE jobs SET state='queued', run_id=NULL, lease_until=NULL, progress=0, note=? "
                              "WHERE id=? AND run_id=? AND state='running' AND lease_until < ?",
                              (note, job.id, job.run_id, time.time()))
+        return cur.rowcount == 1
+
+    def finished_before(self, before: float, limit: int = 100) -> list[Job]:
+        """Finished jobs (any owner) that finished before ``before`` and whose files are still kept."""
+        rows = self._conn().execute(
+            "SELECT * FROM jobs WHERE state IN ('succeeded', 'failed', 'canceled') AND expired_at IS NULL "
+            "AND finished_at < ? ORDER BY finished_at LIMIT ?", (before, limit)).fetchall()
+        return [Job.from_row(r) for r in rows]
+
+    def mark_expired(self, job_id: str, at: float) -> bool:
+        with self._tx() as db:
+            cur = db.execute("UPDATE jobs SET expired_at=? WHERE id=? AND expired_at IS NULL AND state IN "
+                             "('succeeded', 'failed', 'canceled')", (at, job_id))
         return cur.rowcount == 1
 
     def complete_batch(self, batch_id: str, event_payload: Any = None) -> Batch | None:

@@ -2,7 +2,8 @@
 
 Cheap checks happen here, before anything is queued: known fields, language, formats, frame rate,
 viseme set, text length, audio readable and not too long, server-side paths inside the allowed root,
-webhook URL allowed. Uploads are written to ``<jobs>/<job id>/input/audio.<ext>``, where the job id is
+webhook URL allowed; and model weights or an adapter (server-side paths too) loaded once to prove they
+are a model and an adapter that fits it (cached while the files are unchanged). Uploads are written to ``<jobs>/<job id>/input/audio.<ext>``, where the job id is
 the server's (a UUID) and the extension comes from the detected audio format, never from the client.
 """
 
@@ -15,12 +16,14 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import soundfile as sf
 
+from visemes import models
 from visemes.core.curves import check_fps
 from visemes.core.errors import InputError, UnknownLanguageError, VisemesError
 from visemes.core.vocabulary import check_set
@@ -31,8 +34,8 @@ from visemes.service.execution import JobSpec
 from visemes.service.webhooks import UrlPolicy
 
 #: The fields a job takes (multipart form fields or JSON keys), besides the ``audio`` upload.
-FIELDS = ("text", "phones", "lang", "formats", "fps", "viseme_set", "use_model", "plot", "preview", "name",
-          "webhook_url", "audio_path")
+FIELDS = ("text", "phones", "lang", "formats", "fps", "viseme_set", "use_model", "model", "adapter", "plot",
+          "preview", "name", "webhook_url", "audio_path")
 _AUDIO_FORMATS = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "OGG": "ogg", "AIFF": "aiff", "MP3": "mp3"}
 _NAME_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 CHUNK = 1 << 20
@@ -153,31 +156,59 @@ class Validator:
             except InputError as exc:
                 raise ApiError(422, "webhook_refused", str(exc), where + "webhook_url") from None
         audio_path = self.server_path(raw["audio_path"], where) if raw.get("audio_path") else None
+        model, adapter, use_model = self.weights(raw, where)
         options = {"lang": lang, "text": text, "phones": phones, "fps": fps, "viseme_set": viseme_set,
-                   "use_model": _bool(raw.get("use_model", False), where + "use_model"),
+                   "use_model": use_model, "model": model, "adapter": adapter,
                    "formats": formats, "plot": _bool(raw.get("plot", False), where + "plot"),
                    "preview": _bool(raw.get("preview", False), where + "preview"),
                    "name": safe_name(raw.get("name"))}
         return JobFields(options, audio_path, str(webhook_url) if webhook_url else None)
 
-    def server_path(self, value: Any, where: str = "") -> Path:
-        """A server-side audio path: only inside the allowed root (after resolving links and ``..``)."""
-        field = where + "audio_path"
+    def inside_root(self, value: Any, field: str, what: str) -> Path:
+        """A server-side path: only inside the allowed root (after resolving links and ``..``)."""
+        name = field.rpartition(".")[2]
         if self.allowed_root is None:
-            raise ApiError(403, "server_paths_disabled", "This server takes no server-side paths (its operator "
-                           "set no --allowed-root); upload the audio instead.", field)
+            raise ApiError(403, "server_paths_disabled", f"This server takes no server-side paths (its operator "
+                           f"set no --allowed-root), so no {name}.", field)
         if not isinstance(value, str) or "\x00" in value:
-            raise ApiError(422, "invalid_input", "audio_path must be a path string.", field)
+            raise ApiError(422, "invalid_input", f"{name} must be a path string.", field)
         path = Path(value)
         path = (self.allowed_root / path) if not path.is_absolute() else path
         resolved = path.resolve()
         if resolved != self.allowed_root and self.allowed_root not in resolved.parents:
-            raise ApiError(403, "path_not_allowed", f"audio_path {value!r} is outside the folder this server "
+            raise ApiError(403, "path_not_allowed", f"{name} {value!r} is outside the folder this server "
                            "serves files from; give a path inside it (relative paths are taken from it).", field)
         if not resolved.is_file():
-            raise ApiError(422, "invalid_audio", f"audio_path {value!r} is not a file under the allowed root.", field)
-        self.check_audio(resolved, field)
+            raise ApiError(422, f"invalid_{what}", f"{name} {value!r} is not a file under the allowed root.", field)
         return resolved
+
+    def server_path(self, value: Any, where: str = "") -> Path:
+        """A server-side audio path inside the allowed root, readable and not too long."""
+        resolved = self.inside_root(value, where + "audio_path", "audio")
+        self.check_audio(resolved, where + "audio_path")
+        return resolved
+
+    def weights(self, raw: Mapping[str, Any], where: str = "") -> tuple[str | None, str | None, bool]:
+        """(model path, adapter path, use the neural model?) as ``visemes animate --model/--adapter``
+        reads them: weights or an adapter ask for the neural model; ``use_model=false`` with them is a
+        contradiction. Both are loaded here, once per file version, so a bad file is a 422 at submit."""
+        given = raw.get("use_model")
+        use_model = None if given in (None, "") else _bool(given, where + "use_model")
+        paths: dict[str, Path | None] = {}
+        for key in ("model", "adapter"):
+            value = raw.get(key)
+            paths[key] = self.inside_root(value, where + key, "model") if value not in (None, "", False) else None
+        model, adapter = paths["model"], paths["adapter"]
+        if (model or adapter) and use_model is False:
+            field = where + ("adapter" if adapter else "model")
+            raise ApiError(422, "invalid_input", "model and adapter are weights of the neural model; drop "
+                           "use_model=false (the coarticulation model has no weights or adapters).", field)
+        if model is not None:
+            _check_weights(model, where + "model")
+        if adapter is not None:
+            _check_weights(model, where + "model", adapter, where + "adapter")
+        return (str(model) if model else None, str(adapter) if adapter else None,
+                bool(use_model) or model is not None or adapter is not None)
 
     def check_audio(self, path: Path, field: str = "audio") -> str:
         """The audio's format extension, after checking it is readable and not too long."""
@@ -195,6 +226,38 @@ class Validator:
             raise ApiError(422, "audio_too_long", f"The audio is {seconds:.1f} s long; this server takes at most "
                            f"{self.limits.max_audio_seconds:g} s per job. Split it and submit a batch.", field)
         return ext
+
+
+def _stamp(path: Path | None) -> tuple[Any, ...]:
+    """What says a weights file (with its JSON sidecar) changed: their sizes and modification times."""
+    if path is None:
+        return ()
+    return tuple((st.st_size, st.st_mtime_ns) if (st := _stat(p)) else None for p in (path, path.with_suffix(".json")))
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=32)
+def _checked(model: Path | None, model_stamp: tuple, adapter: Path | None, adapter_stamp: tuple) -> str:
+    return models.check_model(model, adapter)
+
+
+def _check_weights(model: Path | None, model_field: str, adapter: Path | None = None,
+                   adapter_field: str | None = None) -> None:
+    """Load the weights (and adapter) once, as ``animate-corpus`` does up front: a 422 naming the file."""
+    field = adapter_field if adapter is not None else model_field
+    try:
+        _checked(model, _stamp(model), adapter, _stamp(adapter))
+    except VisemesError as exc:
+        raise ApiError(422, "invalid_model", f"{field.rpartition('.')[2]}: {exc}", field) from None
+    except (OSError, ValueError) as exc:  # a reader's complaint about a file that is not what it claims
+        raise ApiError(422, "invalid_model", f"{field.rpartition('.')[2]}: not a visemes model file ({exc}).",
+                       field) from None
 
 
 def save_upload(source: IO[bytes], job_dir: Path, validator: Validator, field: str = "audio") -> tuple[Path, str]:
