@@ -45,14 +45,14 @@ def call(port: int, method: str, path: str, body: dict | None = None) -> tuple[i
 class Server:
     """`visemes serve` in its own process group (so its worker processes can be ended with it)."""
 
-    def __init__(self, data: Path, port: int, log: Path):
+    def __init__(self, data: Path, port: int, log: Path, allowed_root: Path | None = None):
         env = {**os.environ, "VISEMES_TOKENS": TOKENS, "MPLBACKEND": "Agg", "JAX_PLATFORMS": "cpu",
                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.port = port
         self.log = open(log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "visemes.cli.main", "serve", "--port", str(port), "--data", str(data),
-             "--lease-seconds", "1.5", "--jobs", "1"],
+             "--lease-seconds", "1.5", "--jobs", "1", *(["--allowed-root", str(allowed_root)] if allowed_root else [])],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_healthy(self, timeout: float = 90.0) -> None:
@@ -92,13 +92,20 @@ class Server:
 
 
 @pytest.mark.slow
-def test_kill_9_mid_job_then_restart_finishes_every_job(tmp_path):
-    data, log = tmp_path / "data", tmp_path / "serve.log"
+def test_kill_9_mid_job_then_restart_finishes_every_job(tmp_path, speech_wav):
+    """A batch of audio jobs (one corpus run, pooled adaptation) is killed mid-run, then text-only jobs
+    (run one by one) wait in the queue: after the restart every job finishes, once."""
+    data, log, media = tmp_path / "data", tmp_path / "serve.log", speech_wav.parent
     port = free_port()
-    server = Server(data, port, log)
+    server = Server(data, port, log, media)
     try:
         server.wait_healthy()
-        ids = []
+        status, batch = call(port, "POST", "/v1/batches", {
+            "defaults": {"lang": "en-US", "formats": "json,csv"},
+            "jobs": [{"audio_path": speech_wav.name, "text": "hello world"},
+                     {"audio_path": speech_wav.name, "text": "hello world", "plot": True}]})
+        assert status == 201, batch
+        ids = list(batch["jobs"])
         for text in ("hello world", "good morning", "thank you very much"):
             status, job = call(port, "POST", "/v1/jobs", {"text": text, "lang": "en-US", "use_model": False,
                                                           "plot": True, "formats": "json,csv"})
@@ -111,13 +118,13 @@ def test_kill_9_mid_job_then_restart_finishes_every_job(tmp_path):
         server.kill9()
     finally:
         server.stop()
-    assert "running" in before.values(), f"no job was running when the server was killed: {before}"
+    assert before[ids[0]] == before[ids[1]] == "running", f"the batch was not running when the server was killed: {before}"
     unfinished = [i for i, s in before.items() if s in ("queued", "running")]
 
-    server = Server(data, free_port(), log)
+    server = Server(data, free_port(), log, media)
     try:
         server.wait_healthy()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         jobs: dict[str, dict] = {}
         while time.monotonic() < deadline:
             jobs = {i: call(server.port, "GET", f"/v1/jobs/{i}")[1] for i in ids}
@@ -130,6 +137,7 @@ def test_kill_9_mid_job_then_restart_finishes_every_job(tmp_path):
             if before[i] == "running":
                 assert job["attempts"] == 2 and "re-queued" in (job["note"] or ""), job
         assert all(jobs[i]["state"] == "succeeded" for i in unfinished), jobs
+        assert [jobs[i]["timings"]["group_jobs"] for i in ids[:2]] == [2, 2]  # re-run together, as one corpus
         # outputs are whole: one out-* folder per job (earlier runs' folders removed), no staging left
         for i in ids:
             job_dir = data / "jobs" / i
@@ -137,7 +145,7 @@ def test_kill_9_mid_job_then_restart_finishes_every_job(tmp_path):
             listed = call(server.port, "GET", f"/v1/jobs/{i}/outputs")
             assert listed[0] == 200 and listed[1]["format"], listed
             assert len(outs) == 1 and (job_dir / outs[0] / "visemes.json").is_file(), outs
-            assert not list(job_dir.glob(".staging-*"))
+            assert not list(job_dir.glob(".staging-*")) and not list(job_dir.glob(".corpus-*"))
         attempts = {i: j["attempts"] for i, j in jobs.items()}
     finally:
         server.stop()
