@@ -6,11 +6,12 @@
    no job was lost or duplicated (the listed jobs are exactly the distinct submitted ids; every retry
    got its original id). The jobs are canceled afterwards.
 2. **End-to-end throughput** on the same ``--files`` clips (espeak-ng speech, made here; or
-   ``--corpus DIR`` of NAME.wav + NAME.txt): ``visemes animate-corpus --jobs J`` against the service
-   with ``--jobs J`` (jobs by server-side path), audio seconds per wall second for each, in the same
-   run, and a check that both give the same visemes for every file.
+   ``--corpus DIR`` of NAME.wav|flac + NAME.txt in ``--lang``): ``visemes animate-corpus --jobs J``
+   against a fresh ``visemes serve --jobs J`` given the corpus as one batch (server-side paths), each
+   run ``--repeats`` times, alternating; audio seconds per wall second for each, and a byte-for-byte
+   comparison of every JSON document with animate-corpus's.
 
-    python benchmarks/service.py --clients 100 --submits 400 --polls 2000 --files 12 --jobs 2
+    python benchmarks/service.py --clients 100 --submits 400 --polls 2000 --files 12 --jobs 1
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,65 +167,92 @@ def make_clips(folder: Path, n: int) -> None:
         (folder / f"clip{i:03d}.txt").write_text(text + "\n", encoding="utf-8")
 
 
+AUDIO = (".wav", ".flac", ".ogg")
+
+
+def audio_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO)  # corpus order (by name)
+
+
 def audio_seconds(folder: Path) -> float:
     import soundfile as sf
 
-    return sum(sf.info(str(p)).duration for p in sorted(folder.glob("*.wav")))
+    return sum(sf.info(str(p)).duration for p in audio_files(folder))
 
 
-def visemes_of(path: Path) -> list[str]:
-    from visemes.formats import FORMATS
+def run_cli(corpus: Path, out: Path, jobs: int, lang: str, use_model: bool, time_limit: float) -> float:
+    env = {**os.environ, "MPLBACKEND": "Agg", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "visemes.cli.main", "animate-corpus", str(corpus), str(out), "--lang", lang,
+                    "--jobs", str(jobs), "--format", "json", "--quiet", *([] if use_model else ["--no-model"])],
+                   cwd=ROOT, env=env, check=True, timeout=time_limit)
+    return time.perf_counter() - t0
 
-    return [i.label for i in FORMATS["json"].read(path).alignment.visemes]
 
-
-def throughput(tmp: Path, corpus: Path, jobs: int, use_model: bool, time_limit: float) -> dict:
+def run_service(tmp: Path, corpus: Path, jobs: int, lang: str, use_model: bool, time_limit: float,
+                docs: Path, warm: bool = True) -> dict:
+    """The corpus as one batch (server-side paths, in corpus order, each named after its file) on a fresh
+    `visemes serve --jobs J`; wall time from the submit to the batch's completion (the worker processes
+    start on the first job, as animate-corpus starts its own). Downloads each JSON document into ``docs``.
+    ``warm``: then the same batch again on the same server (its workers already running), timed apart."""
     import httpx
 
-    model_flag = [] if use_model else ["--no-model"]
-    env = {**os.environ, "MPLBACKEND": "Agg", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
-    out = tmp / "cli-out"
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "visemes.cli.main", "animate-corpus", str(corpus), str(out), "--lang", "en-US",
-                    "--jobs", str(jobs), "--format", "json", "--quiet", *model_flag], cwd=ROOT, env=env, check=True,
-                   timeout=time_limit)
-    cli_wall = time.perf_counter() - t0
-
-    server = Server(tmp / "svc-data", jobs, allowed_root=corpus)
+    server = Server(tmp / f"svc-data-{time.monotonic_ns()}", jobs, allowed_root=corpus)
     try:
         server.wait()
         headers = {"authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
-            wavs = sorted(corpus.glob("*.wav"))
-            t0 = time.perf_counter()
-            job_ids = {}
-            for wav in wavs:
-                body = {"audio_path": wav.name, "text": wav.with_suffix(".txt").read_text(encoding="utf-8").strip(),
-                        "lang": "en-US", "use_model": use_model}
-                r = client.post("/v1/jobs", json=body)
+            files = audio_files(corpus)
+            manifest = {"defaults": {"lang": lang, "use_model": use_model, "formats": "json"},
+                        "jobs": [{"audio_path": f.name, "name": f.stem,
+                                  "text": f.with_suffix(".txt").read_text(encoding="utf-8").strip()} for f in files]}
+
+            def one_batch() -> tuple[float, dict, list[dict]]:
+                t0 = time.perf_counter()
+                r = client.post("/v1/batches", json=manifest)
                 r.raise_for_status()
-                job_ids[wav.stem] = r.json()["id"]
-            deadline = time.monotonic() + time_limit
-            states: dict[str, str] = {}
-            while time.monotonic() < deadline:
-                states = {s: client.get(f"/v1/jobs/{j}").json()["state"] for s, j in job_ids.items()}
-                if all(v in ("succeeded", "failed", "canceled") for v in states.values()):
-                    break
-                time.sleep(0.2)
-            svc_wall = time.perf_counter() - t0
-            same = 0
-            for stem, job_id in job_ids.items():
-                if states.get(stem) != "succeeded":
-                    continue
-                doc = tmp / f"svc-{stem}.json"
-                doc.write_bytes(client.get(f"/v1/jobs/{job_id}/outputs").content)
-                cli_docs = [p for p in sorted((out / stem).glob("*.json")) if "summary" not in p.name]
-                cli_doc = cli_docs[0] if cli_docs else None
-                same += cli_doc is not None and visemes_of(doc) == visemes_of(cli_doc)
+                batch_id = r.json()["id"]
+                deadline = time.monotonic() + time_limit
+                batch: dict = {}
+                while time.monotonic() < deadline:
+                    batch = client.get(f"/v1/batches/{batch_id}").json()
+                    if batch["done"]:
+                        break
+                    time.sleep(0.1)
+                wall = time.perf_counter() - t0
+                return wall, batch, client.get(f"/v1/batches/{batch_id}", params={"expand": "jobs"}).json()["jobs"]
+
+            wall, batch, jobs_view = one_batch()  # cold: the worker processes start with it
+            docs.mkdir(parents=True, exist_ok=True)
+            for f, job in zip(files, jobs_view):
+                if job["state"] == "succeeded":
+                    (docs / f"{f.stem}.json").write_bytes(client.get(f"/v1/jobs/{job['id']}/outputs").content)
+            warm_wall, _, warm_jobs = one_batch() if warm else (None, None, [])  # the same again, workers running
     finally:
         server.stop()
-    return {"cli_wall": cli_wall, "svc_wall": svc_wall, "files": len(job_ids),
-            "succeeded": sum(v == "succeeded" for v in states.values()), "same": same}
+    stages = jobs_view[0]["timings"] if jobs_view else {}
+    return {"wall": wall, "warm_wall": warm_wall, "files": len(files),
+            "succeeded": sum(j["state"] == "succeeded" for j in [*jobs_view, *warm_jobs]),
+            "stages": stages, "batch": batch.get("timings", {})}
+
+
+def throughput(tmp: Path, corpus: Path, jobs: int, lang: str, use_model: bool, time_limit: float,
+               repeats: int) -> dict:
+    """animate-corpus and the service on the same corpus, alternating (CLI, service, CLI, service...) so
+    both see the same machine load; every run's outputs compared byte for byte with the first CLI run's."""
+    cli_walls, svc_runs, identical = [], [], []
+    reference = tmp / "cli-out-0"
+    for n in range(repeats):
+        out = tmp / f"cli-out-{n}"
+        cli_walls.append(run_cli(corpus, out, jobs, lang, use_model, time_limit))
+        docs = tmp / f"svc-docs-{n}"
+        svc_runs.append(run_service(tmp, corpus, jobs, lang, use_model, time_limit, docs))
+        same = 0
+        for f in audio_files(corpus):
+            ours, cli = docs / f"{f.stem}.json", reference / f.stem / "visemes.json"
+            same += ours.is_file() and cli.is_file() and ours.read_bytes() == cli.read_bytes()
+        identical.append(same)
+    return {"cli_walls": cli_walls, "svc": svc_runs, "identical": identical}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,7 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--polls", type=int, default=2000)
     parser.add_argument("--files", type=int, default=12, help="clips for the throughput part (0: skip it)")
     parser.add_argument("--corpus", type=Path, default=None, help="NAME.wav + NAME.txt folder instead of clips")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes, for both the CLI and the service")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes, for both the CLI and the service "
+                        "(1: the measured default of animate-corpus on <= 2 cores)")
+    parser.add_argument("--lang", default="en-US", help="language of the --corpus files")
+    parser.add_argument("--repeats", type=int, default=2, help="throughput runs of each, alternating")
     parser.add_argument("--model", action="store_true", help="neural model curves (default: coarticulation)")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per part, at most")
     args = parser.parse_args(argv)
@@ -262,17 +294,26 @@ def main(argv: list[str] | None = None) -> int:
                 corpus = tmp / "clips"
                 make_clips(corpus, args.files)
             seconds = audio_seconds(corpus)
-            result = throughput(tmp, corpus, args.jobs, args.model, args.time_limit)
+            result = throughput(tmp, corpus, args.jobs, args.lang, args.model, args.time_limit, args.repeats)
+            n = len(audio_files(corpus))
             print()
-            print(f"end to end: {result['files']} files, {seconds:.1f} s of audio, --jobs {args.jobs}, "
-                  f"{'neural model' if args.model else 'coarticulation'} curves, JSON output")
-            print(f"{'runner':<16} {'wall s':>7} {'audio s / wall s':>17}")
-            print(f"{'animate-corpus':<16} {result['cli_wall']:>7.1f} {seconds / result['cli_wall']:>17.2f}")
-            print(f"{'visemes serve':<16} {result['svc_wall']:>7.1f} {seconds / result['svc_wall']:>17.2f}")
-            print(f"service / CLI throughput: {result['cli_wall'] / result['svc_wall']:.2f}; "
-                  f"{result['succeeded']}/{result['files']} succeeded; identical viseme sequences: "
-                  f"{result['same']}/{result['files']} (animate-corpus adapts the aligner on the pooled corpus, "
-                  "a service job is aligned on its own)")
+            print(f"end to end: {n} files, {seconds:.1f} s of audio, --jobs {args.jobs} for both, "
+                  f"{'neural model' if args.model else 'coarticulation'} curves, JSON output; the service gets "
+                  "the corpus as one batch (one corpus run, pooled adaptation)")
+            print(f"{'run':<4} {'animate-corpus s':>17} {'service s':>10} {'CLI audio s/s':>14} {'svc audio s/s':>14} "
+                  f"{'svc / CLI':>10} {'identical':>10} {'warm svc s':>11}")
+            for i, (cli, svc, same) in enumerate(zip(result["cli_walls"], result["svc"], result["identical"]), 1):
+                print(f"{i:<4} {cli:>17.1f} {svc['wall']:>10.1f} {seconds / cli:>14.2f} {seconds / svc['wall']:>14.2f} "
+                      f"{cli / svc['wall']:>10.2f} {same:>5}/{n:<4} {svc['warm_wall']:>11.1f}")
+            cli_med = statistics.median(result["cli_walls"])
+            svc_med = statistics.median(s["wall"] for s in result["svc"])
+            print(f"median: service throughput / animate-corpus throughput = {cli_med / svc_med:.2f} "
+                  f"({seconds / svc_med:.2f} vs {seconds / cli_med:.2f} audio s per wall s); "
+                  f"succeeded {[s['succeeded'] for s in result['svc']]} of {2 * n} (cold + warm batch); warm batch "
+                  f"median {statistics.median(s['warm_wall'] for s in result['svc']):.1f} s")
+            last = result["svc"][-1]
+            stages = {k: v for k, v in last["stages"].items() if k.endswith("seconds") or k.startswith("group")}
+            print(f"service stages (last run, from GET /v1/jobs/{{id}}): {stages}; batch {last['batch']}")
     return 0
 
 

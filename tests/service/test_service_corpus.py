@@ -55,8 +55,9 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def live(corpus, tmp_path_factory):
     root = tmp_path_factory.mktemp("svc")
+    # two slots: a batch's corpus run gets a pool of two processes, as animate-corpus --jobs 2
     config = ServiceConfig(data_dir=root / "data", clients=parse_clients(TOKENS, "test"), poll_seconds=0.05,
-                           allowed_root=corpus.parent)
+                           allowed_root=corpus.parent, workers=2)
     with TestClient(create_app(config)) as client:
         client.config = config
         yield client
@@ -65,7 +66,7 @@ def live(corpus, tmp_path_factory):
 @pytest.mark.slow
 def test_a_batch_gives_exactly_what_animate_corpus_gives(live, corpus, tmp_path):
     reference = tmp_path / "cli-out"
-    report = animate_corpus(corpus, reference, AnimateOptions(lang="en-US", formats=("json", "csv")), jobs=1)
+    report = animate_corpus(corpus, reference, AnimateOptions(lang="en-US", formats=("json", "csv")), jobs=2)
     assert report.ok and len(report.done) == 3
     assert any("Adapted on 3 files" in n for n in report.notes), report.notes  # pooled, not per file
 
@@ -81,7 +82,8 @@ def test_a_batch_gives_exactly_what_animate_corpus_gives(live, corpus, tmp_path)
     for wav, job in zip(wavs, batch["jobs"]):
         t = job["timings"]
         # one corpus run for the three: shared prepare/adapt stages, each file's own seconds
-        assert t["group_jobs"] == 3 and t["prepare_seconds"] > 0 and t["adapt_seconds"] > 0, t
+        assert t["group_jobs"] == 3 and t["group_processes"] == 2, t
+        assert t["prepare_seconds"] > 0 and t["adapt_seconds"] > 0, t
         assert 0 < t["file_seconds"] <= t["group_seconds"] <= t["run_seconds"] + 0.5, t
         assert job["result"]["timing"] == "aligned"
         for fmt in ("json", "csv"):
@@ -111,6 +113,7 @@ def test_a_single_job_is_a_one_file_corpus(live, corpus, tmp_path):
                                     "name": "clip1"}, headers=auth())
     job = wait_done(live, r.json()["id"], timeout=240)
     assert job["state"] == "succeeded" and job["timings"]["group_jobs"] == 1, job
+    assert job["timings"]["group_processes"] == 1
     served = live.get(f"/v1/jobs/{job['id']}/outputs", headers=auth()).content
     assert served == (tmp_path / "out" / "clip1" / "visemes.json").read_bytes()
 

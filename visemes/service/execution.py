@@ -21,9 +21,11 @@ folder belongs to the job only when the outcome is stored.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import shutil
+import signal
 import threading
 import time
 import traceback
@@ -68,32 +70,39 @@ def run_job(spec: JobSpec, run_id: str) -> RunOutcome:
         return RunOutcome(False, error_type="InternalError", error=f"{type(exc).__name__}: {exc}\n{tail}")
 
 
-def run_group(specs: Sequence[JobSpec], run_ids: Sequence[str]) -> list[RunOutcome]:
-    """Run one group (see the module doc): the corpus runner for pooled jobs, else one job on its own."""
+def run_group(specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) -> list[RunOutcome]:
+    """Run one group (see the module doc): the corpus runner for pooled jobs (with ``jobs`` worker
+    processes, as ``animate-corpus --jobs``), else one job on its own."""
     specs, run_ids = list(specs), list(run_ids)
     if len(specs) == 1 and not pooled(specs[0]):
         return [run_job(specs[0], run_ids[0])]
-    return run_pooled(specs, run_ids)
+    return run_pooled(specs, run_ids, jobs=jobs)
 
 
 class JobRunner(Protocol):
-    """Runs groups of jobs somewhere; the worker needs only these. ``capacity``: groups at a time."""
+    """Runs groups of jobs somewhere; the worker needs only these.
+
+    ``capacity``: worker processes (slots); ``splits``: whether a group may use several of them (the
+    corpus runner's own process pool), so that one batch runs as ``animate-corpus --jobs N`` would."""
 
     capacity: int
+    splits: bool
 
-    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str]) -> "cf.Future[list[RunOutcome]]":
-        """Run one group (:func:`run_group`); the future holds one outcome per job, in order."""
+    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) -> "cf.Future[list[RunOutcome]]":
+        """Run one group (:func:`run_group`) on ``jobs`` slots; the future holds one outcome per job, in order."""
         ...
 
     def shutdown(self) -> None: ...
 
 
 class LocalRunner:
-    """A pool of ``workers`` local processes, each running one group at a time (spawned: JAX and threads do not survive fork). A crashed
+    """``workers`` slots: a pool of local processes, each running one group at a time; a group given
+    several slots runs the corpus runner's own pool of that many processes beside it (spawned: JAX and threads do not survive fork). A crashed
     worker process breaks the pool; the next submit makes a new one (the crashed job is reported failed)."""
 
     def __init__(self, workers: int = 1):
         self.capacity = max(1, int(workers))
+        self.splits = True
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._pool: cf.ProcessPoolExecutor | None = None
@@ -106,8 +115,8 @@ class LocalRunner:
                 self._pool = cf.ProcessPoolExecutor(max_workers=self.capacity, mp_context=self._ctx)
             return self._pool
 
-    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str]) -> "cf.Future[list[RunOutcome]]":
-        return self._executor().submit(run_group, list(specs), list(run_ids))
+    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) -> "cf.Future[list[RunOutcome]]":
+        return self._executor().submit(run_group, list(specs), list(run_ids), jobs)
 
     def shutdown(self, grace_seconds: float = 2.0) -> None:
         """Stop the pool and its processes now (the worker has put their jobs back in the queue); a
@@ -117,12 +126,27 @@ class LocalRunner:
         if pool is None:
             return
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        # a corpus run's own pool (a group on several slots) would outlive its parent: end it too
+        children = [c for proc in processes if proc.pid for c in _descendants(proc.pid)]
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             proc.join(grace_seconds / max(1, len(processes)))
             if proc.is_alive():
                 proc.terminate()
                 proc.join(grace_seconds)
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively (Linux /proc; elsewhere none are found)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            kids = [int(k) for k in fh.read().split()]
+    except (OSError, ValueError):
+        return []
+    return [d for k in kids for d in (k, *_descendants(k))]
 
 
 class DaskRunner:
@@ -141,10 +165,12 @@ class DaskRunner:
                                           "`dask scheduler` and workers with `dask worker ADDRESS`.") from None
         threads = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
         self.capacity = capacity or max(1, threads)
+        self.splits = False
 
-    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str]) -> "cf.Future[list[RunOutcome]]":
+    def submit(self, specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) -> "cf.Future[list[RunOutcome]]":
         done: cf.Future = cf.Future()
-        remote = self._client.submit(run_group, list(specs), list(run_ids), pure=False)
+        # one task per group on one Dask worker (it holds the pooled features while adapting)
+        remote = self._client.submit(run_group, list(specs), list(run_ids), 1, pure=False)
 
         def relay(fut: Any) -> None:  # a Dask future -> the concurrent.futures one the worker waits on
             try:

@@ -126,9 +126,10 @@ def _link_inputs(folder: Path, rel: str, spec: JobSpec) -> None:
         (folder / f"{rel}.txt").write_text((spec.text or "") + "\n", encoding="utf-8")
 
 
-def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str]) -> list[RunOutcome]:
-    """Run ``specs`` (all :func:`~visemes.service.jobspec.pooled`, one language) as one corpus, in this
-    process; one outcome per job, in order. Errors come back as values."""
+def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) -> list[RunOutcome]:
+    """Run ``specs`` (all :func:`~visemes.service.jobspec.pooled`, one language) as one corpus: this
+    process adapts, ``jobs`` worker processes prepare and decode (1: this process does everything), as
+    ``animate-corpus --jobs``. One outcome per job, in order. Errors come back as values."""
     started = time.perf_counter()
     assert specs and len(specs) == len(run_ids) and all(pooled(s) for s in specs)
     assert len({s.lang for s in specs}) == 1, "one language per group"
@@ -143,8 +144,9 @@ def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str]) -> list[RunOutc
         job = GroupJob(AnimateJob(AnimateOptions(lang=str(specs[0].lang)), get_aligner("builtin")),
                        dict(zip(rels, specs)), JobFolders(targets))
         clock = StageClock()
-        # jobs=1: this process is already one of the service's workers; links are the service's own
-        report = run_corpus(work / "in", work / "out", job, jobs=1, follow_symlinks=True, progress=clock)
+        # the links are the service's own, to checked files
+        report = run_corpus(work / "in", work / "out", job, jobs=max(1, int(jobs)), follow_symlinks=True,
+                            progress=clock)
     except VisemesError as exc:
         return [RunOutcome(False, error_type=type(exc).__name__, error=str(exc)) for _ in specs]
     except Exception as exc:  # a bug, not bad input: keep the traceback's last lines for the operator
@@ -154,7 +156,8 @@ def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str]) -> list[RunOutc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ended = time.perf_counter()
-    shared = {**clock.seconds(ended), "group_seconds": round(ended - started, 4), "group_jobs": len(specs)}
+    shared = {**clock.seconds(ended), "group_seconds": round(ended - started, 4), "group_jobs": len(specs),
+              "group_processes": max(1, int(jobs))}
     outcomes = {o.rel: o for o in report.outcomes}
     out = []
     for rel, run_id in zip(rels, run_ids):

@@ -44,6 +44,7 @@ class Worker:
         self.runner = runner
         self.clock = clock
         self._active: dict[cf.Future, list[Job]] = {}
+        self._slots: dict[cf.Future, int] = {}  # worker processes each running group uses
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_renew = 0.0
@@ -64,6 +65,7 @@ class Worker:
         left = [job.run_id for group in self._active.values() for job in group if job.run_id]
         self.store.requeue(left, "re-queued: the server shut down while this job ran")
         self._active.clear()
+        self._slots.clear()
         self.runner.shutdown()
 
     def _loop(self) -> None:
@@ -85,13 +87,16 @@ class Worker:
         if self.config.retention_seconds is not None and now - self._last_sweep >= self.config.sweep_seconds:
             self.sweep()
             self._last_sweep = now
-        while len(self._active) < self.runner.capacity and not self._stop.is_set():
+        while (free := self.runner.capacity - sum(self._slots.values())) > 0 and not self._stop.is_set():
             group = self.store.claim_group(self.config.lease_seconds, _pool_key)
             if not group:
                 break
+            # a batch takes the free slots (up to one per file): its corpus run uses that many processes
+            slots = min(len(group), free) if self.runner.splits else 1
             try:
                 specs = [JobSpec.from_dict(job.spec) for job in group]
-                self._active[self.runner.submit(specs, [job.run_id for job in group])] = group
+                future = self.runner.submit(specs, [job.run_id for job in group], slots)
+                self._active[future], self._slots[future] = group, slots
             except Exception as exc:  # a spec that cannot run, or a runner that cannot start
                 for job in group:
                     self._record(job, RunOutcome(False, error_type="InternalError", error=f"cannot start: {exc}"))
@@ -101,6 +106,7 @@ class Worker:
         done, _ = cf.wait(list(self._active), timeout=wait, return_when=cf.FIRST_COMPLETED)
         for future in done:
             group = self._active.pop(future)
+            self._slots.pop(future, None)
             try:
                 outcomes = list(future.result())
                 assert len(outcomes) == len(group), "one outcome per job"
