@@ -1,8 +1,10 @@
 """The README's `curl` walk-through works as written: its bash block runs against a real `visemes serve`
-(only the port is changed, to a free one) and downloads a readable JSON document, TextGrid and plot."""
+(only the port is changed, to a free one), receives the signed webhook and downloads a readable JSON
+document, TextGrid and plot."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -55,6 +57,8 @@ def test_readme_curl_walkthrough_runs_as_written(tmp_path):
             pass
     assert proc.returncode == 0, out[-3000:]
     assert "succeeded" in out, out[-3000:]
+    hook = json.loads((tmp_path / "hook.json").read_text(encoding="utf-8"))  # the signature was checked on receipt
+    assert hook["type"] == "job.succeeded" and f"webhook job.succeeded {hook['data']['id']}" in out, out[-3000:]
     doc = FORMATS["json"].read(tmp_path / "take.json")
     assert doc.alignment.has_tier("phones") and len(doc.alignment.visemes) > 0
     assert (tmp_path / "take.TextGrid").read_text(encoding="utf-8").startswith('File type = "ooTextFile"')

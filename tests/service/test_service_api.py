@@ -275,6 +275,15 @@ def test_batches_json_and_multipart(live, speech_wav):
     _error(live.post("/v1/batches", json={"jobs": []}, headers=auth()), 422, "invalid_input", "jobs")
 
 
+def test_the_same_batch_twice_without_a_key_is_two_batches(idle):
+    body = {"defaults": {"lang": "en-US"}, "jobs": [{"text": "one"}]}
+    first, second = (idle.post("/v1/batches", json=body, headers=auth()) for _ in range(2))
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"] and "idempotent-replayed" not in second.headers
+    keyed = [idle.post("/v1/batches", json=body, headers={**auth(), "Idempotency-Key": "b-1"}) for _ in range(2)]
+    assert [r.status_code for r in keyed] == [201, 200] and keyed[0].json()["id"] == keyed[1].json()["id"]
+
+
 def test_me_shows_the_owner_and_a_stable_webhook_secret(tmp_path):
     config = make_config(tmp_path)
     with TestClient(create_app(config, background=False)) as c:

@@ -248,3 +248,41 @@ def test_without_retention_nothing_is_deleted(tmp_path):
         job_id = c.post("/v1/jobs", json={"text": "a b", "lang": "en-US"}, headers=auth()).json()["id"]
         service.store.finish(service.store.claim(30.0), "failed", error="x")
         assert service.worker.sweep() == 0 and (config.jobs_dir / job_id).is_dir()
+
+
+@pytest.mark.slow
+def test_a_multipart_batch_with_timings_uploads(live, corpus, tmp_path):
+    """Audio and given timings uploaded per job (jobs[i].upload, jobs[i].timings_upload): animated on those
+    timings, as animate-corpus animates NAME.wav beside NAME.TextGrid."""
+    import json
+
+    given = tmp_path / "given"
+    given.mkdir()
+    for i in (0, 2):
+        aligned = animate(corpus / f"clip{i}.wav", text=SENTENCES[i], lang="en-US")
+        aligned.save(given, ["textgrid"], stem=f"clip{i}", summary=False)
+        shutil.copy(corpus / f"clip{i}.wav", given / f"clip{i}.wav")
+    reference = tmp_path / "ref"
+    assert animate_corpus(given, reference, AnimateOptions(lang="en-US", formats=("json",)), jobs=1).ok
+    manifest = {"defaults": {"lang": "en-US"},
+                "jobs": [{"upload": f"a{i}", "timings_upload": f"t{i}", "name": f"clip{i}"} for i in (0, 2)]}
+    files = {}
+    for i in (0, 2):
+        files[f"a{i}"] = (f"clip{i}.wav", (given / f"clip{i}.wav").read_bytes())
+        files[f"t{i}"] = (f"clip{i}.TextGrid", (given / f"clip{i}.TextGrid").read_bytes())
+    r = live.post("/v1/batches", data={"manifest": json.dumps(manifest)}, files=files, headers=auth())
+    assert r.status_code == 201, r.text
+    batch = wait_batch(live, r.json()["id"])
+    assert batch["counts"]["succeeded"] == 2, batch
+    for i, job in zip((0, 2), batch["jobs"]):
+        assert job["result"]["timing"] == "given" and job["request"]["timings"], job
+        assert job["timings"]["group_jobs"] == 2
+        served = live.get(f"/v1/jobs/{job['id']}/outputs", headers=auth()).content
+        assert served == (reference / f"clip{i}" / "visemes.json").read_bytes()
+    both = {"jobs": [{"upload": "a0", "timings_upload": "t0"}, {"upload": "a2", "timings_upload": "t0"}],
+            "defaults": {"lang": "en-US"}}
+    _error(live.post("/v1/batches", data={"manifest": json.dumps(both)}, files=files, headers=auth()), 422,
+           "duplicate_field", "t0")
+    _error(live.post("/v1/batches", data={"manifest": json.dumps({"jobs": [{"upload": "a0", "timings_upload": "zz",
+                                                                              "lang": "en-US"}]})},
+                     files={"a0": files["a0"]}, headers=auth()), 422, "missing_upload", "jobs[0].timings_upload")

@@ -387,30 +387,40 @@ async def submit_batch(request: Request) -> Response:
             svc.policy.check(str(batch_url))
         except VisemesError as exc:
             raise ApiError(422, "webhook_refused", str(exc), "webhook_url") from None
-    checked, upload_names = [], []
+    checked, upload_names, timing_names = [], [], []
     for i, item in enumerate(manifest["jobs"]):
         if not isinstance(item, dict):
             raise ApiError(422, "invalid_input", "Each job is an object of job fields.", f"jobs[{i}]")
         item = dict(item)
-        upload = item.pop("upload", None)
-        if upload is not None and not isinstance(upload, str):
-            raise ApiError(422, "invalid_input", "upload must be the name of a file field.", f"jobs[{i}].upload")
-        if upload is not None and upload not in files:
-            raise ApiError(422, "missing_upload", f"jobs[{i}].upload names the file field {upload!r}, which the "
-                           "request does not have.", f"jobs[{i}].upload")
-        fields_i = await run_in_threadpool(svc.validator.fields, {**defaults, **item}, f"jobs[{i}].")
+        named: dict[str, str | None] = {}
+        for kind in ("upload", "timings_upload"):  # the file fields holding this job's audio and timings
+            name = item.pop(kind, None)
+            if name is not None and not isinstance(name, str):
+                raise ApiError(422, "invalid_input", f"{kind} must be the name of a file field.", f"jobs[{i}].{kind}")
+            if name is not None and name not in files:
+                raise ApiError(422, "missing_upload", f"jobs[{i}].{kind} names the file field {name!r}, which the "
+                               "request does not have.", f"jobs[{i}].{kind}")
+            named[kind] = name
+        upload, timing = named["upload"], named["timings_upload"]
+        fields_i = await run_in_threadpool(lambda: svc.validator.fields({**defaults, **item}, f"jobs[{i}].",
+                                                                        has_timings=timing is not None))
         if upload is not None and fields_i.audio_path is not None:
             raise ApiError(422, "invalid_input", "Give upload or audio_path, not both.", f"jobs[{i}].audio_path")
         checked.append(fields_i)
         upload_names.append(upload)
-    unused = sorted(set(files) - {u for u in upload_names if u})
+        timing_names.append(timing)
+    used = [u for u in [*upload_names, *timing_names] if u]
+    if len(used) != len(set(used)):
+        dup = next(u for u in used if used.count(u) > 1)
+        raise ApiError(422, "duplicate_field", f"File field {dup!r} is named by two jobs; upload it once per job.", dup)
+    unused = sorted(set(files) - set(used))
     if unused:
         raise ApiError(422, "unknown_field", f"File field {unused[0]!r} is not used by any job (jobs[i].upload).",
                        unused[0])
     batch_id = new_id("batch")
     new_jobs, dirs, digests = [], [], []
     try:
-        for fields_i, upload in zip(checked, upload_names):
+        for fields_i, upload, timing in zip(checked, upload_names, timing_names):
             job_id = new_id("job")
             job_dir = svc.config.jobs_dir / job_id
             dirs.append(job_dir)
@@ -420,10 +430,15 @@ async def submit_batch(request: Request) -> Response:
                 digests.append(digest)
             else:
                 job_dir.mkdir(parents=True)
-            spec = build_spec(fields_i, job_dir, audio, uploaded=upload is not None)
+            timings, lang = None, None
+            if timing is not None:
+                timings, digest, lang = await run_in_threadpool(save_timings, files[timing].file, job_dir,
+                                                                svc.validator, fields_i.options["lang"], timing)
+                digests.append(digest)
+            spec = build_spec(fields_i, job_dir, audio, uploaded=upload is not None, timings=timings, lang=lang)
             new_jobs.append(NewJob(job_id, spec, fields_i.webhook_url or batch_url or None))
-        digest = request_digest({"jobs": [{**c.options, "audio_path": str(c.audio_path or "")} for c in checked],
-                                 "webhook_url": batch_url}, digests)
+        digest = request_digest({"jobs": [{**c.options, "audio_path": str(c.audio_path or ""), "timings": t is not None}
+                                          for c, t in zip(checked, timing_names)], "webhook_url": batch_url}, digests)
         batch = await run_in_threadpool(lambda: svc.store.add_batch(owner, batch_id, new_jobs, webhook_url=batch_url or None,
                                                                     idempotency_key=key, request_sha256=digest))
     except DuplicateRequest as dup:

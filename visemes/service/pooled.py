@@ -1,8 +1,8 @@
 """A group of service jobs run by the corpus runner of ``animate-corpus`` (:mod:`visemes.pipeline.runner`).
 
-The group's inputs are linked into a corpus folder (``<first job folder>/.corpus-<run id>/in/0000.wav``
-+ ``0000.txt`` or ``0000.TextGrid``, numbered in batch order, which is the corpus order the aligner
-adapts in), and :func:`~visemes.pipeline.runner.run_corpus` runs it: every file is prepared, the
+The group's inputs are linked into a corpus folder (``<first job folder>/.corpus-<run id>/in/0000/NAME.wav``
++ ``NAME.txt`` or ``NAME.TextGrid``, NAME the job's ``name``; numbered in batch order, which is the
+corpus order the aligner adapts in), and :func:`~visemes.pipeline.runner.run_corpus` runs it: every file is prepared, the
 aligner adapts once on the pooled files, each file is decoded and then animated by
 :func:`visemes.pipeline.jobs.animate_item`, the call ``animate-corpus`` makes, with the job's own
 options. So a batch gives the curves ``animate-corpus`` gives on the same files, in the same order.
@@ -117,7 +117,10 @@ class StageClock:
 
 
 def _link_inputs(folder: Path, rel: str, spec: JobSpec) -> None:
+    """``<rel>.wav`` + ``<rel>.txt`` (or ``.TextGrid`` / ``.alignment.json``) in ``folder``: links to the job's
+    checked files. ``rel`` ends in the job's name, so the documents name what ``animate-corpus`` would."""
     audio = Path(spec.audio or "")
+    (folder / rel).parent.mkdir(parents=True, exist_ok=True)
     os.symlink(audio, folder / f"{rel}{audio.suffix.lower()}")
     if spec.timings is not None:
         suffix = ".TextGrid" if spec.timings.endswith(".TextGrid") else ".alignment.json"
@@ -134,7 +137,8 @@ def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) 
     assert specs and len(specs) == len(run_ids) and all(pooled(s) for s in specs)
     assert len({s.lang for s in specs}) == 1, "one language per group"
     work = Path(specs[0].job_dir) / f".corpus-{run_ids[0]}"
-    rels = [f"{i:04d}" for i in range(len(specs))]
+    # <batch position>/<job name>: corpus order is batch order; names are safe_name()s (never a path)
+    rels = [f"{i:04d}/{spec.name}" for i, spec in enumerate(specs)]
     try:
         shutil.rmtree(work, ignore_errors=True)
         (work / "in").mkdir(parents=True)
