@@ -286,3 +286,22 @@ def test_a_multipart_batch_with_timings_uploads(live, corpus, tmp_path):
     _error(live.post("/v1/batches", data={"manifest": json.dumps({"jobs": [{"upload": "a0", "timings_upload": "zz",
                                                                               "lang": "en-US"}]})},
                      files={"a0": files["a0"]}, headers=auth()), 422, "missing_upload", "jobs[0].timings_upload")
+
+
+def test_a_server_file_removed_after_submit_fails_only_its_job(corpus, tmp_path):
+    """In a group, a job whose server-side audio is gone fails with the reason; the others run."""
+    from visemes.service.jobspec import JobSpec
+    from visemes.service.pooled import run_pooled
+
+    gone = tmp_path / "gone.wav"
+    shutil.copy(corpus / "clip0.wav", gone)
+    specs = [JobSpec(job_dir=str(tmp_path / f"job{i}"), lang="en-US", audio=str(audio), text=SENTENCES[0], name="clip0")
+             for i, audio in enumerate((gone, corpus / "clip0.wav"))]
+    for spec in specs:
+        Path(spec.job_dir).mkdir()
+    gone.unlink()
+    lost, ok = run_pooled(specs, ["r0", "r1"])
+    assert not lost.ok and lost.error_type == "AudioError" and "gone.wav" in lost.error
+    assert ok.ok and (tmp_path / "job1" / "out-r1" / "visemes.json").is_file() and ok.timings["group_jobs"] == 2
+    assert not list(tmp_path.glob("job0/*")) and not list(tmp_path.glob("job*/.corpus-*"))
+    assert [o.error_type for o in run_pooled(specs[:1], ["r2"])] == ["AudioError"]  # alone: no corpus run at all

@@ -40,6 +40,10 @@ def _job_fields() -> dict[str, Any]:
         "use_model": {"type": "boolean", "default": False,
                       "description": "Neural model curves (default false: the coarticulation rules, which measure "
                                      "closer to real mouths)."},
+        "model": {"type": "string", "description": "Other neural-model weights (.safetensors + .json): a server-side "
+                                                   "path inside the allowed root; implies use_model. Checked at submit."},
+        "adapter": {"type": "string", "description": "A model adapter (visemes finetune): a server-side path inside "
+                                                     "the allowed root; implies use_model. Checked at submit."},
         "plot": {"type": "boolean", "default": False, "description": "Also draw the timeline plot (PNG)."},
         "preview": {"type": "boolean", "default": False, "description": "Also render a mouth preview video."},
         "name": {"type": "string", "description": "File name stem for downloads (letters, digits, ._-)."},
@@ -118,7 +122,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "summary": "Submit many jobs under one id",
                 "description": 'JSON {"jobs": [{job fields}], "defaults": {job fields}, "webhook_url": URL}, or '
                                "multipart with that JSON in a 'manifest' field and audio files whose field names "
-                               "jobs refer to as \"upload\": NAME.",
+                               "jobs refer to as \"upload\": NAME (audio) and \"timings_upload\": NAME (given timings).",
                 "parameters": [idem],
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
@@ -146,6 +150,8 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "progress": {"type": "number"}, "attempts": {"type": "integer"},
                     "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]},
                     "finished_at": {"type": ["string", "null"]}, "timings": {"type": "object"},
+                    "expired_at": {"type": ["string", "null"],
+                                   "description": "When retention deleted the job's files (the record stays)"},
                     "request": {"type": "object"}, "qa_flags": {"type": "array", "items": {"type": "string"}},
                     "qa_notes": {"type": "array", "items": {"type": "string"}},
                     "result": {"type": ["object", "null"]}, "error": {"type": ["object", "null"]},
@@ -155,10 +161,13 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "id": {"type": "string"}, "state": {"type": "string", "enum": ["queued", "running", "completed"]},
                     "done": {"type": "boolean"}, "progress": {"type": "number"},
                     "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "jobs": {"type": "array", "items": {}}}},
+                    "started_at": {"type": ["string", "null"]}, "completed_at": {"type": ["string", "null"]},
+                    "timings": {"type": "object"}, "jobs": {"type": "array", "items": {}}}},
                 "BatchRequest": {"type": "object", "required": ["jobs"], "properties": {
                     "jobs": {"type": "array", "items": {"type": "object", "properties": {
-                        **fields, "upload": {"type": "string", "description": "multipart file field name"}}}},
+                        **fields, "upload": {"type": "string", "description": "multipart file field of the audio"},
+                        "timings_upload": {"type": "string", "description": "multipart file field of given timings "
+                                                                            "(TextGrid or alignment JSON)"}}}},
                     "defaults": {"type": "object", "properties": fields},
                     "webhook_url": {"type": "string", "format": "uri",
                                     "description": "Where batch.completed (and each job's events) go."}}},

@@ -129,6 +129,11 @@ def _link_inputs(folder: Path, rel: str, spec: JobSpec) -> None:
         (folder / f"{rel}.txt").write_text((spec.text or "") + "\n", encoding="utf-8")
 
 
+def _gone(spec: JobSpec) -> RunOutcome:
+    return RunOutcome(False, error_type="AudioError", error=f"The audio file {Path(spec.audio or '').name} is no "
+                      "longer on the server; submit the job again with the file in place.")
+
+
 def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) -> list[RunOutcome]:
     """Run ``specs`` (all :func:`~visemes.service.jobspec.pooled`, one language) as one corpus: this
     process adapts, ``jobs`` worker processes prepare and decode (1: this process does everything), as
@@ -139,6 +144,8 @@ def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) 
     work = Path(specs[0].job_dir) / f".corpus-{run_ids[0]}"
     # <batch position>/<job name>: corpus order is batch order; names are safe_name()s (never a path)
     rels = [f"{i:04d}/{spec.name}" for i, spec in enumerate(specs)]
+    if not any(Path(spec.audio or "").is_file() for spec in specs):
+        return [_gone(spec) for spec in specs]
     try:
         shutil.rmtree(work, ignore_errors=True)
         (work / "in").mkdir(parents=True)
@@ -164,9 +171,11 @@ def run_pooled(specs: Sequence[JobSpec], run_ids: Sequence[str], jobs: int = 1) 
               "group_processes": max(1, int(jobs))}
     outcomes = {o.rel: o for o in report.outcomes}
     out = []
-    for rel, run_id in zip(rels, run_ids):
+    for rel, run_id, spec in zip(rels, run_ids, specs):
         o = outcomes.get(rel)
-        if o is None:
+        if o is None and not Path(spec.audio or "").is_file():  # a server-side file removed since the submit
+            out.append(_gone(spec))
+        elif o is None:
             out.append(RunOutcome(False, error_type="InternalError", error="the corpus runner returned nothing for it"))
         elif o.status == "done":
             out.append(RunOutcome(True, f"out-{run_id}", dict(o.summary),
