@@ -3,8 +3,9 @@
 Cheap checks happen here, before anything is queued: known fields, language, formats, frame rate,
 viseme set, text length, audio readable and not too long, server-side paths inside the allowed root,
 webhook URL allowed; and model weights or an adapter (server-side paths too) loaded once to prove they
-are a model and an adapter that fits it (cached while the files are unchanged). Uploads are written to ``<jobs>/<job id>/input/audio.<ext>``, where the job id is
-the server's (a UUID) and the extension comes from the detected audio format, never from the client.
+are a model and an adapter that fits it (cached while the files are unchanged). Uploads are written
+to ``<jobs>/<job id>/input/audio.<ext>``, where the job id is the server's (a UUID) and the extension
+comes from the detected audio format, never from the client.
 """
 
 from __future__ import annotations

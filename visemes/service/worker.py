@@ -109,7 +109,8 @@ class Worker:
             self._slots.pop(future, None)
             try:
                 outcomes = list(future.result())
-                assert len(outcomes) == len(group), "one outcome per job"
+                if len(outcomes) != len(group):
+                    raise RuntimeError(f"the runner returned {len(outcomes)} outcomes for {len(group)} jobs")
             except Exception as exc:  # the worker process died (killed, out of memory): report, do not retry
                 crashed = RunOutcome(False, error_type="WorkerCrashed",
                                      error=f"The worker process running this job died ({type(exc).__name__}: {exc}). "
