@@ -15,6 +15,7 @@ phonemized with ``visemes.lang_packs.load(code)`` and compared with the gold pho
 
     python benchmarks/g2p.py /work/shared/devdata/wikipron_dev [--langs ar,he] [--limit 1000] [--repo PATH]
     python benchmarks/g2p.py /work/shared/devdata/wikipron_dev --speed ar,he,ja,cmn
+    python benchmarks/g2p.py /work/shared/devdata/wikipron_dev --langs ta --worst 30   # error analysis
 
 ``--repo`` scores another checkout of the project (e.g. the main branch, for a before/after table).
 ``--speed`` times ``phonemize`` of one text of 1,000 words per pack: the first pass (the backend already
@@ -123,7 +124,23 @@ def read_gold(path: Path) -> dict[str, list[list[str]]]:
     return gold
 
 
-def score_pack(code: str, gold: dict[str, list[list[str]]], limit: int) -> Score:
+def viseme_pairs(gold: list[str], pred: list[str]) -> list[tuple[str, str]]:
+    """(gold, predicted) phone pairs where the alignment disagrees ("" = nothing on that side)."""
+    out: list[tuple[str, str]] = []
+    used: set[int] = set()
+    for gi, pj in aligned_pairs(gold, pred):
+        if pj is None:
+            out.append((gold[gi], ""))
+        else:
+            used.add(pj)
+            if gold[gi] != pred[pj]:
+                out.append((gold[gi], pred[pj]))
+    out += [("", pred[j]) for j in range(len(pred)) if j not in used]
+    return out
+
+
+def score_pack(code: str, gold: dict[str, list[list[str]]], limit: int,
+               worst: int = 0) -> Score:
     from visemes import lang_packs
     from visemes.core.errors import VisemesError
     from visemes.lang_packs.features import is_syllabic
@@ -131,6 +148,8 @@ def score_pack(code: str, gold: dict[str, list[list[str]]], limit: int) -> Score
     pack = lang_packs.load(code)
     viseme = lambda s: pack.phone(s).viseme  # noqa: E731
     sc = Score()
+    confusions: dict[tuple[str, str], int] = defaultdict(int)  # viseme-changing phone pairs (--worst)
+    words: list[tuple[int, str, list[str], list[str]]] = []
     for word, variants in list(gold.items())[:limit]:
         sc.words += 1
         t0 = time.perf_counter()
@@ -148,6 +167,11 @@ def score_pack(code: str, gold: dict[str, list[list[str]]], limit: int) -> Score
         gv, pv = merged([viseme(p) for p in best]), merged([viseme(p) for p in pred])
         sc.gold_visemes += len(gv)
         sc.viseme_edits += edit_distance(gv, pv)
+        if worst:
+            words.append((edit_distance(gv, pv), word, best, pred))
+            for g, p in viseme_pairs(best, pred):
+                if (viseme(g) if g else "") != (viseme(p) if p else ""):
+                    confusions[(g, p)] += 1
         for gi, pj in aligned_pairs(best, pred):
             if not is_syllabic(best[gi]):
                 continue
@@ -157,6 +181,12 @@ def score_pack(code: str, gold: dict[str, list[list[str]]], limit: int) -> Score
             if "ː" not in best[gi]:
                 sc.short += 1
                 sc.short_found += found
+    if worst:
+        top = sorted(confusions.items(), key=lambda kv: -kv[1])[:worst]
+        print(f"  {code}: viseme-changing phone pairs (gold>pred: count): "
+              + ", ".join(f"{g or '-'}>{p or '-'}:{n}" for (g, p), n in top), file=sys.stderr)
+        for d, word, best, pred in sorted(words, key=lambda w: -w[0])[:worst]:
+            print(f"    {d}  {word}  gold {' '.join(best)}  pred {' '.join(pred)}", file=sys.stderr)
     return sc
 
 
@@ -209,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default=None, help="comma-separated file stems (default: all)")
     ap.add_argument("--limit", type=int, default=1000, help="words per file")
     ap.add_argument("--repo", type=Path, default=_HERE.parent, help="the checkout to score (default: this one)")
+    ap.add_argument("--worst", type=int, default=0, metavar="N",
+                    help="also print (stderr) each pack's N most frequent viseme-changing phone pairs and worst words")
     ap.add_argument("--speed", default=None, metavar="CODES", help="time phonemize on 1,000-word texts instead")
     args = ap.parse_args(argv)
     # Run as a script, this folder comes first on sys.path (benchmarks/alignment.py would shadow the
@@ -232,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         code = codes.get(stem.split("_")[0].lower())
         if code is None or (wanted and stem not in wanted):
             continue
-        sc = score_pack(code, read_gold(path), args.limit)
+        sc = score_pack(code, read_gold(path), args.limit, args.worst)
         print(sc.row(stem), flush=True)
         for name in vars(total):
             setattr(total, name, getattr(total, name) + getattr(sc, name))

@@ -34,7 +34,7 @@ def viseme_class(symbol: str) -> str:
     if "˞" in symbol or symbol in ("ɚ", "ɝ"):
         return "RR"  # rhotic vowels
     if f["syl"] > 0 and f["cons"] < 0:
-        return _vowel_class(f)
+        return _vowel_class(f, symbol)
     if f["cons"] < 0 and f["son"] > 0:  # glides j w ɥ ʋ ɰ ɹ ɻ
         if f["cor"] > 0:
             return "RR"
@@ -44,7 +44,9 @@ def viseme_class(symbol: str) -> str:
             return "ou"
         if f["hi"] > 0 and f["back"] < 0:
             return "ih"
-        return "kk" if f["hi"] > 0 else "aa" if f["syl"] > 0 else "kk"
+        if f["hi"] <= 0:  # non-syllabic mid/open vowels (German ɐ̯, diphthong ends e̯ o̯): their vowel's shape
+            return _vowel_class(f, symbol)
+        return "kk"  # ɰ: a velar glide
     if f["lab"] > 0 and f["cor"] <= 0 and (f["cons"] > 0 or f["hi"] <= 0):
         # consonantal labials keep their lip shape under secondary articulation (pʲ mʲ fʲ: [+hi])
         return "FF" if _is_labiodental(symbol) else "PP"
@@ -55,7 +57,9 @@ def viseme_class(symbol: str) -> str:
     return "kk"  # dorsal, uvular, pharyngeal and glottal consonants
 
 
-def _vowel_class(f: Mapping[str, float]) -> str:
+def _vowel_class(f: Mapping[str, float], symbol: str) -> str:
+    if "ɐ" in symbol:
+        return "aa"  # near-open central; panphon gives it the features of ɘ (front, mid), not an open jaw
     if f["cor"] > 0:
         return "ih"  # apical / syllabic coronal vowels (Mandarin ɻ̩ ɹ̩): spread, close
     if f["round"] > 0:

@@ -39,7 +39,10 @@ def test_unknown_symbols_fall_back_to_base_or_zeros():
      ("n", "nn"), ("l", "nn"), ("s", "SS"), ("ts", "SS"), ("ʃ", "CH"), ("tʃ", "CH"), ("ɕ", "CH"), ("ʂ", "CH"),
      ("k", "kk"), ("q", "kk"), ("ʕ", "kk"), ("r", "RR"), ("ɹ", "RR"), ("ɾ", "RR"), ("a", "aa"), ("ɑː", "aa"),
      ("e", "E"), ("ɛ", "E"), ("i", "ih"), ("ɪ", "ih"), ("o", "oh"), ("ɔ", "oh"), ("u", "ou"), ("y", "ou"),
-     ("w", "ou"), ("j", "ih"), ("ɚ", "RR"), ("☃", "sil")],
+     ("w", "ou"), ("j", "ih"), ("ɚ", "RR"), ("☃", "sil"),
+     # near-open central ɐ (panphon files it as front mid) and non-syllabic mid/open vowels keep their
+     # vowel's shape (German der [deːɐ̯], diphthong ends), ɰ stays velar
+     ("ɐ", "aa"), ("ɐ̃", "aa"), ("ɐ̯", "aa"), ("ə̯", "aa"), ("e̯", "E"), ("ɰ", "kk")],
 )
 def test_fallback_viseme_classes(symbol, viseme):
     assert viseme_class(symbol) == viseme
