@@ -7,8 +7,8 @@ phonemized with ``visemes.lang_packs.load(code)`` and compared with the gold pho
 * VER, viseme error rate: gold and predicted phones mapped to Oculus-15 classes through the pack
   (``pack.phone(symbol).viseme``; the universal fallback for symbols the pack does not list), adjacent
   repeats merged, edit distance / gold length (summed over words);
-* vowel recall: the share of gold vowels aligned (minimum edit alignment of phones) to a predicted
-  vowel; short vowels (no length mark) apart, since a missing short vowel closes the mouth where the
+* vowel recall: the share of gold vowels aligned (minimum edit alignment of the phones' viseme classes,
+  so that notation differences such as ɐ/ʌ do not shift it) to a predicted vowel; short vowels (no length mark) apart, since a missing short vowel closes the mouth where the
   speaker opens it;
 * PER, phone error rate after removing notation that does not move the mouth (stress, syllable and tie
   marks, tone letters and digits), with length marks kept and (PER-len) removed.
@@ -172,7 +172,8 @@ def score_pack(code: str, gold: dict[str, list[list[str]]], limit: int,
             for g, p in viseme_pairs(best, pred):
                 if (viseme(g) if g else "") != (viseme(p) if p else ""):
                     confusions[(g, p)] += 1
-        for gi, pj in aligned_pairs(best, pred):
+        # aligned on viseme classes (not symbols), so notation differences (ɐ/ʌ) do not shift the alignment
+        for gi, pj in aligned_pairs([viseme(p) for p in best], [viseme(p) for p in pred]):
             if not is_syllabic(best[gi]):
                 continue
             found = pj is not None and is_syllabic(pred[pj])
