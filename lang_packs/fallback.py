@@ -40,7 +40,7 @@ def viseme_class(symbol: str) -> str:
             return "RR"
         if _is_labiodental(symbol):
             return "FF"
-        if f["lab"] > 0 or f["round"] > 0:
+        if f["lab"] > 0 or f["round"] > 0 or "ᵝ" in symbol:  # ᵝ: lip compression (Japanese ɰᵝ)
             return "ou"
         if f["hi"] > 0 and f["back"] < 0:
             return "ih"
@@ -62,7 +62,7 @@ def _vowel_class(f: Mapping[str, float], symbol: str) -> str:
         return "aa"  # near-open central; panphon gives it the features of ɘ (front, mid), not an open jaw
     if f["cor"] > 0:
         return "ih"  # apical / syllabic coronal vowels (Mandarin ɻ̩ ɹ̩): spread, close
-    if f["round"] > 0:
+    if f["round"] > 0 or "ᵝ" in symbol:  # ᵝ: compressed lips (Japanese ɯᵝ ɨᵝ), a labial vowel
         return "ou" if f["hi"] > 0 else "oh"
     if f["hi"] > 0:
         return "ih"

@@ -30,6 +30,10 @@ _DEVOICED = "\u2019"  # OpenJTalk marks a devoiced mora with ’ (マス’)
 _KANA = re.compile(r"^[\u30a0-\u30ff]+$")
 _BOUND = ("助詞", "助動詞", "接尾", "接尾辞")  # particles, auxiliaries, suffixes join the word before
 _SPOKEN = str.maketrans({"ヲ": "オ"})     # the object particle を is said o
+# espeak-ng's ja rules read a u-row mora followed by ウ + small vowel (クウェ, ムウェ, ブウォ) as a long
+# u, drop the small kana and then spell the rest of the word out as "Japanese letter": a space there
+# makes it read the two parts as it reads them alone (ダーク ウェブ); the pack joins them into one word.
+_U_THEN_W = re.compile(r"(?<=[クグスズツヅヌフブプムュルゥくぐすずつづぬふぶぷむゅるぅ])(?=[ウう][ァィェォぁぃぇぉ])")
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,8 +81,19 @@ def accent_phrases(text: str) -> list[tuple[str, str]]:
     return [(s, p) for s, p in groups if p]
 
 
+# In kana-only text an e-row kana + い is the long vowel eː (せんせい, えいが), as standard speech says it:
+# written ー for espeak. Not for the reader's kana: OpenJTalk already writes long vowels as ー, so its
+# エイ are morpheme boundaries (降っています フッテイマス).
+_EI = re.compile(r"(?<=[えけせてねへめれげぜでべぺぇエケセテネヘメレゲゼデベペェ])[いイ]")
+
+
+def for_espeak(kana: str) -> str:
+    """Kana as espeak-ng's ja voice reads it right (see _U_THEN_W): ダークウェブ -> ダーク ウェブ."""
+    return _U_THEN_W.sub(" ", kana)
+
+
 def read(chunk: str) -> list[Piece]:
     """One orthographic chunk -> pieces: with kanji, its accent phrases in kana; else the chunk itself."""
     if not any(is_han(ch) for ch in chunk):
-        return [Piece(chunk, chunk)]
-    return [Piece(surface, kana) for surface, kana in accent_phrases(chunk)]
+        return [Piece(chunk, for_espeak(_EI.sub("ー", chunk)))]
+    return [Piece(surface, for_espeak(kana)) for surface, kana in accent_phrases(chunk)]

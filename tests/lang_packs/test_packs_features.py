@@ -42,7 +42,9 @@ def test_unknown_symbols_fall_back_to_base_or_zeros():
      ("w", "ou"), ("j", "ih"), ("ɚ", "RR"), ("☃", "sil"),
      # near-open central ɐ (panphon files it as front mid) and non-syllabic mid/open vowels keep their
      # vowel's shape (German der [deːɐ̯], diphthong ends), ɰ stays velar
-     ("ɐ", "aa"), ("ɐ̃", "aa"), ("ɐ̯", "aa"), ("ə̯", "aa"), ("e̯", "E"), ("ɰ", "kk")],
+     ("ɐ", "aa"), ("ɐ̃", "aa"), ("ɐ̯", "aa"), ("ə̯", "aa"), ("e̯", "E"), ("ɰ", "kk"),
+     # ᵝ marks compressed lips (Japanese u: ɯᵝ, ɨᵝ, ɰᵝ): labial like the ja pack's ɯ, not spread ih
+     ("ɯ̟ᵝ", "ou"), ("ɨᵝ", "ou"), ("ɰᵝ", "ou"), ("ɯ", "ih")],
 )
 def test_fallback_viseme_classes(symbol, viseme):
     assert viseme_class(symbol) == viseme
