@@ -7,8 +7,8 @@ Stages, in order (see AUTHORING.md):
 3. stress: strip ˈ ˌ and keep {"stress": "primary"|"secondary"};
 4. geminate (if on): a doubled token (`ʕʕ`, `cʰcʰ`) or two equal consonant tokens -> one long `Cː`;
 5. rules: ordered regex substitutions on each token's symbol, optionally conditioned on the previous /
-   next token; a result with spaces splits the token (attributes go to its syllabic parts), an empty
-   result deletes it;
+   next token and on the token's stress; a result with spaces splits the token (attributes go to its
+   syllabic parts), an empty result deletes it;
 6. stress that sits on a consonant moves to the next syllabic phone.
 """
 
@@ -34,6 +34,7 @@ class Rule:
     replace: str
     prev: re.Pattern | None = None
     next: re.Pattern | None = None
+    stressed: bool | None = None  # True: only tokens with stress; False: only tokens without; None: any
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _apply(rule: Rule, items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         nxt = items[i + 1][0] if i + 1 < len(items) else ""
         if (rule.prev is not None and not rule.prev.search(prev)) or (
             rule.next is not None and not rule.next.search(nxt)
-        ):
+        ) or (rule.stressed is not None and ("stress" in attrs) != rule.stressed):
             out.append((sym, attrs))
             continue
         new = rule.match.sub(rule.replace, sym)

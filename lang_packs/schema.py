@@ -25,7 +25,7 @@ SCHEMA: dict[str, frozenset[str]] = {
     "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words", "reader", "vowels"}),
     "tone": frozenset({"ipa", "ipa_values", "mnemonic", "values", "default"}),
     "normalize": frozenset({"geminate"}),
-    "rules": frozenset({"match", "replace", "prev", "next", "note"}),
+    "rules": frozenset({"match", "replace", "prev", "next", "stressed", "note"}),
     "phone": frozenset({"viseme", "target", "note"}),
 }
 BACKENDS = ("espeak", "epitran", "g2p2")
@@ -187,7 +187,12 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
         replace = r.get("replace")
         if not isinstance(replace, str):
             raise v.fail(f"{where}replace", f"must be a string (\"\" deletes the token), got {replace!r}.")
-        rules.append(Rule(v.regex(r, "match", where, True), replace, v.regex(r, "prev", where), v.regex(r, "next", where)))
+        stressed = r.get("stressed")
+        if stressed is not None and not isinstance(stressed, bool):
+            raise v.fail(f"{where}stressed", f"must be true (stressed tokens only) or false (unstressed only), "
+                                             f"got {stressed!r}.")
+        rules.append(Rule(v.regex(r, "match", where, True), replace, v.regex(r, "prev", where),
+                          v.regex(r, "next", where), stressed))
     normalizer = Normalizer(
         rules=tuple(rules),
         tone=tone,

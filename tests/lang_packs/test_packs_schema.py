@@ -183,3 +183,17 @@ def test_builtin_pack_files_are_found_by_listing():
     data = Path(lang_packs.__file__).parent / "data"
     listed = {p.stem for p in data.glob("*.toml") if not p.name.startswith("_")}
     assert {pf.code for pf in registry.pack_files().values() if pf.origin == "builtin"} == listed
+
+
+def test_rule_stressed_condition():
+    d = doc()
+    d["rules"] = [{"match": "^ɪ$", "replace": "e", "stressed": False}]
+    norm = validate(d, "xx.toml").normalizer
+    # espeak marks stress on the vowel token: only the unstressed ɪ changes
+    assert [t.symbol for t in norm(["p", "ˈɪ", "t", "ɪ"])] == ["p", "ɪ", "t", "e"]
+    d["rules"][0]["stressed"] = True
+    assert [t.symbol for t in validate(d, "xx.toml").normalizer(["p", "ˈɪ", "t", "ɪ"])] == ["p", "e", "t", "ɪ"]
+    d["rules"][0]["stressed"] = "no"
+    with pytest.raises(PackError) as info:
+        validate(d, "xx.toml")
+    assert info.value.key == "rules[0].stressed" and "true" in info.value.problem
