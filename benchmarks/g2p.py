@@ -11,7 +11,8 @@ phonemized with ``visemes.lang_packs.load(code)`` and compared with the gold pho
   so that notation differences such as ɐ/ʌ do not shift it) to a predicted vowel; short vowels (no length mark) apart, since a missing short vowel closes the mouth where the
   speaker opens it;
 * PER, phone error rate after removing notation that does not move the mouth (stress, syllable and tie
-  marks, tone letters and digits), with length marks kept and (PER-len) removed.
+  marks, the no-audible-release mark ̚, tone letters and digits, and the glottal marks inside a tone string: Vietnamese ngã ˦ˀ˥ and the
+  ʔ of nặng ˧˨ʔ), with length marks kept and (PER-len) removed.
 
     python benchmarks/g2p.py /work/shared/devdata/wikipron_dev [--langs ar,he] [--limit 1000] [--repo PATH]
     python benchmarks/g2p.py /work/shared/devdata/wikipron_dev --speed ar,he,ja,cmn
@@ -36,7 +37,8 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 
-_DROP = set("ˈˌ.‿|‖ˑ") | set("˥˦˧˨˩") | set("0123456789¹²³⁴⁵⁶⁷⁸⁹⁰") | {"\u0361", "\u035c"}
+# U+031A (no audible release, p̚ t̚ k̚): the closure is the same; only its release is not heard
+_DROP = set("ˈˌ.‿|‖ˑ") | set("˥˦˧˨˩") | set("0123456789¹²³⁴⁵⁶⁷⁸⁹⁰") | {"\u0361", "\u035c", "\u031a"}
 _TONE_MARKS = {"\u0300", "\u0301", "\u0302", "\u0304", "\u030c", "\u030b", "\u030f"}  # on vowels: tone letters
 
 
@@ -112,13 +114,44 @@ class Score:
                 f"{self.failed:>4} | {1000 * self.seconds / max(self.words, 1):5.2f} |")
 
 
+_TONE_LETTERS = set("˥˦˧˨˩")
+_IMPLOSIVES = ("ɓ", "ɗ")
+
+
+def tone_notation_dropped(segments: list[str]) -> list[str]:
+    """Segments less the glottal marks that are notation, not segments, split off by WikiPron: a segment
+    of tone letters and ˀ (Vietnamese ngã ˦ˀ˥); a ʔ right after a tone-letter segment that is not an onset
+    (not before a vowel or an implosive: Vietnamese nặng ˧˨ʔ, written after the rhyme); and the ʔ of a
+    preglottalized implosive (Vietnamese ʔɓ ʔɗ: one consonant, the glottal closure simultaneous with the
+    oral one). Onset and coda glottal stops (Thai ʔaː, lɛʔ˦˥; Vietnamese ʔa) are kept: they are segments."""
+    out: list[str] = []
+    for k, seg in enumerate(segments):
+        if seg == "ʔ" and k + 1 < len(segments) and segments[k + 1].startswith(_IMPLOSIVES):
+            continue
+        if seg and set(seg) <= _TONE_LETTERS | {"ˀ"}:
+            out.append(seg)  # removed by clean() (tone letters) or here (ˀ) below
+            continue
+        if seg == "ʔ" and k and set(segments[k - 1]) <= _TONE_LETTERS | {"ˀ"}:
+            nxt = segments[k + 1] if k + 1 < len(segments) else ""
+            if not nxt or not (_is_vowel(nxt) or nxt.startswith(_IMPLOSIVES)):
+                continue
+        out.append(seg)
+    return [seg.replace("ˀ", "") if set(seg) <= _TONE_LETTERS | {"ˀ"} else seg for seg in out]
+
+
+def _is_vowel(segment: str) -> bool:
+    from visemes.lang_packs.features import is_syllabic
+
+    return is_syllabic(clean(segment))
+
+
 def read_gold(path: Path) -> dict[str, list[list[str]]]:
     gold: dict[str, list[list[str]]] = defaultdict(list)
     for line in path.read_text(encoding="utf-8").splitlines():
         if "\t" not in line:
             continue
         word, ipa = line.split("\t", 1)
-        phones = [c for c in (clean(p) for p in ipa.split()) if c]
+        phones = [c for c in (clean(p) for p in tone_notation_dropped(ipa.split())) if c]
         if phones:
             gold[word.strip()].append(phones)
     return gold
