@@ -7,7 +7,8 @@ also reads toned pinyin (``ni2hao3``), so the cmn pack hands it pinyin instead:
 * readings: pypinyin (MIT; its character and phrase dictionaries ship in the wheel, nothing is
   downloaded). It segments a Han run by maximum matching on its phrase dictionary, which also picks
   the reading of polyphones (银行 yin2 hang2, 行走 xing2 zou3, 重要 zhong4, 重新 chong2). Its phrases
-  are in simplified characters: traditional text is looked up through its simplified form (hanziconv);
+  are in simplified characters: traditional text is looked up through its simplified form (OpenCC's
+  t2s, phrase-aware: 著名 stays 著名, not 着名);
   the characters as written stay the words' text;
 * sandhi over the whole run, with pypinyin's words as boundaries (its own ``tone_sandhi`` works inside
   one word only, and looks only at the last run of third tones):
@@ -48,15 +49,18 @@ def _set(s: str, tone: int) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _simplified() -> Callable[[str], str]:
-    """Traditional -> simplified, character by character (hanziconv, Apache-2.0): pypinyin's phrase
-    dictionary is in simplified characters, so 銀行 alone would be read yin2 xing2, 音樂 yin1 le4."""
+    """Traditional -> simplified (OpenCC's t2s, Apache-2.0; its dictionaries ship in the wheel, nothing is
+    downloaded): pypinyin's phrase dictionary is in simplified characters, so 銀行 alone would be read
+    yin2 xing2, 音樂 yin1 le4."""
     try:
-        from hanziconv import HanziConv
+        # imported on first use: a compiled library and dictionaries only traditional Mandarin needs
+        import opencc
     except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise BackendUnavailableError("Traditional-character Mandarin needs hanziconv: pip install hanziconv.") from exc
+        raise BackendUnavailableError("Traditional-character Mandarin needs OpenCC: pip install opencc.") from exc
+    converter = opencc.OpenCC("t2s")
 
     def convert(run: str) -> str:
-        out = HanziConv.toSimplified(run)
+        out = converter.convert(run)
         return out if len(out) == len(run) else run  # one character for one: positions map back
 
     return convert

@@ -30,6 +30,9 @@ def test_readings_and_sandhi(text, want):
 @pytest.mark.parametrize("text,want", [
     ("銀行", "yin2 hang2"), ("長城", "chang2 cheng2"), ("音樂", "yin1 yue4"), ("睡覺", "shui4 jiao4"),
     ("覺得", "jue2 de5"), ("還是", "hai2 shi4"),
+    # phrase-aware conversion (OpenCC): 著名 "famous" stays 著 zhu4 (a character table gives 着名),
+    # 頭髮 "hair" is 头发 fa4 (发 also stands for 發 fa1), 乾燥 "dry" is 干燥 gan1
+    ("著名", "zhu4 ming2"), ("頭髮", "tou2 fa4"), ("乾燥", "gan1 zao4"),
 ])
 def test_traditional_characters_read_like_simplified(text, want):
     words = pinyin_words(text)
