@@ -283,7 +283,7 @@ def speed(folder: Path, codes: list[str], n: int = 1000) -> None:
             words, source = words[:n], "wordfreq"
         text = " ".join(words)
         pack = lang_packs.load(code)
-        warm = {"ar": "كتاب", "he": "ספר", "ja": "東京", "cmn": "中国", "yue": "中國"}.get(code, "hello")
+        warm = {"ar": "كتاب", "he": "ספר", "ja": "東京", "cmn": "中国", "yue": "中國", "th": "สวัสดี"}.get(code, "hello")
         t0 = time.perf_counter()
         try:
             pack.phonemize(warm)  # start the backend (and readers) on a word that is not in the text
