@@ -44,7 +44,9 @@ def viseme_class(symbol: str) -> str:
             return "ou"
         if f["hi"] > 0 and f["back"] < 0:
             return "ih"
-        if f["hi"] <= 0:  # non-syllabic mid/open vowels (German ɐ̯, diphthong ends e̯ o̯): their vowel's shape
+        if f["hi"] <= 0 and "\u032f" in symbol and _f(symbol.replace("\u032f", ""))["syl"] > 0:
+            # non-syllabic mid/open vowels (German ɐ̯, diphthong ends e̯): their vowel's shape, not kk
+            # (the glottal ʔ, [+son] in panphon, stays kk)
             return _vowel_class(f, symbol)
         return "kk"  # ɰ: a velar glide
     if f["lab"] > 0 and f["cor"] <= 0 and (f["cons"] > 0 or f["hi"] <= 0):
