@@ -176,6 +176,7 @@ class EpitranG2P:
 
     code: str
     _epi: Any = field(default=None, init=False, repr=False)
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def convert(self, chunk: str) -> list[RawWord]:
         if self._epi is None:
@@ -202,7 +203,11 @@ class EpitranG2P:
                     f"epitran cannot load its map {self.code!r} ({type(exc).__name__}: {exc}); fix the pack's "
                     "epitran code (e.g. 'hin-Deva'; see epitran's README) or use the espeak backend."
                 ) from None
-        segs = [s for s in self._epi(chunk) if s.strip()]
+        segs = self._seen.get(chunk)
+        if segs is None:  # words repeat (and a Thai reader's compounds share their parts): read each once
+            segs = tuple(s for s in self._epi(chunk) if s.strip())
+            if len(self._seen) < 100_000:
+                self._seen[chunk] = segs
         return [[(s, None) for s in segs]] if segs else []
 
 

@@ -12,6 +12,7 @@ from visemes.core.errors import TranscriptError
 from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 from visemes.lang_packs.fallback import mouth_target, viseme_class
+from visemes.lang_packs.features import is_syllabic
 from visemes.lang_packs.normalize import Normalizer
 from visemes.lang_packs.readers import READERS, VOWELS
 from visemes.lang_packs.text import Piece, is_han, orthographic_words, script_pattern
@@ -114,6 +115,8 @@ class LanguagePack:
             for piece in self._pieces(chunk, spoken):
                 pairs = [(raw, self.normalizer(raw)) for raw in self._convert(piece)]
                 pairs = [(raw, norm) for raw, norm in pairs if norm]
+                if piece.tones is not None:
+                    pairs = _with_tones(pairs, piece.tones)
                 if pairs:
                     words.extend(self._words_of(piece.surface, pairs))
         if not words:
@@ -195,6 +198,32 @@ class LanguagePack:
                     pos += n
                 return out
         return [WordPhones(chunk, tuple(p for _, norm in pairs for p in norm))]
+
+
+def _with_tones(pairs: list[tuple[list, list[PhoneToken]]], tones: tuple[str, ...]) -> list:
+    """The reader's tones (one per syllable) on the piece's vowels: each run of syllabic phones is one
+    syllable nucleus, taking the next tone. When the nuclei and the tones do not pair up one to one
+    (the backend read another number of syllables), the phones keep no tone rather than a wrong one."""
+    flat = [p for _, norm in pairs for p in norm]
+    nuclei, prev = [], False
+    for k, p in enumerate(flat):
+        syl = is_syllabic(p.symbol)
+        if syl and not prev:
+            nuclei.append([])
+        if syl:
+            nuclei[-1].append(k)
+        prev = syl
+    if len(nuclei) != len(tones):
+        return pairs
+    tone_at = {k: tone for run, tone in zip(nuclei, tones) for k in run}
+    out, k = [], 0
+    for raw, norm in pairs:
+        new = []
+        for p in norm:
+            new.append(PhoneToken(p.symbol, {**p.attrs, "tone": tone_at[k]}) if k in tone_at else p)
+            k += 1
+        out.append((raw, new))
+    return out
 
 
 def inventory_from(entries: Mapping[str, Any]) -> Mapping[str, PhoneSpec]:

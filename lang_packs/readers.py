@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from visemes.lang_packs import arabic, bengali, japanese, mandarin, persian
+from visemes.lang_packs import arabic, bengali, japanese, mandarin, persian, thai
 from visemes.lang_packs.text import Piece
 
 Reader = Callable[[str], list[Piece]]
@@ -24,6 +24,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     "pinyin": mandarin.read,   # Mandarin: pypinyin readings + tone sandhi -> toned pinyin for espeak cmn
     "kana": japanese.read,     # Japanese: kanji -> kana from a morphological analyser (visemes[ja])
     "bengali": bengali.read,   # Bengali: vowel signs after nukta consonants as espeak reads them
+    "thai": thai.read,         # Thai: word breaks and syllable tones (PyThaiNLP)
 })
 
 

@@ -67,3 +67,4 @@ class Piece:
     surface: str
     spoken: str
     syllables: int | None = None
+    tones: tuple[str, ...] | None = None  # one tone label per syllable, from the reader (Thai)
