@@ -34,14 +34,15 @@ _SILENT = re.compile("(?<=[\u0e01-\u0e2e])(?:[\u0e15\u0e17\u0e14]\u0e23|\u0e29\u
 
 
 @functools.lru_cache(maxsize=1)
-def _pythainlp() -> tuple[Callable, Callable, Callable]:
+def _pythainlp() -> tuple[Callable, Callable, Callable, frozenset]:
     try:
         # imported on first use: ~20 MB of dictionaries that only Thai needs
+        from pythainlp.corpus import thai_syllables
         from pythainlp.tokenize import syllable_tokenize, word_tokenize
         from pythainlp.util import tone_detector
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise BackendUnavailableError("Thai word breaks and tones need PyThaiNLP: pip install pythainlp.") from exc
-    return word_tokenize, syllable_tokenize, tone_detector
+    return word_tokenize, syllable_tokenize, tone_detector, frozenset(thai_syllables())
 
 
 def words(chunk: str) -> list[tuple[str, tuple[str, ...] | None]]:
@@ -52,10 +53,11 @@ def words(chunk: str) -> list[tuple[str, tuple[str, ...] | None]]:
 
 @functools.lru_cache(maxsize=65536)  # running text repeats its words: each is cut into syllables once
 def _tones(word: str) -> tuple[str, ...] | None:
-    _, syllable_tokenize, tone_detector = _pythainlp()
+    _, syllable_tokenize, tone_detector, syllable_list = _pythainlp()
+    # a word that is one syllable of the list needs no cutting (most words of running text)
+    syllables = [word] if word in syllable_list else syllable_tokenize(word, engine="dict")
     # tones of the syllables as said: without their silent letters (ศาสตร์ is read as ศาส, low)
-    tones = tuple(TONE_NAMES.get(tone_detector(_SILENT.sub("", s) or s), "")
-                  for s in syllable_tokenize(word, engine="dict"))
+    tones = tuple(TONE_NAMES.get(tone_detector(_SILENT.sub("", s) or s), "") for s in syllables)
     return tones if tones and all(tones) else None
 
 
