@@ -11,7 +11,14 @@ from visemes.alignment.builtin import features as F
 from visemes.alignment.builtin.calibration import Calibration, load_calibration
 from visemes.alignment.builtin.durations import apply_min_durations
 from visemes.alignment.builtin.chunking import align_long, decode_long
-from visemes.alignment.builtin.confidence import MISMATCH_GAP, frame_gaps, score_alignment, word_scores
+from visemes.alignment.builtin.confidence import (
+    MISMATCH_GAP,
+    GapReference,
+    frame_gaps,
+    score_alignment,
+    utterance_gap,
+    word_scores,
+)
 from visemes.alignment.builtin.decode import DecodePlan, GaussTable, decode_paths
 from visemes.alignment.builtin.dtw import template_path
 from visemes.alignment.builtin.hmm import (
@@ -73,6 +80,9 @@ class AdaptedParams:
     n_frames: int
     iterations: int
     config: AlignerConfig = field(default_factory=AlignerConfig)
+    #: the corpus's per-file fit gaps under the final models (None: too few files): the mismatch
+    #: decision of every file decoded with these parameters is relative to it (confidence.py)
+    gap_reference: GapReference | None = None
 
 
 def _check_audible(audio: np.ndarray) -> None:
@@ -192,13 +202,22 @@ class BuiltinAligner(Aligner):
             # little data: EM from either start can land in a poor optimum (the synthetic prior suits
             # clean speech, the flat start suits most human recordings); keep the likelier model
             candidates = [self._em(prepared, chains, start, iterations) for start in ("template", "prior")]
-            em = max(candidates, key=lambda c: c[1])[0]
+            em, _, final = max(candidates, key=lambda c: c[1])
         else:
-            em = self._em(prepared, chains, init, iterations)[0]
-        return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config)
+            em, _, final = self._em(prepared, chains, init, iterations)
+        reference = None
+        if len(final) >= 2:
+            # the last EM pass decoded every file under the final models: their gaps are the corpus's own
+            # distribution (files longer than one chunk are left out of it)
+            table = GaussTable.from_emissions(em)
+            reference = GapReference.from_gaps([utterance_gap(prepared[i].feats, chains[i], path, row, table)
+                                                for i, path, row in final])
+        return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config,
+                             reference)
 
-    def _em(self, prepared, chains, init: str, iterations: int) -> tuple[Emissions, float]:
-        """Viterbi EM from ``init``; returns the emissions and the final total path log-likelihood."""
+    def _em(self, prepared, chains, init: str, iterations: int) -> tuple[Emissions, float, list]:
+        """Viterbi EM from ``init``; returns the emissions, the final total path log-likelihood and the
+        final pass's ``(file index, path, rows)`` of every file short enough for one piece."""
         stats = _Collector(prepared[0].feats.shape[1])
         if init == "prior" and self.prior.means:
             pass  # no statistics: the emissions are the prior itself (phones back off to their class)
@@ -210,6 +229,7 @@ class BuiltinAligner(Aligner):
                 _accumulate(stats, p, c, path, rows=None, table=None)
         em = map_emissions(stats.stats(), self.prior, self.config.weights)
         total = 0.0
+        final: list = []
         short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
         # padded batches built once for all passes (only the emissions change between them)
         plan = DecodePlan([prepared[i].feats for i in short], [chains[i] for i in short]) if short else None
@@ -220,6 +240,7 @@ class BuiltinAligner(Aligner):
                 paths, rows, scores = plan.run(em, table)
                 total = float(np.sum(scores))
                 if it == iterations:
+                    final = list(zip(short, paths, rows))
                     break  # the last pass only scores the final model
                 for i, path, row in zip(short, paths, rows):
                     _accumulate(stats, prepared[i], chains[i], path, row, table)
@@ -230,7 +251,7 @@ class BuiltinAligner(Aligner):
                     for sub_prep, sub_chain, path, row in decode_long(self, p, em, table):
                         _accumulate(stats, sub_prep, sub_chain, path, row, table)
             em = map_emissions(stats.stats(), self.prior, self.config.weights)
-        return em, total
+        return em, total, final
 
 
     def decode(self, prepared: Prepared, params: AdaptedParams) -> Alignment:
@@ -248,13 +269,21 @@ class BuiltinAligner(Aligner):
                 out[i] = self.to_alignment(prepared[i], c, path, row, table)
                 if params.n_files == 1 and self.prior.means:
                     # one file adapted to its own transcript hides a wrong one: test it against the free
-                    # class loop as well (transcript_check.py; corpora keep the fit-gap rule)
+                    # class loop as well (transcript_check.py; corpora compare with their own files)
                     llr = loop_llr(prepared[i].feats, prepared[i].energy, c, self.prior)
                     flag = single_file_mismatch(out[i].meta["fit_gap"], llr)
-                    out[i] = out[i].with_meta(loop_llr=llr, mismatch=flag)
+                    out[i] = _decided(out[i].with_meta(loop_llr=llr), flag, MISMATCH_GAP, "single-file")
         for i, p in enumerate(prepared):
             if out[i] is None:
                 out[i] = align_long(self, p, em, table)
+        ref = params.gap_reference
+        for i, a in enumerate(out):
+            if ref is not None:
+                gap = a.meta["fit_gap"]
+                out[i] = _decided(a.with_meta(gap_z=round(ref.z(gap), 4)), ref.is_mismatch(gap), ref.threshold,
+                                  "corpus")
+            elif "mismatch_rule" not in a.meta:
+                out[i] = _decided(a, a.meta["fit_gap"] > MISMATCH_GAP, MISMATCH_GAP, "fixed")
         return out
 
     def align_transcript(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Alignment:
@@ -307,6 +336,15 @@ class BuiltinAligner(Aligner):
         if prep.transcript.lang:
             meta["lang"] = prep.transcript.lang
         return Alignment((Tier("words", tuple(words)), Tier("phones", tuple(phones))), prep.duration, meta)
+
+
+def _decided(alignment: Alignment, flag: bool, word_threshold: float, rule: str) -> Alignment:
+    """``alignment`` with the file's mismatch decision, the rule that made it, and per word whether its
+    own fit gap exceeds ``word_threshold`` (``suspect``): which words do not fit the audio."""
+    words = tuple(w.with_attrs(suspect=bool(w.attrs.get("fit_gap", 0.0) > word_threshold))
+                  for w in alignment.words)
+    return alignment.with_tier(Tier("words", words)).with_meta(
+        mismatch=bool(flag), mismatch_rule=rule, mismatch_threshold=round(float(word_threshold), 5))
 
 
 def _words_of(transcript: Transcript, chain: Chain) -> list[str]:

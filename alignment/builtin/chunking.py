@@ -12,6 +12,7 @@ import numpy as np
 
 from visemes.alignment.builtin import decode
 from visemes.alignment.builtin import features as F
+from visemes.alignment.builtin.confidence import MISMATCH_GAP
 from visemes.alignment.builtin.hmm import build_chain
 from visemes.alignment.builtin.prepared import Prepared
 from visemes.core.timeline import Alignment, Interval, Tier, Transcript
@@ -85,7 +86,8 @@ def align_long(aligner, prep, em, table) -> Alignment:
     words: list[Interval] = []
     phones: list[Interval] = []
     confs: list[float] = []
-    mism = []
+    gaps: list[float] = []
+    weights: list[int] = []
     starts: list[float] = []
     for sub, chain, path, row, t0, _ in _windows(aligner, prep, em, table):
         part = aligner.to_alignment(sub, chain, path, row, table)
@@ -96,8 +98,12 @@ def align_long(aligner, prep, em, table) -> Alignment:
         for iv in part.phones:
             phones.append(Interval(min(iv.start + off, prep.duration), min(iv.end + off, prep.duration), iv.label, iv.attrs))
         confs.append(part.meta["confidence"])
-        mism.append(part.meta["mismatch"])
-    meta = {"aligner": "builtin", "confidence": float(np.mean(confs)), "mismatch": bool(np.mean(mism) > 0.5),
+        gaps.append(part.meta["fit_gap"])
+        weights.append(len(sub.feats))
+    # the file's fit gap: the pieces' gaps weighted by their length (the aligner decides on it as on
+    # any file's gap: relative to the corpus, or the fixed threshold)
+    gap = float(np.average(gaps, weights=weights))
+    meta = {"aligner": "builtin", "confidence": float(np.mean(confs)), "fit_gap": gap, "mismatch": gap > MISMATCH_GAP,
             "chunks": len(confs), "chunk_starts": starts}
     if prep.transcript.lang:
         meta["lang"] = prep.transcript.lang
