@@ -273,9 +273,15 @@ class BuiltinAligner(Aligner):
                     llr = loop_llr(prepared[i].feats, prepared[i].energy, c, self.prior)
                     flag = single_file_mismatch(out[i].meta["fit_gap"], llr)
                     out[i] = _decided(out[i].with_meta(loop_llr=llr), flag, MISMATCH_GAP, "single-file")
+        single = params.n_files == 1 and bool(self.prior.means)
         for i, p in enumerate(prepared):
             if out[i] is None:
-                out[i] = align_long(self, p, em, table)
+                # a long single file gets the same check, piece by piece (bounded memory)
+                out[i] = align_long(self, p, em, table, (lambda sub, c: loop_llr(sub.feats, sub.energy, c, self.prior))
+                                    if single else None)
+                if single:
+                    out[i] = _decided(out[i], single_file_mismatch(out[i].meta["fit_gap"], out[i].meta["loop_llr"]),
+                                      MISMATCH_GAP, "single-file")
         ref = params.gap_reference
         for i, a in enumerate(out):
             if ref is not None:

@@ -114,3 +114,10 @@ def score_alignment(feats, chain, path, rows, table, starts, ends):
     utt_conf = float(np.exp(-utt_gap / GAP_SCALE))
     return np.clip(conf, 0.0, 1.0), utt_conf, utt_gap
 
+
+
+def quiet_frames(energy: np.ndarray) -> np.ndarray:
+    """Frames at or below the aligner's speech threshold (between the file's quiet and loud levels)."""
+    lo, hi = np.percentile(energy, 5), np.percentile(energy, 95)
+    return energy <= lo + 0.3 * (hi - lo)
+

@@ -26,6 +26,7 @@ from visemes.core.vocabulary import check_set
 from visemes.formats import DEFAULT_FORMATS, FORMATS, expand_formats
 from visemes.pipeline.animator import AnimationResult, animate, load_pack
 from visemes.pipeline.corpus import CorpusItem, CorpusReport
+from visemes.pipeline.qa import aligner_flags
 from visemes.pipeline.runner import Aligned, Progress, check_aligner, run_corpus
 from visemes.pipeline.staging import FilesLayout, FolderLayout
 
@@ -94,10 +95,9 @@ class AlignJob:
             else:
                 atomic_write_text(path, alignment.to_json() + "\n")
         confidence = alignment.meta.get("confidence")
-        mismatch = bool(alignment.meta.get("mismatch", False))
         return {"duration": alignment.duration,
                 "confidence": float(confidence) if isinstance(confidence, (int, float)) else None,
-                "qa_flags": ["transcript_mismatch"] if mismatch else []}
+                "qa_flags": [name for name, _ in aligner_flags(dict(alignment.meta))]}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ Flags:
 
 * ``transcript_mismatch``: the aligner says the transcript is unlikely to match (``meta["mismatch"]``),
   or the phones would need an impossible speaking rate for the speech in the audio;
+* ``uneven_speaking_rate``: a long file was aligned in windows and one window's phones per second of
+  speech are far from the whole file's (``meta["uneven_rate"]``): words were moved across a join;
 * ``no_speech``: the audio holds (almost) no voiced sound — noise, hum or an empty take;
 * ``unaligned_speech``: voiced speech outside every aligned phone — words missing from the transcript,
   or an alignment that went wrong there;
@@ -106,6 +108,21 @@ def _unexplained_voicing(voiced: np.ndarray, phones: list) -> float:
     return float(np.sum(voiced & ~covered) * hop)
 
 
+#: QA flags the aligner decides itself (its meta), with what the user should do about each.
+ALIGNER_FLAGS = {
+    "mismatch": ("transcript_mismatch", "The aligner found the transcript unlikely to match the audio; check the text "
+                                        "belongs to this file (the words with attr 'suspect' fit worst)."),
+    "uneven_rate": ("uneven_speaking_rate", "Part of this long file was aligned at a speaking rate far from the rest: "
+                                            "words were probably moved across a window join. Check the timeline plot "
+                                            "(meta 'chunk_starts' and 'chunk_rates' say where)."),
+}
+
+
+def aligner_flags(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(flag, note)`` for every aligner decision set in ``meta``."""
+    return [flag for key, flag in ALIGNER_FLAGS.items() if meta.get(key)]
+
+
 def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | None, timing: str) -> dict[str, Any]:
     """QA numbers, ``flags`` and human ``notes`` (each note says what to do)."""
     flags: list[str] = []
@@ -120,9 +137,8 @@ def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | No
             flags.append(name)
             notes.append(note)
 
-    if meta.get("mismatch"):
-        flag("transcript_mismatch", "The aligner found the transcript unlikely to match the audio; check the text "
-                                    "belongs to this file.")
+    for name, note in aligner_flags(meta):
+        flag(name, note)
     if timing == "aligned" and phones:
         span = phones[-1].end - phones[0].start
         speech = sum(p.duration for p in phones)
