@@ -2,7 +2,9 @@
 
 Writing: one interval tier per alignment tier (``words``, ``phones``, ``visemes`` ...), gaps written as
 empty intervals, long (default) or short TextGrid text format, UTF-8. Interval attrs (confidence, tone)
-have no place in a TextGrid and are not written; use the JSON export to keep them.
+have no place in a TextGrid interval; with ``confidence_tier`` the words' aligner confidence is written
+as one more tier, ``confidence`` (a word's span labelled ``0.93``, or ``0.41 suspect`` when the aligner
+found that word does not fit the audio), so Praat shows where to look. The JSON export keeps every attr.
 
 Reading: TextGrids as MFA, VoxAngeles, Praat users and we write them. Tier names ``words``/``word`` and
 ``phones``/``phone`` (any case, optionally MFA's multi-speaker ``"<speaker> - words"``) become the
@@ -30,6 +32,8 @@ from visemes.core.timeline import SILENCE_LABELS, Alignment, Interval, Tier
 _CANONICAL = {"word": "words", "words": "words", "phone": "phones", "phones": "phones",
               "viseme": "visemes", "visemes": "visemes"}
 _FORMATS = {"long": "long_textgrid", "short": "short_textgrid"}
+#: the extra tier ``write_textgrid(confidence_tier=True)`` writes
+CONFIDENCE_TIER = "confidence"
 
 
 def write_textgrid(
@@ -39,6 +43,7 @@ def write_textgrid(
     overwrite: bool = False,
     text_format: Literal["long", "short"] = "long",
     tiers: Iterable[str] | None = None,
+    confidence_tier: bool = False,
 ) -> Path:
     if text_format not in _FORMATS:
         raise ExportError(f"Unknown TextGrid format {text_format!r}; use 'long' or 'short'.")
@@ -50,6 +55,11 @@ def write_textgrid(
     for tier in chosen:
         entries = [(iv.start, iv.end, iv.label) for iv in tier]
         tg.addTier(ptg.IntervalTier(tier.name, entries, 0.0, xmax))
+    scored = [w for w in alignment.words if "confidence" in w.attrs] if alignment.has_tier("words") else []
+    if confidence_tier and scored and CONFIDENCE_TIER not in names:
+        entries = [(w.start, w.end, f"{float(w.attrs['confidence']):.2f}" + (" suspect" if w.attrs.get("suspect") else ""))
+                   for w in scored]
+        tg.addTier(ptg.IntervalTier(CONFIDENCE_TIER, entries, 0.0, xmax))
     with atomic_path(path, overwrite=overwrite, suffix=".TextGrid") as tmp:
         # includeBlankSpaces: praatio fills the gaps with empty intervals, as Praat itself does.
         tg.save(str(tmp), format=_FORMATS[text_format], includeBlankSpaces=True, reportingMode="silence")

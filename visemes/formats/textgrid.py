@@ -12,4 +12,5 @@ from visemes.formats.parts import ExportParts
 
 
 def write(parts: ExportParts, path: str | os.PathLike, *, overwrite: bool = False, text_format: str = "long") -> Path:
-    return write_textgrid(parts.need_alignment("textgrid"), path, overwrite=overwrite, text_format=text_format)  # type: ignore[arg-type]
+    return write_textgrid(parts.need_alignment("textgrid"), path, overwrite=overwrite, text_format=text_format,  # type: ignore[arg-type]
+                          confidence_tier=True)

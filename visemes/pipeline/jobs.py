@@ -91,7 +91,7 @@ class AlignJob:
         for fmt in self.formats:
             path = staging / (stem + FORMATS[fmt].suffix)
             if fmt == "textgrid":
-                write_textgrid(alignment, path)
+                write_textgrid(alignment, path, confidence_tier=True)
             else:
                 atomic_write_text(path, alignment.to_json() + "\n")
         confidence = alignment.meta.get("confidence")
