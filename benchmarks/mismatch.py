@@ -148,6 +148,11 @@ def run(items, mode: str, seed: int, scope: str) -> None:
     else:
         llr = np.array([a.meta["loop_llr"] for a in out])
         score = np.log(np.maximum(gap, 1e-4)) + llr / LLR_SCALE
+        # leave one language out: the 95% quantile of the other languages' correct files
+        flag = np.zeros(len(score), bool)
+        for lang in set(langs):
+            flag[langs == lang] = score[langs == lang] > np.quantile(score[(kinds == "ok") & (langs != lang)], 0.95)
+        print(f"{'LOLO threshold, same score':<44}" + _rates(flag, kinds))
         print(f"single-mode score ln(gap) + llr/{LLR_SCALE}: 95% quantile of ok = {np.quantile(score[kinds == 'ok'], 0.95):.3f}")
     if mode == "corpus":
         print("AUC same-language swaps: fit gap " + f"{_auc(gap[kinds == 'same'], gap[kinds == 'ok']):.3f}")

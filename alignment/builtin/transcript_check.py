@@ -19,9 +19,14 @@ from visemes.alignment.builtin.decode import GaussTable, decode_paths
 # and checked on a second draw of swaps and files (--seed 1); FA / same-language / other-language flagged:
 #     seed 0: 5.2% / 59.4% / 53.1%   (fit gap > 0.05 alone: 3.1% / 36.5% / 40.6%)
 #     seed 1: 5.2% / 51.0% / 62.5%   (fit gap > 0.05 alone: 5.2% / 36.5% / 40.6%)
-# Corpus mode keeps the fit-gap rule: there the combined score was no better than the gap (AUC for
-# same-language swaps 0.935 vs 0.933), and a likelihood ratio against the free loop under the adapted
-# models (AUC 0.93 corpus / 0.76 single) or the unadapted prior (0.71 / 0.74) was worse than the gap.
+# Corpus mode compares each file's gap with the corpus's own files instead (confidence.GapReference):
+# there the combined score was no better than the gap (AUC for same-language swaps 0.935 vs 0.933), and
+# a likelihood ratio against the free loop under the adapted models (AUC 0.93 corpus / 0.76 single) or
+# the unadapted prior (0.71 / 0.74) was worse than the gap.
+# Tried and dropped: a phone-order permutation test (the transcript's class chain against 30 shuffles
+# of its own phones under the same models) raised single-word detection a little (LOLO 60.4% -> 63.5%,
+# 51.0% -> 56.2%) but its scale grows with utterance length: a wrong real sentence beats random
+# shuffles of itself, so calibrated on single words it hid swapped synthetic sentences.
 LLR_SCALE = 0.05
 SINGLE_THRESHOLD = -1.614
 
