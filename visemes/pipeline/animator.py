@@ -254,12 +254,13 @@ def universal_pack() -> LanguagePack:
 
 
 def audio_only_timings(samples: np.ndarray, rate: int, pack: LanguagePack) -> Alignment:
-    """Phone-class timings recognised from the audio alone (the built-in aligner's free class loop);
-    a pack with an inventory narrows the loop to the classes its phones have."""
+    """Phone-class timings recognised from the audio alone (the built-in aligner's free unit loop);
+    a pack with an inventory narrows the loop to the classes and units its phones have."""
     # the aligner's modules load jax: only this path needs them
     from visemes.alignment.builtin.recognise import classes_of, recognise
 
-    return recognise(samples, rate, classes=classes_of(pack.inventory) if pack.inventory else None)
+    return recognise(samples, rate, classes=classes_of(pack.inventory) if pack.inventory else None,
+                     inventory=tuple(pack.inventory) or None)
 
 
 def read_timings(path: str | os.PathLike, phones_tier: str | None = None) -> Alignment:
