@@ -22,7 +22,7 @@ def _speech_frames(tier, duration, step=0.01):
 
 def test_audio_only_api_gives_a_timeline_and_curves_like_the_text_path(en_speech, en_result):
     r = animate(en_speech.path, lang="en-US", use_model=False)
-    assert r.timing == "audio-only" and r.alignment.meta["aligner"] == "builtin-freeloop"
+    assert r.timing == "audio-only" and r.alignment.meta["aligner"] == "builtin-unitloop"
     assert all("class" in p.attrs and 0.0 <= p.attrs["confidence"] <= 1.0 for p in r.phones)
     assert r.visemes.end == r.alignment.duration and r.animation.n_frames == en_result.animation.n_frames
     # where there is speech at all: the text path's timings (an independent reference) agree
