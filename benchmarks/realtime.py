@@ -8,7 +8,7 @@ JAX starts, XLA gets one intra-op thread and onnxruntime sessions one thread.
 
 Streaming: espeak-ng speech of sentences (pack samples or frequent words, as the teacher data) in languages the model's benchmark holds out
 (``HELDOUT_LANGS``), its phoneme events fed to :class:`visemes.pipeline.stream.EventStream` on a 10 ms
-clock (each hop: the onsets that arrived, then ``tick``). Reported: compute per hop (p50/p95, all
+clock (each hop: the onsets that arrived, then ``tick``). Reported: wall and CPU time per hop (p50/p95, all
 hops and hops that emitted frames), algorithmic latency per frame (``ready_at - time``), and the
 largest difference from offline ``predict`` on the same phones.
 
@@ -58,6 +58,7 @@ def streaming_rows(model, langs, n_sentences, fps):
     from visemes.speech.synthesis import synthesize
 
     hops_all, hops_emit, latency, errors, seconds = [], [], [], [], 0.0
+    cpu_all, cpu_emit = [], []  # CPU time of the process (all threads) per hop: what the hop costs a core
     for lang in langs:
         pack = lang_packs.load(lang)
         for text in texts_for(lang, pack, n_sentences, np.random.default_rng(7)):
@@ -69,16 +70,18 @@ def streaming_rows(model, langs, n_sentences, fps):
             frames, i, clock = [], 0, 0.0
             while clock < end:
                 clock = min(clock + HOP_S, end)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 out = []
                 while i < len(onsets) - 1 and onsets[i].time <= clock:
                     out += s.feed(onsets[i])
                     i += 1
                 out += s.tick(clock)
-                dt = time.perf_counter() - t0
+                dt, dc = time.perf_counter() - t0, time.process_time() - c0
                 hops_all.append(dt)
+                cpu_all.append(dc)
                 if out:
                     hops_emit.append(dt)
+                    cpu_emit.append(dc)
                 frames += out
             frames += s.finish(end)
             phones = tuple(Interval(a.time, b.time, a.phone) for a, b in zip(onsets, onsets[1:])
@@ -90,7 +93,7 @@ def streaming_rows(model, langs, n_sentences, fps):
             errors.append(max(np.abs(got[k] - getattr(offline, k).values).max()
                               for k in ("visemes", "blendshapes", "articulation")))
             latency += [f.ready_at - f.time for f in frames if f.ready_at < end]
-    return hops_all, hops_emit, latency, errors, seconds
+    return hops_all, hops_emit, latency, errors, seconds, cpu_all, cpu_emit
 
 
 def main(argv=None) -> None:
@@ -124,23 +127,28 @@ def main(argv=None) -> None:
     from visemes.pipeline.tts_events import Onset
 
     warm = EventStream(model, args.fps)
+    warm.predictor.warm()  # every step size, as a live application would at start-up
     warm.feed(Onset(0.0, "a"))
     warm.finish(1.0)
-    hops, emit, lat, err, secs = streaming_rows(model, langs, args.sentences, args.fps)
+    hops, emit, lat, err, secs, cpu, cpu_emit = streaming_rows(model, langs, args.sentences, args.fps)
     row("streaming: speech", f"{secs:.1f} s, {len(err)} utterances ({', '.join(langs)}), {len(hops)} hops of 10 ms")
-    row("streaming: compute per hop p50 / p95 (all hops)", f"{1e3 * pct(hops, 50):.3f} / {1e3 * pct(hops, 95):.3f} ms",
+    row("streaming: wall time per hop p50 / p95 (all hops)", f"{1e3 * pct(hops, 50):.3f} / {1e3 * pct(hops, 95):.3f} ms",
         "p95 <= 2 ms")
-    row("streaming: compute per hop p50 / p95 (hops emitting frames)",
-        f"{1e3 * pct(emit, 50):.2f} / {1e3 * pct(emit, 95):.2f} ms", "")
+    row("streaming: wall time per hop p50 / p95 (hops emitting frames)",
+        f"{1e3 * pct(emit, 50):.2f} / {1e3 * pct(emit, 95):.2f} ms", "p95 <= 2 ms")
+    row("streaming: CPU time per hop p50 / p95, all hops / hops emitting frames",
+        f"{1e3 * pct(cpu, 50):.3f} / {1e3 * pct(cpu, 95):.3f} ms / {1e3 * pct(cpu_emit, 50):.2f} / "
+        f"{1e3 * pct(cpu_emit, 95):.2f} ms", "p95 <= 2 ms")
+    row("load average (1 min) during the run", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", "")
     row("streaming: real-time factor (compute / speech)", f"{sum(hops) / secs:.3f}", "< 1")
     row("streaming: lookahead", f"{1e3 * model.cfg.lookahead_s:.0f} ms", "<= 80 ms")
     row("streaming: algorithmic latency p50 / p95 / max", f"{1e3 * pct(lat, 50):.0f} / {1e3 * pct(lat, 95):.0f} / "
         f"{1e3 * max(lat):.0f} ms", "lookahead + rest of the phone under it")
     row("streaming: max |stream - offline| (any curve)", f"{max(err):.1e}", "<= 1e-4")
-    hops, emit, lat, err, secs = streaming_rows(None, langs, args.sentences, args.fps)
-    row("rules stream (coarticulation, 80 ms): compute per hop p50 / p95 (all hops)",
+    hops, emit, lat, err, secs, cpu, cpu_emit = streaming_rows(None, langs, args.sentences, args.fps)
+    row("rules stream (coarticulation, 80 ms): wall time per hop p50 / p95 (all hops)",
         f"{1e3 * pct(hops, 50):.3f} / {1e3 * pct(hops, 95):.3f} ms", "p95 <= 2 ms")
-    row("rules stream: compute per hop p50 / p95 (hops emitting frames)",
+    row("rules stream: wall time per hop p50 / p95 (hops emitting frames)",
         f"{1e3 * pct(emit, 50):.2f} / {1e3 * pct(emit, 95):.2f} ms", "")
     row("rules stream: algorithmic latency p50 / p95 / max", f"{1e3 * pct(lat, 50):.0f} / {1e3 * pct(lat, 95):.0f} / "
         f"{1e3 * max(lat):.0f} ms", "")
@@ -165,7 +173,7 @@ def main(argv=None) -> None:
         gate = ox.int8_gate(f32, int8, items)
         row("onnx int8 gate vs float32 (held-out speech)", gate.describe(), "passed" if gate.passed else "FAILED")
         long = collate([ox.heldout_inputs(model, 1, langs[:1])[0]], n_frames=320, n_phones=128)
-        wf = EventStream(model, args.fps).predictor.window_frames
+        wf = 64  # the smallest frame bucket (what a streaming step recomputed before it cached history)
         window = collate([crop(items[0], 0, min(wf, items[0].n_frames))], n_frames=wf, n_phones=32)
         for label, batch in (("10 s of speech (320 frames)", long), ("one streaming window "
                              f"({window['frame_mask'].shape[1]} frames)", window)):

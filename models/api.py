@@ -28,6 +28,7 @@ from visemes.mouth.set_weights import weights_in_set
 from visemes.models import checkpoint, lora
 from visemes.models.audio_features import audio_features
 from visemes.models.config import ModelConfig
+from visemes.models.incremental import IncrementalRunner
 from visemes.models.inputs import FRAME_BUCKETS, UtteranceInputs, batch_layout, collate, encode, window
 from visemes.models.network import VisemeTransformer, abstract_model
 from visemes.models.vocab import Vocab
@@ -69,6 +70,7 @@ class VisemeModel:
         self._merged: str | None = None
         self._apply = jax.jit(partial(_apply, self.graphdef))
         self._compiled: dict[tuple, Any] = {}
+        self._incremental: IncrementalRunner | None = None
         self.max_window_frames = MAX_WINDOW_FRAMES
 
     # --- construction / persistence ------------------------------------------------------------
@@ -179,6 +181,14 @@ class VisemeModel:
         compiled = self._apply.lower(self._base_state, batch).compile()
         self._compiled[tuple((k, batch[k].shape) for k in sorted(batch))] = compiled
         return compiled
+
+    def incremental(self, adapter: str | None = None) -> IncrementalRunner:
+        """The streaming step (:mod:`visemes.models.incremental`) with ``adapter``'s weights; the compiled
+        functions are shared by every stream of this model."""
+        if self._incremental is None:
+            self._incremental = IncrementalRunner(self.graphdef, self._base_state)
+        state = self.state_for(adapter)
+        return self._incremental if state is self._base_state else self._incremental.with_state(state)
 
     def encode(self, alignment: Alignment, fps: float = 30.0, *, lang: str | None = None,
                audio: np.ndarray | None = None, sample_rate: int | None = None) -> UtteranceInputs:

@@ -20,6 +20,7 @@ from visemes.models.features import N_FEATURES
 from visemes.models.inputs import N_AUDIO, N_POS
 
 NEG_INF = -1e9  # finite, so fully masked (padding) rows give a uniform softmax instead of NaN
+WINDOW_EPS = 1e-4  # seconds: a key exactly on a window's edge (up to float32 rounding of times) is inside
 
 
 def rotary(x: jax.Array, positions: jax.Array) -> jax.Array:
@@ -55,8 +56,7 @@ def local_attention(q, k, v, times, key_mask, left_s: float, right_s: float, blo
     tk = block_windows(times, block, n_left, n_right, -1e6)          # sentinel time: never in a window
     mk = block_windows(key_mask, block, n_left, n_right, False)
     dt = tk[:, :, None, :] - tq[:, :, :, None]                       # [B, nb, Bq, W]
-    eps = 1e-4
-    ok = (dt >= -left_s - eps) & (dt <= right_s + eps) & mk[:, :, None, :]
+    ok = (dt >= -left_s - WINDOW_EPS) & (dt <= right_s + WINDOW_EPS) & mk[:, :, None, :]
     logits = jnp.einsum("bnqhd,bnkhd->bnhqk", qb, kw) / jnp.sqrt(jnp.float32(D))
     weights = jax.nn.softmax(jnp.where(ok[:, :, None], logits, NEG_INF), axis=-1)
     return jnp.einsum("bnhqk,bnkhd->bnqhd", weights, vw).reshape(B, T, H, D)
@@ -71,12 +71,18 @@ class Attention(nnx.Module):
         self.v = nnx.Linear(d, d, use_bias=False, rngs=rngs)
         self.o = nnx.Linear(d, d, use_bias=False, rngs=rngs)
 
-    def __call__(self, x, positions, times, key_mask, left_s, right_s, n_left, n_right, block):
+    def project(self, x, positions):
+        """Queries and keys (rotated to ``positions``) and values, each [B, T, heads, head_dim]."""
         B, T, _ = x.shape
         shape = (B, T, self.n_heads, self.head_dim)
         q = rotary(self.q(x).reshape(shape), positions)
         k = rotary(self.k(x).reshape(shape), positions)
         v = self.v(x).reshape(shape)
+        return q, k, v
+
+    def __call__(self, x, positions, times, key_mask, left_s, right_s, n_left, n_right, block):
+        B, T, _ = x.shape
+        q, k, v = self.project(x, positions)
         out = local_attention(q, k, v, times, key_mask, left_s, right_s, block, n_left, n_right)
         return self.o(out.reshape(B, T, -1))
 
@@ -105,6 +111,10 @@ class Block(nnx.Module):
     def __call__(self, x, positions, times, key_mask):
         h = self.attn(self.norm1(x), positions, times, key_mask, self.left_s, self.right_s,
                       self.n_left, self.n_right, self.block)
+        return self.residual(x, h)
+
+    def residual(self, x, h):
+        """The block's output from its input ``x`` and its attention output ``h`` (both [B, T, d])."""
         x = x + self.drop(h)
         return x + self.drop(self.mlp(self.norm2(x)))
 
@@ -172,6 +182,10 @@ class VisemeTransformer(nnx.Module):
         positions = times / self.cfg.rope_unit_s
         for layer in self.layers:
             x = layer(x, positions, times, batch["frame_mask"])
+        return self.heads(x)
+
+    def heads(self, x: jax.Array) -> dict[str, Any]:
+        """Outputs from the last layer's hidden states [B, T, d_model]."""
         latent = jnp.tanh(self.to_latent(self.norm(x)))
         return {
             "latent": latent,
