@@ -9,7 +9,7 @@ keeps, for each layer after the first, that layer's *input* over the last ``n_hi
   (recomputed from the phones: cheap, and inputs ahead of ``a`` are not cached anywhere);
 * layer ``l >= 1`` attends from the new frames over its cached inputs plus the new frames' inputs.
 
-The arithmetic is the network's own (``Block.norm1``, ``Attention.project``, ``Block.residual``,
+The arithmetic is the network's own (``Block.norm1``, ``Attention.qkv``, ``Block.residual``,
 ``VisemeTransformer.heads``); only the attention is dense over the short window instead of block-wise,
 with the same time window and edge tolerance, so the outputs equal the offline forward up to float32
 rounding (tests/models/test_model.py, and ``benchmarks/realtime.py`` on real speech).
@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from visemes.models.network import NEG_INF, WINDOW_EPS, VisemeTransformer
+from visemes.models.network import NEG_INF, WINDOW_EPS, VisemeTransformer, rotary_tables
 
 
 def window_attention(q, k, v, tq, tk, key_mask, left_s: float, right_s: float):
@@ -51,16 +51,19 @@ def step(model: VisemeTransformer, batch: dict[str, jax.Array], history: jax.Arr
     times, mask = batch["frame_time"], batch["frame_mask"]
     positions = times / model.cfg.rope_unit_s
     q_at = slice(n_hist, n_hist + n_query)
-    key_times, key_pos, key_mask = times, positions, mask  # layer 0: the whole window
+    tables = rotary_tables(positions, model.cfg.head_dim)
+    key_times, key_tables, key_mask = times, tables, mask  # layer 0: the whole window
     new = []
     for i, layer in enumerate(model.layers):
         if i > 0:
             new.append(x)
             x = jnp.concatenate([history[i - 1], x], axis=1)
-            key_times, key_pos = times[:, : n_hist + n_query], positions[:, : n_hist + n_query]
+            key_times = times[:, : n_hist + n_query]
+            key_tables = tuple(t[:, : n_hist + n_query] for t in tables)
             key_mask = jnp.concatenate([history_mask, mask[:, q_at]], axis=1)
-        q, k, v = layer.attn.project(layer.norm1(x), key_pos)
-        out = window_attention(q[:, q_at], k, v, times[:, q_at], key_times, key_mask, layer.left_s, layer.right_s)
+        qkv = layer.attn.qkv(layer.norm1(x), key_tables)
+        q, k, v = qkv[:, q_at, 0], qkv[:, :, 1], qkv[:, :, 2]
+        out = window_attention(q, k, v, times[:, q_at], key_times, key_mask, layer.left_s, layer.right_s)
         B = out.shape[0]
         x = layer.residual(x[:, q_at], layer.attn.o(out.reshape(B, n_query, -1)))
     return model.heads(x), jnp.stack(new) if new else jnp.zeros((0, x.shape[0], n_query, x.shape[-1]), x.dtype)

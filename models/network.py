@@ -13,6 +13,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from visemes.models.config import ModelConfig
@@ -23,14 +24,28 @@ NEG_INF = -1e9  # finite, so fully masked (padding) rows give a uniform softmax 
 WINDOW_EPS = 1e-4  # seconds: a key exactly on a window's edge (up to float32 rounding of times) is inside
 
 
-def rotary(x: jax.Array, positions: jax.Array) -> jax.Array:
-    """Rotary position embedding over the last axis; ``positions`` [B, T] may be fractional."""
-    half = x.shape[-1] // 2
+def rotary_tables(positions: jax.Array, dim: int) -> tuple[jax.Array, jax.Array]:
+    """(sin, cos) [B, T, 1, dim // 2] of the rotary embedding at ``positions`` [B, T] (may be fractional):
+    computed once per forward and shared by every layer's queries and keys."""
+    half = dim // 2
     freqs = 1.0 / (10000.0 ** (jnp.arange(half, dtype=jnp.float32) / half))
     angles = positions[..., None].astype(jnp.float32) * freqs  # [B, T, half]
-    sin, cos = jnp.sin(angles)[:, :, None, :], jnp.cos(angles)[:, :, None, :]
+    return jnp.sin(angles)[:, :, None, :], jnp.cos(angles)[:, :, None, :]
+
+
+def apply_rotary(x: jax.Array, tables: tuple[jax.Array, jax.Array]) -> jax.Array:
+    """Rotate x [B, T, H, D] (any number of head axes) by ``rotary_tables``."""
+    sin, cos = tables
+    half = x.shape[-1] // 2
+    extra = x.ndim - sin.ndim
+    sin, cos = sin.reshape(sin.shape[:2] + (1,) * extra + sin.shape[2:]), cos.reshape(cos.shape[:2] + (1,) * extra + cos.shape[2:])
     x1, x2 = x[..., :half], x[..., half:]
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+def rotary(x: jax.Array, positions: jax.Array) -> jax.Array:
+    """Rotary position embedding over the last axis; ``positions`` [B, T] may be fractional."""
+    return apply_rotary(x, rotary_tables(positions, x.shape[-1]))
 
 
 def block_windows(x: jax.Array, block: int, n_left: int, n_right: int, fill) -> jax.Array:
@@ -44,22 +59,50 @@ def block_windows(x: jax.Array, block: int, n_left: int, n_right: int, fill) -> 
     return win
 
 
-def local_attention(q, k, v, times, key_mask, left_s: float, right_s: float, block: int, n_left: int, n_right: int):
-    """Attention restricted to keys within [-left_s, +right_s] seconds of each query, computed block-wise
-    (cost O(T * window) instead of O(T^2)). q, k, v: [B, T, H, D]; T a multiple of ``block``."""
-    B, T, H, D = q.shape
-    nb = T // block
-    qb = q.reshape(B, nb, block, H, D)
-    kw = block_windows(k, block, n_left, n_right, 0.0)
-    vw = block_windows(v, block, n_left, n_right, 0.0)
-    tq = times.reshape(B, nb, block)
+def window_mask(times, key_mask, left_s: float, right_s: float, block: int, n_left: int, n_right: int) -> jax.Array:
+    """[B, T//block, block, W]: which keys of its block window (``block_windows``) each query may attend:
+    real keys within [-left_s, +right_s] seconds. The same for every layer with the same window."""
+    B, T = times.shape
+    tq = times.reshape(B, T // block, block)
     tk = block_windows(times, block, n_left, n_right, -1e6)          # sentinel time: never in a window
     mk = block_windows(key_mask, block, n_left, n_right, False)
     dt = tk[:, :, None, :] - tq[:, :, :, None]                       # [B, nb, Bq, W]
-    ok = (dt >= -left_s - WINDOW_EPS) & (dt <= right_s + WINDOW_EPS) & mk[:, :, None, :]
-    logits = jnp.einsum("bnqhd,bnkhd->bnhqk", qb, kw) / jnp.sqrt(jnp.float32(D))
-    weights = jax.nn.softmax(jnp.where(ok[:, :, None], logits, NEG_INF), axis=-1)
-    return jnp.einsum("bnhqk,bnkhd->bnqhd", weights, vw).reshape(B, T, H, D)
+    return (dt >= -left_s - WINDOW_EPS) & (dt <= right_s + WINDOW_EPS) & mk[:, :, None, :]
+
+
+def block_attention(q, kv, ok, block: int, n_left: int, n_right: int):
+    """Block-wise attention of q [B, T, H, D] over keys and values kv [B, T, 2, H, D] where ``ok``
+    (``window_mask``) allows. Each query block meets its key blocks one offset at a time (slices of the
+    padded keys, heads leading): no copy of the keys per window, and no transposes inside the matmuls.
+    Only slices, no indexing: the sequence length may stay symbolic (ONNX export)."""
+    B, T, H, D = q.shape
+    nb, n_off = T // block, n_left + 1 + n_right
+
+    def blocks(x):  # [B, T, H, D] -> [B, H, T // block (+ padding blocks), block, D]
+        x = jnp.pad(jnp.transpose(x, (0, 2, 1, 3)), [(0, 0), (0, 0), (n_left * block, n_right * block), (0, 0)])
+        return x.reshape(B, H, nb + n_off - 1, block, D)
+
+    k, v = (jnp.squeeze(a, 2) for a in jnp.split(kv, 2, axis=2))
+    qb = jnp.transpose(q, (0, 2, 1, 3)).reshape(B, H, nb, block, D) / jnp.sqrt(jnp.float32(D))
+    kp, vp = blocks(k), blocks(v)
+
+    def at(x, o):
+        return jax.lax.slice_in_dim(x, o, o + nb, axis=2)
+
+    logits = jnp.concatenate([jnp.einsum("bhnqd,bhnkd->bhnqk", qb, at(kp, o)) for o in range(n_off)],
+                             axis=-1)                                  # [B, H, nb, block, W]
+    weights = jax.nn.softmax(jnp.where(ok[:, None], logits, NEG_INF), axis=-1)
+    out = sum(jnp.einsum("bhnqk,bhnkd->bhnqd", jax.lax.slice_in_dim(weights, o * block, (o + 1) * block, axis=4),
+                         at(vp, o))
+              for o in range(n_off))
+    return jnp.transpose(out.reshape(B, H, T, D), (0, 2, 1, 3))
+
+
+def local_attention(q, k, v, times, key_mask, left_s: float, right_s: float, block: int, n_left: int, n_right: int):
+    """Attention restricted to keys within [-left_s, +right_s] seconds of each query, computed block-wise
+    (cost O(T * window) instead of O(T^2)). q, k, v: [B, T, H, D]; T a multiple of ``block``."""
+    ok = window_mask(times, key_mask, left_s, right_s, block, n_left, n_right)
+    return block_attention(q, jnp.stack([k, v], axis=2), ok, block, n_left, n_right)
 
 
 class Attention(nnx.Module):
@@ -71,14 +114,22 @@ class Attention(nnx.Module):
         self.v = nnx.Linear(d, d, use_bias=False, rngs=rngs)
         self.o = nnx.Linear(d, d, use_bias=False, rngs=rngs)
 
+    def qkv(self, x, tables):
+        """Queries, keys (both rotated by ``rotary_tables``) and values as one [B, T, 3, H, D] array.
+        Plain (not adapted) projections run as one matmul over their concatenated kernels: the same
+        weights and arithmetic, one pass over ``x`` instead of three."""
+        B, T, _ = x.shape
+        if all(type(p) is nnx.Linear for p in (self.q, self.k, self.v)):
+            kernel = jnp.concatenate([self.q.kernel[...], self.k.kernel[...], self.v.kernel[...]], axis=1)
+            qkv = (x @ kernel).reshape(B, T, 3, self.n_heads, self.head_dim)
+        else:  # LoRA-wrapped (fine-tuning): each projection its own module
+            qkv = jnp.stack([p(x).reshape(B, T, self.n_heads, self.head_dim) for p in (self.q, self.k, self.v)], axis=2)
+        return jnp.concatenate([apply_rotary(qkv[:, :, :2], tables), qkv[:, :, 2:]], axis=2)
+
     def project(self, x, positions):
         """Queries and keys (rotated to ``positions``) and values, each [B, T, heads, head_dim]."""
-        B, T, _ = x.shape
-        shape = (B, T, self.n_heads, self.head_dim)
-        q = rotary(self.q(x).reshape(shape), positions)
-        k = rotary(self.k(x).reshape(shape), positions)
-        v = self.v(x).reshape(shape)
-        return q, k, v
+        qkv = self.qkv(x, rotary_tables(positions, self.head_dim))
+        return tuple(jnp.squeeze(a, 2) for a in jnp.split(qkv, 3, axis=2))
 
     def __call__(self, x, positions, times, key_mask, left_s, right_s, n_left, n_right, block):
         B, T, _ = x.shape
@@ -112,6 +163,18 @@ class Block(nnx.Module):
         h = self.attn(self.norm1(x), positions, times, key_mask, self.left_s, self.right_s,
                       self.n_left, self.n_right, self.block)
         return self.residual(x, h)
+
+    def window(self) -> tuple:
+        return (self.left_s, self.right_s, self.block, self.n_left, self.n_right)
+
+    def forward(self, x, tables, ok):
+        """``__call__`` with the rotary tables and this block's ``window_mask`` computed by the caller
+        (once per forward, shared by the layers)."""
+        B, T, _ = x.shape
+        qkv = self.attn.qkv(self.norm1(x), tables)
+        q, kv = jnp.split(qkv, [1], axis=2)
+        out = block_attention(jnp.squeeze(q, 2), kv, ok, self.block, self.n_left, self.n_right)
+        return self.residual(x, self.attn.o(out.reshape(B, T, -1)))
 
     def residual(self, x, h):
         """The block's output from its input ``x`` and its attention output ``h`` (both [B, T, d])."""
@@ -179,19 +242,33 @@ class VisemeTransformer(nnx.Module):
     def __call__(self, batch: dict[str, jax.Array]) -> dict[str, Any]:
         x = self.frames(batch)
         times = batch["frame_time"]
-        positions = times / self.cfg.rope_unit_s
+        tables = rotary_tables(times / self.cfg.rope_unit_s, self.cfg.head_dim)
+        masks: dict[tuple, jax.Array] = {}  # one window mask per distinct window (layers 1.. share one)
         for layer in self.layers:
-            x = layer(x, positions, times, batch["frame_mask"])
+            w = layer.window()
+            if w not in masks:
+                masks[w] = window_mask(times, batch["frame_mask"], *w)
+            x = layer.forward(x, tables, masks[w])
         return self.heads(x)
 
     def heads(self, x: jax.Array) -> dict[str, Any]:
         """Outputs from the last layer's hidden states [B, T, d_model]."""
         latent = jnp.tanh(self.to_latent(self.norm(x)))
+        decoders = [self.articulation, self.blendshapes, *self.viseme_heads]
+        if all(type(d.hidden) is nnx.Linear for d in decoders):
+            # the decoders' first layers read the same latent: one matmul over their concatenated kernels
+            kernel = jnp.concatenate([d.hidden.kernel[...] for d in decoders], axis=1)
+            bias = jnp.concatenate([d.hidden.bias[...] for d in decoders])
+            hidden = jax.nn.gelu(latent @ kernel + bias)
+            cuts = np.cumsum([d.hidden.out_features for d in decoders])[:-1]
+            outs = [d.out(h) for d, h in zip(decoders, jnp.split(hidden, cuts, axis=-1))]
+        else:  # LoRA-wrapped decoders (fine-tuning)
+            outs = [d(latent) for d in decoders]
         return {
             "latent": latent,
-            "articulation": jax.nn.sigmoid(self.articulation(latent)),
-            "blendshapes": jax.nn.sigmoid(self.blendshapes(latent)),
-            "visemes": {name: head(latent) for (name, _), head in zip(self.cfg.viseme_sets, self.viseme_heads)},
+            "articulation": jax.nn.sigmoid(outs[0]),
+            "blendshapes": jax.nn.sigmoid(outs[1]),
+            "visemes": {name: out for (name, _), out in zip(self.cfg.viseme_sets, outs[2:])},
         }
 
 
