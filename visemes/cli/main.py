@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "animate-corpus": ("visemes.cli.animate:animate_corpus", "Animate a folder of audio files (local cores or a Dask cluster)."),
     "demo": ("visemes.cli.animate:demo", "Run the whole pipeline offline on built-in examples (cmn, ar, hi, en-US)."),
     "export-model": ("visemes.cli.export_model:export_model", "Export the neural model as ONNX (optionally int8, gated) or StableHLO."),
-    "live": ("visemes.cli.live:live", "Replay TTS timing events (Polly, Azure, espeak-ng, Piper) in real time as JSON-line mouth frames."),
+    "live": ("visemes.cli.live:live", "Live JSON-line mouth frames from TTS timing events, a WAV in real time or a microphone."),
     "serve": ("visemes.cli.serve:serve", "HTTP job service: API, signed webhooks, web page (pip install 'visemes[service]')."),
 }
 

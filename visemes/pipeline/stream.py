@@ -54,13 +54,14 @@ class RulesPredictor:
     (lip rounding before a rounded vowel), so a lookahead under ``RULES_EXACT_LOOKAHEAD_S`` truncates
     that anticipation: an approximation, measured in ``benchmarks/realtime.py``."""
 
-    def __init__(self, lang: str, fps: float = 30.0, *, lookahead_s: float = 0.08, viseme_set: str = "oculus",
-                 params: CoarticulationParams | None = None):
+    def __init__(self, lang: str | None, fps: float = 30.0, *, lookahead_s: float = 0.08, viseme_set: str = "oculus",
+                 params: CoarticulationParams | None = None, pack: lang_packs.LanguagePack | None = None):
+        """``pack`` (e.g. the universal specs for audio without a language) instead of ``lang``'s."""
         self.fps = check_fps(fps)
         self.lookahead_s = float(lookahead_s)
         if self.lookahead_s < 0:
             raise InputError("lookahead_s must be >= 0 seconds.")
-        self.pack = lang_packs.load(lang)
+        self.pack = pack if pack is not None else lang_packs.load(lang)
         self.viseme_set = viseme_set
         self.params = params or CoarticulationParams()
         self.phones: list[Interval] = []
