@@ -12,6 +12,7 @@ from visemes import models
 from visemes.core.audio import load_audio
 from visemes.core.errors import InputError
 from visemes.core.vocabulary import VISEME_SETS
+from visemes.pipeline import microphone  # light: sounddevice itself is imported only when a device is used
 from visemes.pipeline.tts_events import FORMATS, read_onsets
 
 
@@ -38,8 +39,6 @@ from visemes.pipeline.tts_events import FORMATS, read_onsets
 def live(events_path, wav_path, mic, device, list_devices, seconds, fmt, lang, fps, lookahead_s, viseme_set,
          model_path, rules, speed, out_path):
     """Stream mouth frames (visemes, ARKit blendshapes, articulation) in real time, one JSON line per frame."""
-    from visemes.pipeline import microphone  # sounddevice itself is imported only when a device is used
-
     if list_devices:
         for d in microphone.input_devices():
             click.echo(d.describe())
