@@ -411,3 +411,26 @@ def test_animate_corpus_adapts_once_on_the_pooled_corpus(tmp_path):
     assert mixed.phones[0].end == pytest.approx(0.8, abs=0.011)
     with pytest.raises(InputError, match="aligned_to= goes with an alignment"):
         animate(corpus / "mixed.wav", text="a", lang="es", use_model=False, aligned_to=from_ipa("a"))
+
+
+def test_staging_folders_are_reused_within_a_run_and_none_is_left(tmp_path, monkeypatch):
+    """Removing a folder costs milliseconds on ext4: a run makes one staging folder per process, not per file."""
+    from visemes.pipeline import staging as staging_mod
+
+    made = []
+    real_mkdir = Path.mkdir
+
+    def counting_mkdir(self, *args, **kwargs):
+        if self.parent.name == STAGING_NAME:
+            made.append(self.name)
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", counting_mkdir)
+    corpus = _pooled_corpus(tmp_path)
+    out = tmp_path / "out"
+    report = align_corpus(corpus, out, PooledAligner(), ipa=True, jobs=1, formats="textgrid,json")
+    assert len(report.done) == 6
+    assert len(set(made)) == 1, made  # (atomic writes mkdir(exist_ok=True) the same folder again)
+    assert not (out / STAGING_NAME).exists() and not staging_mod._SPARE
+    assert sorted(p.name for p in out.rglob("*") if p.is_file() and p.name != REPORT_NAME) == sorted(
+        f"f{i}{s}" for i in range(6) for s in (".TextGrid", ".json"))

@@ -13,6 +13,7 @@ import click
 
 from visemes import __version__
 from visemes.core.errors import VisemesError
+from visemes.core.jitcache import enable_default_compile_cache
 
 # command name -> ("module:click command object", one-line help shown by `visemes --help`).
 # The help lines live here so that listing commands imports none of them (some pull in JAX).
@@ -34,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("visemes.cli.serve:serve", "HTTP job service: API, signed webhooks, web page (pip install 'visemes[service]')."),
 }
 
+#: Commands that compile JAX programs (aligner, model): they read and fill the persistent compile cache
+#: in the user's cache folder (VISEMES_COMPILE_CACHE=0 turns it off; a later run skips the compiles).
+JIT_COMMANDS = frozenset({"align", "align-corpus", "animate", "animate-corpus", "demo"})
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -44,6 +49,8 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module, attr = entry[0].split(":")
+        if name in JIT_COMMANDS:
+            enable_default_compile_cache()  # before the command imports JAX (environment only, no import)
         return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -28,7 +28,6 @@ Dask). Progress goes to a :class:`Progress` (the CLI renders it); the report is 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -66,7 +65,7 @@ from visemes.pipeline.executors import (
     default_jobs,
     open_executor,
 )
-from visemes.pipeline.staging import OutputLayout, claim, staging_folder
+from visemes.pipeline.staging import OutputLayout, claim, release_staging, staging_folder
 
 # --- the two interfaces: what a job does with a file, and who hears about progress -------------------
 
@@ -183,7 +182,7 @@ def _produce(work: _Work, item: CorpusItem, aligned: Aligned | None, started: fl
         return _failure(item, exc, started, audio_seconds)
     finally:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            release_staging(staging)
 
 
 def _task_one(work: _Work, item: CorpusItem) -> list[FileOutcome]:
