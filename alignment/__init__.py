@@ -56,8 +56,8 @@ def align(
 ) -> Alignment:
     """Align speech to ``text`` (G2P through the ``lang`` pack) or to given IPA ``phones``.
 
-    ``audio`` is a file path (wav/flac/ogg) or an array (samples, or samples x channels; float or int)
-    with its ``sample_rate``. ``phones`` is a list of IPA tokens (one word), an IPA string with `` | ``
+    ``audio`` is a file path (wav/flac/ogg/mp3, or a video or other container ffmpeg reads: its audio
+    track) or an array (samples, or samples x channels; float or int) with its ``sample_rate``. ``phones`` is a list of IPA tokens (one word), an IPA string with `` | ``
     between words, or a :class:`~visemes.core.timeline.Transcript`. ``backend`` is a registered name or an
     :class:`Aligner` instance; ``backend_options`` go to the named backend's constructor.
 

@@ -4,6 +4,7 @@ Hypothesis runs derandomized (the same examples every run, so CI never flakes on
 no per-example deadline (the CI machine is shared: a slow example is load, not a bug).
 """
 
+import os
 import sys
 
 import pytest
@@ -20,3 +21,11 @@ def _one_import_name():
     yield
     stray = sorted(m for m in sys.modules if m.split(".")[0] in ("alignment", "models", "lang_packs"))
     assert not stray, f"modules imported outside the visemes namespace: {stray[:10]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compile_cache_in_a_temporary_folder(tmp_path_factory):
+    """CLI calls in tests fill JAX's compile cache in a folder of this session, not the user's ~/.cache."""
+    if "VISEMES_COMPILE_CACHE" not in os.environ:
+        os.environ["VISEMES_COMPILE_CACHE"] = str(tmp_path_factory.mktemp("jax-compile-cache"))
+    yield

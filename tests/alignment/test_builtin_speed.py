@@ -3,6 +3,7 @@ and the noise floor for band-limited audio (no false mismatch flag at 8 kHz)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -68,7 +69,9 @@ def test_compile_cache_is_opt_in_and_fills_the_directory(tmp_path):
         run_viterbi(ll, m, m, m, np.zeros((1, 3), np.float32), np.array([5], np.int32))
         print(d)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # a CLI call earlier in this session may have put the CLI's cache settings into the environment
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COMPILATION", "JAX_PERSISTENT"))}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     entries = list((tmp_path / "cache").iterdir())
     assert any("viterbi" in e.name for e in entries)

@@ -67,7 +67,8 @@ def align(
     audio: Path, text: str | None, text_file: Path | None, lang: str | None, phones: str | None, output: Path,
     backend: str, acoustic_model: str | None, beam: int | None, overwrite: bool,
 ) -> None:
-    """Align AUDIO (wav/flac/ogg) to --text/--text-file (with --lang) or to --phones; write a TextGrid or JSON."""
+    """Align AUDIO (wav/flac/ogg/mp3, or a video such as mp4/mov: its audio track) to --text/--text-file (with
+    --lang) or to --phones; write a TextGrid or JSON."""
     if text is not None and text_file is not None:
         raise InputError("Give --text or --text-file, not both.")
     if text_file is not None:

@@ -54,7 +54,7 @@ def load_curves_file(path: Path) -> Any:
 @click.command("plot")
 @click.argument("alignment_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audio", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Audio of the alignment (wav/flac/ogg), drawn on top as a waveform.")
+              help="Audio of the alignment (wav/flac/ogg, or a video: its audio track), drawn on top as a waveform.")
 @click.option("--spectrogram", is_flag=True, help="Draw the audio as a spectrogram instead of a waveform.")
 @click.option("--curves", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Mouth curves to draw below the tiers: a visemes .json/.csv, a Live Link Face CSV or any "

@@ -17,6 +17,7 @@ import soundfile as sf
 import soxr
 
 from visemes.core.errors import AudioError
+from visemes.core.media import FFMPEG_EXTENSIONS, decode_audio_track, is_container
 
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 96_000
 #: Largest sample magnitude accepted. Float audio lies in [-1, 1] (a little over when clipped); beyond
@@ -25,26 +26,35 @@ MAX_AMPLITUDE = 1e5
 #: More channels than this in a 2-D array means it is not (samples x channels) audio.
 MAX_CHANNELS = 64
 
-#: Extensions the corpus runner treats as audio (all read by libsndfile through soundfile).
+#: Extensions read by libsndfile through soundfile.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
+#: Extensions the corpus runner treats as media: audio files, and videos/containers whose audio track
+#: the bundled ffmpeg decodes (visemes.core.media).
+MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + FFMPEG_EXTENSIONS
 
 
 def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple[np.ndarray, int]:
     """Read ``path`` as mono float32; resample to ``target_rate`` when given.
 
-    Any rate from 8 to 96 kHz, any channel count (averaged to mono), integer or float samples.
-    Raises :class:`AudioError` for a missing, empty, unreadable, truncated or non-finite file.
+    Any rate from 8 to 96 kHz, any channel count (averaged to mono), integer or float samples. Videos
+    and other containers (MP4, MOV, MKV, WebM, M4A...: :func:`visemes.core.media.is_container`) give
+    their first audio track, decoded by the bundled ffmpeg.
+    Raises :class:`AudioError` for a missing, empty, unreadable, truncated or non-finite file, and for a
+    video without an audio track.
     """
     path = Path(path)
     if not path.exists():
         raise AudioError(f"Audio file {path} does not exist; check the path.")
     if path.is_dir():
-        raise AudioError(f"{path} is a folder, not an audio file; give a .wav, .flac or .ogg file.")
+        raise AudioError(f"{path} is a folder, not an audio file; give an audio file (.wav, .flac, .ogg) or a video with sound.")
     if not os.access(path, os.R_OK):
         raise AudioError(f"Audio file {path} is not readable (permission denied); check its permissions.")
     size = path.stat().st_size
     if size == 0:
         raise AudioError(f"Audio file {path} is empty (0 bytes); re-export or re-record it.")
+    if is_container(path):
+        data, rate = decode_audio_track(path)
+        return _finish(path, data, rate, target_rate)
     mpeg = _looks_like_mpeg(path)
     try:
         with _quiet_native_stderr(mpeg):
@@ -53,8 +63,8 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
         if mpeg:  # libsndfile's reason for a bad MP3 ("File does not exist ...") misleads
             raise AudioError(f"{path} is a damaged or unsupported MP3; convert it to WAV or FLAC with ffmpeg.") from None
         raise AudioError(
-            f"Cannot read {path} as audio ({_sf_reason(exc)}); give a WAV, FLAC or OGG file "
-            "(convert other formats with ffmpeg first)."
+            f"Cannot read {path} as audio ({_sf_reason(exc)}); give a WAV, FLAC, OGG or MP3 file, or a video "
+            f"({', '.join(FFMPEG_EXTENSIONS)}) with an audio track (convert other formats with ffmpeg first)."
         ) from None
     if info.format == "WAV" or info.format == "WAVEX":
         _check_wav_complete(path, size)
@@ -72,6 +82,11 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
         )
     if data.shape[0] == 0:
         raise AudioError(f"{path} holds no audio samples; re-export or re-record it.")
+    return _finish(path, data, int(rate), target_rate)
+
+
+def _finish(path: Path, data: np.ndarray, rate: int, target_rate: int | None) -> tuple[np.ndarray, int]:
+    """Decoded samples x channels -> checked mono float32, resampled to ``target_rate`` when given."""
     try:
         mono = validate_audio(data, int(rate))
     except AudioError as exc:

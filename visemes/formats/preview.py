@@ -20,7 +20,6 @@ audio as a temporary WAV); without it the preview falls back to an animated GIF 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
 import tempfile
 import warnings
@@ -36,6 +35,7 @@ from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.atomic import atomic_path, check_writable
 from visemes.core.curves import FrameCurves
 from visemes.core.errors import ExportError, InputError
+from visemes.core.media import find_ffmpeg
 from visemes.core.timeline import Alignment, Tier
 
 #: Panel size in pixels (width, height); both even, as H.264 with yuv420p requires.
@@ -367,16 +367,6 @@ def iter_frames(panels: Sequence[PreviewPanel], size: tuple[int, int] = DEFAULT_
 
 
 # --- encoding -------------------------------------------------------------------------------------
-
-
-def find_ffmpeg() -> str | None:
-    """Path of the ffmpeg binary shipped in the imageio-ffmpeg wheel (or on PATH), or None."""
-    try:
-        import imageio_ffmpeg  # heavy/optional: imageio-ffmpeg, only to find the bundled binary
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError):
-        return shutil.which("ffmpeg")
 
 
 def write_preview(

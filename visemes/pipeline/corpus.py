@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from visemes.alignment.transcripts import TRANSCRIPT_EXTENSIONS
-from visemes.core.audio import AUDIO_EXTENSIONS
+from visemes.core.audio import MEDIA_EXTENSIONS
 from visemes.core.errors import InputError
 
 #: Given timings beside the audio (``animate-corpus`` animates them without aligning).
@@ -98,10 +98,10 @@ def discover(in_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None
         for f in sorted(files):
             names[here].setdefault(f.lower(), f)
         audio.extend(here / f for f in sorted(files)
-                     if not f.startswith(".") and Path(f).suffix.lower() in AUDIO_EXTENSIONS and (here / f).is_file())
+                     if not f.startswith(".") and Path(f).suffix.lower() in MEDIA_EXTENSIONS and (here / f).is_file())
     if not audio:
         raise InputError(
-            f"No audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {in_dir}; the corpus needs <name>.wav "
+            f"No audio files ({', '.join(MEDIA_EXTENSIONS)}) found under {in_dir}; the corpus needs <name>.wav "
             "beside <name>.lab or <name>.txt."
         )
     items: list[CorpusItem] = []
