@@ -21,8 +21,8 @@ from visemes.pipeline.jobs import align_corpus as run_align_corpus
 _OUTPUT_SUFFIXES = {".textgrid": "textgrid", ".json": "json"}
 
 
-class _SomeFailed(click.ClickException):
-    """Exit code 1 (not 2, which means bad usage or input) when part of a batch failed."""
+class SomeFailed(click.ClickException):
+    """Exit code 1 (not 2, which means bad usage or input) when part of a batch (files, outputs) failed."""
 
     exit_code = 1
 
@@ -125,7 +125,7 @@ def echo_report(report: Any) -> None:
     for outcome in report.failed:
         click.secho(f"  FAILED {outcome.rel}: {outcome.error_type}: {outcome.first_line}", fg="red", err=True)
     if report.failed:
-        raise _SomeFailed(f"{len(report.failed)} of {len(report.outcomes)} files failed (listed above); the others "
+        raise SomeFailed(f"{len(report.failed)} of {len(report.outcomes)} files failed (listed above); the others "
                           "are done. Fix them and run the same command again: finished files are skipped.")
 
 
@@ -187,4 +187,4 @@ def eval_align(pred_dir: Path, gold_dir: Path, as_json: bool, lang_from: str, st
                            max_edit_share=max_edit_share)
     click.echo(report.to_json() if as_json else report.table())
     if not report.files:
-        raise _SomeFailed("no file could be scored.")
+        raise SomeFailed("no file could be scored.")

@@ -11,6 +11,7 @@ import click
 from visemes import models
 from visemes.alignment.transcripts import read_text_file
 from visemes.cli.align import (
+    SomeFailed,
     cluster_option,
     echo_report,
     follow_symlinks_option,
@@ -19,7 +20,7 @@ from visemes.cli.align import (
 from visemes.cli.demo import DEMO_LANGS, run_demo
 from visemes.cli.progress import RichProgress
 from visemes.core.atomic import check_writable
-from visemes.core.errors import InputError
+from visemes.core.errors import InputError, PartialExportError
 from visemes.core.vocabulary import VISEME_SETS
 from visemes.formats import DEFAULT_FORMATS, FORMAT_ALIASES, FORMATS, ExportOptions, expand_formats
 from visemes.lang_packs.notation import DISPLAY
@@ -153,8 +154,12 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
     compare_path = Path(out_dir) / f"{stem or result.name}.compare.mp4"
     if compare_lang or compare_adapter:
         check_writable(compare_path, overwrite)  # before the second animation, not after
-    written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview, protect=protect,
-                          export_options=export_options)
+    try:
+        written = result.save(out_dir, names, stem=stem, overwrite=overwrite, plot=plot, preview=preview,
+                              protect=protect, export_options=export_options)
+    except PartialExportError as exc:  # the other outputs are written: list them, then fail (exit 1)
+        print_summary(result.summary(exc.written), exc.written)
+        raise SomeFailed(str(exc)) from None
     if compare_lang or compare_adapter:
         if compare_lang:
             # The same speech as another language: its pack's transcript, aligned to the same audio.

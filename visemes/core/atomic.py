@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from visemes.core.errors import ExportError, OutputExistsError
+from visemes.core.errors import ExportError, OutputExistsError, OutputWriteError
 
 
 @functools.lru_cache(maxsize=1)  # os.umask can only be read by setting it: do it once, not per write
@@ -36,7 +36,7 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
 _PENDING: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar("_PENDING", default=None)
 
 
-def _write_error(path: Path, exc: OSError) -> ExportError:
+def _write_error(path: Path, exc: OSError) -> OutputWriteError:
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
         hint = "free some space or choose another output folder, then run again"
@@ -44,7 +44,7 @@ def _write_error(path: Path, exc: OSError) -> ExportError:
         hint = "choose a writable output folder"
     else:
         hint = "check the output folder, then run again"
-    return ExportError(f"Cannot write {path}: {reason}; {hint}.")
+    return OutputWriteError(f"Cannot write {path}: {reason}; {hint}.")
 
 
 def _commit(tmp: Path, path: Path) -> None:

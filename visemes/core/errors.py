@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 
 class VisemesError(Exception):
@@ -90,6 +91,23 @@ class AdapterMismatchError(ModelError):
 
 class ExportError(VisemesError):
     """An output could not be written (or read back) in the requested format."""
+
+
+class OutputWriteError(ExportError):
+    """The file system refused an output (full disk, read-only folder, I/O error): it concerns every output
+    of the set, so the set is abandoned and nothing of it is left (run again once the cause is fixed)."""
+
+
+class PartialExportError(ExportError):
+    """Some outputs could not be written; the others were (each output stands alone, so one format that
+    fails does not cost the rest). ``written``: the paths written; ``failed``: output name -> reason."""
+
+    def __init__(self, written: Iterable[object], failed: Mapping[str, str]):
+        self.written = list(written)
+        self.failed = dict(failed)
+        done = ", ".join(Path(str(p)).name for p in self.written) or "nothing"
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in self.failed.items())
+        super().__init__(f"Could not write {', '.join(self.failed)} ({reasons}). Written: {done}.")
 
 
 class OutputExistsError(ExportError, FileExistsError):

@@ -34,7 +34,14 @@ from types import MappingProxyType
 from typing import Any
 
 from visemes.core.atomic import check_writable
-from visemes.core.errors import ExportError, InputError, closest_matches
+from visemes.core.errors import (
+    ExportError,
+    InputError,
+    OutputWriteError,
+    PartialExportError,
+    VisemesError,
+    closest_matches,
+)
 from visemes.formats import audacity, azure, curves_csv, json_doc, livelink, moho, oculus, rhubarb, textgrid, wav
 from visemes.formats.options import ExportOptions
 from visemes.formats.parts import Exportable, Exportables, ExportParts, as_parts
@@ -157,26 +164,71 @@ def write_all(
     """Write ``result_or_parts`` in every format into ``out_dir`` as ``<stem><suffix>``.
 
     Checks everything first (known formats, inputs present, no existing file unless ``overwrite``), so
-    a refused run writes nothing. Returns the written paths in format order.
+    a refused run writes nothing. Then each format is written on its own: one that fails (a rate or a
+    length it cannot represent, a bug in one writer) does not stop the others, and
+    :class:`~visemes.core.errors.PartialExportError` afterwards names what failed and what was written.
+    A file system that refuses a write (full disk, read-only) stops the set: that is no format's fault.
+    Returns the written paths in format order.
     """
-    parts = as_parts(result_or_parts)
-    if options is not None:
-        parts = dataclasses.replace(parts, options=options)
     chosen = parse_formats(formats)
+    parts = as_parts(result_or_parts)
     if not stem or "/" in stem or "\\" in stem:
         raise InputError(f"The file stem must be a plain file name without folders, got {stem!r}.")
+    check_needs(parts, chosen)
+    paths = [fmt.path_for(out_dir, stem) for fmt in chosen]
+    for path in paths:
+        check_writable(path, overwrite)
+    written, failed = write_each(export_parts(parts, chosen, paths, options), chosen, paths, overwrite=overwrite)
+    if failed:
+        raise PartialExportError(written, failed)
+    return written
+
+
+def check_needs(result_or_parts: Exportables, chosen: Iterable[ExportFormat]) -> None:
+    """ExportError before anything is written when a format needs what the result lacks (audio for wav...)."""
+    parts = as_parts(result_or_parts)
     for fmt in chosen:
         missing = [n for n in fmt.needs if not _has(parts, n)]
         if missing:
             raise ExportError(f"The {fmt.name!r} format needs {' and '.join(missing)}, which this result lacks.")
-    paths = [fmt.path_for(out_dir, stem) for fmt in chosen]
-    for path in paths:
-        check_writable(path, overwrite)
-    if not parts.sound_file and "wav" in [f.name for f in chosen]:
+
+
+def export_parts(result_or_parts: Exportables, chosen: Iterable[ExportFormat], paths: Iterable[Path],
+                 options: ExportOptions | None = None) -> ExportParts:
+    """What the writers get: the result's parts with ``options``, and the WAV's path when one is written."""
+    parts = as_parts(result_or_parts)
+    if options is not None:
+        parts = dataclasses.replace(parts, options=options)
+    names, paths = [f.name for f in chosen], list(paths)
+    if not parts.sound_file and "wav" in names:
         # Rhubarb results name their audio (metadata.soundFile, an absolute path): the WAV written here.
-        wav_path = paths[[f.name for f in chosen].index("wav")]
-        parts = dataclasses.replace(parts, sound_file=str(wav_path.resolve()))
-    return [fmt.write(parts, path, overwrite=overwrite) for fmt, path in zip(chosen, paths)]
+        parts = dataclasses.replace(parts, sound_file=str(paths[names.index("wav")].resolve()))
+    return parts
+
+
+def write_each(parts: ExportParts, chosen: Iterable[ExportFormat], paths: Iterable[Path], *,
+               overwrite: bool = False) -> tuple[list[Path], dict[str, str]]:
+    """Each format written on its own: (paths written, format name -> why it failed). The file system
+    refusing a write (:class:`~visemes.core.errors.OutputWriteError`, OSError) is raised: it is no one
+    format's failure."""
+    written: list[Path] = []
+    failed: dict[str, str] = {}
+    for fmt, path in zip(chosen, paths):
+        try:
+            written.append(fmt.write(parts, path, overwrite=overwrite))
+        except (OutputWriteError, OSError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one format's failure must not cost the others
+            failed[fmt.name] = failure_reason(exc)
+    return written, failed
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line for a report: the library's own message, or the type and message of anything else."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, VisemesError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def write_one(result_or_parts: Exportables, path: str | os.PathLike, fmt: str | None = None, *, overwrite: bool = False,
@@ -193,6 +245,6 @@ def write_one(result_or_parts: Exportables, path: str | os.PathLike, fmt: str | 
 
 __all__ = [
     "DEFAULT_FORMATS", "ExportFormat", "ExportOptions", "ExportParts", "Exportable", "Exportables", "FORMATS", "FORMAT_ALIASES",
-    "as_parts", "expand_formats", "format_for_path", "get_format", "parse_formats",
-    "write_all", "write_one",
+    "as_parts", "check_needs", "expand_formats", "export_parts", "failure_reason", "format_for_path", "get_format", "parse_formats",
+    "write_all", "write_each", "write_one",
 ]

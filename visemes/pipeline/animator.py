@@ -29,7 +29,7 @@ from visemes.alignment.transcripts import check_text_fits, from_text, make_trans
 from visemes.core.atomic import all_or_nothing, atomic_write_text, check_writable
 from visemes.core.audio import check_sample_rate, load_audio, validate_audio
 from visemes.core.curves import MouthAnimation, check_fps
-from visemes.core.errors import InputError, TimelineError, TranscriptError
+from visemes.core.errors import InputError, OutputWriteError, PartialExportError, TimelineError, TranscriptError
 from visemes.core.timeline import PHONES, Alignment, Interval, Tier, Transcript
 from visemes.core.vocabulary import VISEME_SETS, check_set, classes
 from visemes.formats import plot as vplot
@@ -159,7 +159,10 @@ class AnimationResult:
 
         Everything is checked before anything is written; ``protect`` lists input files that must never
         be written over (even with ``overwrite``); ``export_options`` (``visemes.formats.ExportOptions``)
-        adjusts the written formats. Returns the written paths.
+        adjusts the written formats. Returns the written paths. Each output is written on its own: when
+        some fail, the others are still written, the summary lists the failures (``failed_outputs``) and
+        :class:`~visemes.core.errors.PartialExportError` is raised at the end (``.written``, ``.failed``).
+        A file system that refuses a write (full disk, read-only) leaves none of the set.
         """
         stem = stem or self.name
         out = Path(out_dir)
@@ -173,23 +176,40 @@ class AnimationResult:
             planned.append(preview_path)
         if summary:
             planned.append(out / f"{stem}.summary.json")
+        exports.check_needs(self, chosen)
         guarded = {Path(p).resolve() for p in protect}
         for path in planned:
             if path.resolve() in guarded:
                 raise InputError(f"Writing {path} would overwrite an input file; choose another output folder or --stem.")
             check_writable(path, overwrite)
-        # all or nothing: a failure (disk full, a format that cannot be written) leaves none of the set
+        # Each output stands alone: one that fails (a format that cannot hold this result, a bug in one
+        # writer) does not cost the others; the summary and the PartialExportError raised after name it.
+        # The file system refusing a write (full disk) concerns them all: then none of the set is left.
+        paths = [f.path_for(out, stem) for f in chosen]
+        parts = exports.export_parts(self, chosen, paths, export_options)
         with all_or_nothing():
-            written = exports.write_all(self, out, [f.name for f in chosen], stem=stem, overwrite=overwrite,
-                                        options=export_options)
+            written, failed = exports.write_each(parts, chosen, paths, overwrite=overwrite)
+            extras = []
             if plot:
-                written.append(self.plot(out / f"{stem}.png", overwrite=overwrite))
+                extras.append(("plot", lambda: self.plot(out / f"{stem}.png", overwrite=overwrite)))
             if preview:
-                written.append(self.preview(preview_path, overwrite=overwrite))
+                extras.append(("preview", lambda: self.preview(preview_path, overwrite=overwrite)))
+            for name, make in extras:
+                try:
+                    written.append(make())
+                except (OutputWriteError, OSError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - as for the formats
+                    failed[name] = exports.failure_reason(exc)
             if summary:
                 path = out / f"{stem}.summary.json"
-                text = json.dumps(self.summary(written + [path]), ensure_ascii=False, indent=2)
-                written.append(atomic_write_text(path, text, overwrite=overwrite))
+                digest = self.summary(written + [path])
+                if failed:
+                    digest["failed_outputs"] = failed
+                written.append(atomic_write_text(path, json.dumps(digest, ensure_ascii=False, indent=2),
+                                                 overwrite=overwrite))
+        if failed:
+            raise PartialExportError(written, failed)
         return written
 
     def plot(self, path: str | os.PathLike | None = None, *, overwrite: bool = False, spectrogram: bool = False,

@@ -19,7 +19,7 @@ from visemes.alignment.base import Aligner, get_aligner
 from visemes.alignment.transcripts import TRANSCRIPT_EXTENSIONS, read_transcript_file
 from visemes.core.atomic import atomic_write_text
 from visemes.core.curves import check_fps
-from visemes.core.errors import InputError, TranscriptError
+from visemes.core.errors import InputError, PartialExportError, TranscriptError
 from visemes.core.textgrid import write_textgrid
 from visemes.core.timeline import Transcript
 from visemes.core.vocabulary import check_set
@@ -158,8 +158,16 @@ class AnimateJob:
         return _transcript_of(item, ipa=False, lang=self.options.lang)
 
     def finish(self, item: CorpusItem, aligned: Aligned | None, staging: Path, stem: str) -> Mapping[str, Any]:
-        result = animate_item(item, aligned, self.options)
-        written = result.save(staging, self.options.formats, stem=stem, summary=False)
+        o = self.options
+        result = animate_item(item, aligned, o)
+        try:
+            written = result.save(staging, o.formats, stem=stem, summary=False)
+        except PartialExportError as exc:  # the formats that could be written are kept; the report names the rest
+            summary = result.summary(exc.written)
+            summary["failed_outputs"] = exc.failed
+            summary["qa_flags"] = [*summary["qa_flags"], "export_failed"]
+            summary["qa_notes"] = [*summary["qa_notes"], str(exc)]
+            return summary
         return result.summary(written)
 
 
