@@ -20,7 +20,7 @@ from _export_samples import sample_alignment, sample_animation
 from visemes import formats as exports
 from visemes.core.errors import ExportError, PartialExportError
 from visemes.core.media import find_ffmpeg
-from visemes.formats import FORMATS, ExportParts, curves_csv, json_doc, livelink, rhubarb, write_all
+from visemes.formats import FORMATS, ExportParts, curves_csv, json_doc, livelink, write_all
 
 RATE = 16000
 FRAME_FORMATS = {"json", "csv", "livelink", "oculus", "azure-blend", "moho"}

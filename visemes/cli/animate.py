@@ -10,8 +10,8 @@ import click
 
 from visemes import models
 from visemes.alignment.transcripts import read_text_file
-from visemes.cli.align import (
-    SomeFailed,
+from visemes.cli.align import SomeFailed
+from visemes.cli.corpus import (
     cluster_option,
     echo_report,
     follow_symlinks_option,

@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "text2visemes": ("visemes.cli.text:text2visemes", "Text only: time phones with espeak-ng and write visemes/curves."),
     "plot": ("visemes.cli.plot:plot", "Draw a timeline PNG: tiers, waveform and mouth curves."),
     "align": ("visemes.cli.align:align", "Align one audio file to its transcript (text or IPA phones)."),
-    "align-corpus": ("visemes.cli.align:align_corpus", "Align a folder of audio + .lab/.txt transcripts, in parallel."),
+    "align-corpus": ("visemes.cli.corpus:align_corpus", "Align a folder of audio + .lab/.txt transcripts, in parallel."),
     "eval-align": ("visemes.cli.align:eval_align", "Score predicted TextGrids against gold boundaries."),
     "train": ("visemes.cli.model:train", "Train the viseme model (teacher data or motion capture)."),
     "finetune": ("visemes.cli.model:finetune", "Train a LoRA dialect/speaker adapter on top of the base model."),

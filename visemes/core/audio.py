@@ -63,8 +63,8 @@ def load_audio(path: str | os.PathLike, target_rate: int | None = None) -> tuple
         if mpeg:  # libsndfile's reason for a bad MP3 ("File does not exist ...") misleads
             raise AudioError(f"{path} is a damaged or unsupported MP3; convert it to WAV or FLAC with ffmpeg.") from None
         raise AudioError(
-            f"Cannot read {path} as audio ({_sf_reason(exc)}); give a WAV, FLAC, OGG or MP3 file, or a video "
-            f"({', '.join(FFMPEG_EXTENSIONS)}) with an audio track (convert other formats with ffmpeg first)."
+            f"Cannot read {path} as audio ({_sf_reason(exc)}); give a WAV, FLAC or OGG file (or MP3, or a video "
+            "such as MP4/MOV with an audio track; convert other formats with ffmpeg first)."
         ) from None
     if info.format == "WAV" or info.format == "WAVEX":
         _check_wav_complete(path, size)
