@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,14 +34,18 @@ from align_corpus import build_corpus  # noqa: E402 - beside this script
 STATES = ("off", "first", "warm")
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds of one fresh process and the 1-minute load average just after it."""
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds of one fresh process, its CPU seconds (user + system: less sensitive to the machine's
+    load than the wall time) and the 1-minute load average just after it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode not in (0, 1):  # 1: some file failed (reported by the run itself)
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{out.stderr[-2000:]}")
-    return wall, os.getloadavg()[0]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, os.getloadavg()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     states = [s for s in args.states.split(",") if s]
     langs = [x for x in args.langs.split(",") if x] or None
     python = sys.executable
-    rows: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    rows: dict[tuple[str, str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="visemes-bench-cold-") as tmp_name:
         tmp = Path(tmp_name)
         corpus = tmp / "corpus"
@@ -107,14 +112,15 @@ def main(argv: list[str] | None = None) -> int:
           f"--jobs {args.jobs}; single file: {single} ({single_s:.2f} s); {os.cpu_count()} cores; "
           f"median of {args.runs} fresh processes, launch to exit")
     print(f"{'checkout':<24}{'cache':<7}{'command':<14}{'median s':>9}{'min s':>7}{'max s':>7}{'x real time':>12}"
-          f"{'load':>12}")
+          f"{'CPU s':>7}{'x (CPU)':>8}{'load':>12}")
     for (c, state, command), vals in rows.items():
-        walls = [w for w, _ in vals]
-        loads = [ld for _, ld in vals]
-        med = statistics.median(walls)
-        speed = (audio_s if command == "align-corpus" else single_s) / med
+        walls = [w for w, _, _ in vals]
+        cpus = [u for _, u, _ in vals]
+        loads = [ld for _, _, ld in vals]
+        med, cpu = statistics.median(walls), statistics.median(cpus)
+        audio = audio_s if command == "align-corpus" else single_s
         print(f"{Path(c).name:<24}{state:<7}{command:<14}{med:>9.2f}{min(walls):>7.2f}{max(walls):>7.2f}"
-              f"{speed:>12.1f}{min(loads):>6.1f}-{max(loads):<5.1f}")
+              f"{audio / med:>12.1f}{cpu:>7.2f}{audio / cpu:>8.1f}{min(loads):>6.1f}-{max(loads):<5.1f}")
     return 0
 
 
