@@ -434,3 +434,31 @@ def test_staging_folders_are_reused_within_a_run_and_none_is_left(tmp_path, monk
     assert not (out / STAGING_NAME).exists() and not staging_mod._SPARE
     assert sorted(p.name for p in out.rglob("*") if p.is_file() and p.name != REPORT_NAME) == sorted(
         f"f{i}{s}" for i in range(6) for s in (".TextGrid", ".json"))
+
+
+def test_preparing_in_threads_gives_the_single_thread_result_and_keeps_g2p_on_one_thread(tmp_path, monkeypatch):
+    """jobs=1 reads audio and features in PREPARE_THREADS threads; the outputs, failures and their messages
+    equal a one-thread run, and every transcript (G2P) is made on the calling thread."""
+    import threading
+
+    from visemes.pipeline import jobs as jobs_mod
+    from visemes.pipeline import runner
+
+    corpus = make_corpus(tmp_path)
+    real = jobs_mod._transcript_of
+    threads: set[str] = set()
+
+    def recording(item, **kwargs):
+        threads.add(threading.current_thread().name)
+        return real(item, **kwargs)
+
+    monkeypatch.setattr(jobs_mod, "_transcript_of", recording)
+    runs = {}
+    for n in (1, 2):
+        monkeypatch.setattr(runner, "PREPARE_THREADS", n)
+        out = tmp_path / f"out{n}"
+        report = align_corpus(corpus, out, PooledAligner(), ipa=True, jobs=1, formats="json")
+        runs[n] = (_json_outputs(out), sorted((o.rel, o.status, o.error_type, o.message) for o in report.outcomes))
+    assert runs[1] == runs[2]
+    assert {r for r, status, _, _ in runs[2][1] if status == "failed"} == BAD | {"spk2/three"}
+    assert threads == {threading.current_thread().name}
