@@ -93,9 +93,10 @@ def check_result(alignment: Alignment, transcript: Transcript, backend: str = ""
 class CorpusAdaptive(Protocol):
     """The corpus adaptation protocol (see CONTRACTS.md).
 
-    ``prepare`` runs in worker processes and returns picklable features; ``adapt`` runs once in the main
-    process on the pooled list of every file's features; ``decode`` runs in workers with the adapted
-    parameters. Audio given to ``prepare`` is validated mono float32 at the aligner's ``sample_rate``.
+    ``prepare`` runs in worker processes and returns picklable features (in one process, on a few threads
+    at once: it must be thread-safe); ``adapt`` runs once in the main process on the pooled list of every
+    file's features; ``decode`` runs in workers with the adapted parameters. Audio given to ``prepare`` is
+    validated mono float32 at the aligner's ``sample_rate``.
     """
 
     def prepare(self, audio: np.ndarray, sample_rate: int, transcript: Transcript) -> Any: ...
