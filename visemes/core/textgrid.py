@@ -87,8 +87,12 @@ def read_textgrid(
         tg = ptg.openTextgrid(str(path), includeEmptyIntervals=False, reportingMode="silence")
     except FileNotFoundError:
         raise ExportError(f"Cannot read {path}: no such file.") from None
-    except (PraatioException, ValueError, IndexError, UnicodeDecodeError) as exc:
+    # praatio also reads its JSON form and indexes whatever JSON it finds: a file holding `null`, a list or
+    # a dict without its keys ends in AttributeError/TypeError/KeyError inside it, not a parse error
+    except (PraatioException, ValueError, IndexError, UnicodeDecodeError, AttributeError, TypeError, KeyError) as exc:
         reason = " ".join(str(exc).split())  # praatio's messages span lines; ours is one
+        if isinstance(exc, (AttributeError, TypeError, KeyError)):
+            reason = "JSON, but not a TextGrid in praatio's JSON form"
         raise ExportError(f"{path} is not a readable TextGrid ({reason}); save it from Praat as text.") from None
     tiers: list[Tier] = []
     for tier_name in tg.tierNames:
