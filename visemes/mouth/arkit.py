@@ -39,6 +39,7 @@ import numpy as np
 from visemes.core.articulation import ARTICULATION_PARAMS
 from visemes.core.curves import FrameCurves
 from visemes.core.errors import InputError
+from visemes.mouth.rowwise import rowwise_matmul
 
 #: All 52 ARKit blendshapes, Apple's documentation order.
 ARKIT_52: tuple[str, ...] = (
@@ -98,7 +99,7 @@ def articulation_to_arkit(values: np.ndarray) -> np.ndarray:
         raise InputError("Articulation values contain NaN or infinity; replace them (np.nan_to_num) or fix "
                          "what produced them.")
     a = np.clip(a, 0.0, 1.0)
-    out = a @ _linear_matrix()
+    out = rowwise_matmul(a, _linear_matrix())
     jaw, close, round_ = a[:, _P["jaw_open"]], a[:, _P["lip_close"]], a[:, _P["lip_round"]]
     out[:, _K["mouthClose"]] = jaw * np.minimum(1.0, close / CONTACT)
     out[:, _K["mouthFunnel"]] = 0.8 * round_ * (1.0 - close)

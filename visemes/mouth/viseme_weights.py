@@ -8,9 +8,11 @@ reduced vowel shows its full viseme. Two steps fix that, both from the articulat
 * :func:`fit_weights` (Oculus classes only) chooses, per frame, the weights on the simplex whose mix
   of the fixed :func:`viseme_shapes` best reproduces the articulation (jaw, lips, tongue and the
   preview's lip aperture), pulled towards the dominance weights (``prior``) so that a class keeps
-  its phone where the shapes cannot tell (a small ridge term). Solved for all frames at once by
-  accelerated projected gradient (FISTA) with the exact Euclidean projection onto the simplex
-  (Duchi et al. 2008); the problem is convex, so a fixed iteration count gives the same answer.
+  its phone where the shapes cannot tell (a small ridge term). Solved for all frames at once: the
+  closed-form minimiser under the sum-to-1 constraint alone, projected onto the simplex, then a few
+  accelerated projected-gradient (FISTA) steps with the exact Euclidean projection onto the simplex
+  (Duchi et al. 2008); each frame is solved on its own with a fixed step count, so any split of the
+  frames (streaming) gives the same weights.
 * :func:`keep_closure` (every set): where the lips are in contact, the set's bilabial class (Oculus
   PP, Azure 21, Rhubarb A, MPEG-4 1) takes the frame: its weight is at least
   :func:`closure_share` of ``lip_close`` (1 at contact, :data:`~visemes.mouth.arkit.CONTACT`), the
@@ -33,6 +35,7 @@ from visemes import lang_packs
 from visemes.core.articulation import ARTICULATION_PARAMS, REST_TARGET
 from visemes.core.vocabulary import OCULUS_15
 from visemes.mouth.arkit import CONTACT
+from visemes.mouth.rowwise import rowwise_matmul
 
 #: The canonical en-US phone of every Oculus class (the reference shapes of the visemes).
 CANONICAL_PHONE: dict[str, str] = {
@@ -110,22 +113,52 @@ def project_simplex(v: np.ndarray) -> np.ndarray:
     return np.maximum(v - theta[:, None], 0.0)
 
 
+@functools.lru_cache(maxsize=8)
+def _fit_system(ridge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """For one ridge: the shapes' features ``[K, F]``, the FISTA step matrix (float32), the closed-form
+    equality-constrained solution ``w = g @ solve + offset``, and the gradient step 2 / L."""
+    shapes = _features(viseme_shapes())
+    gram = shapes @ shapes.T
+    k = len(gram)
+    hessian = gram + ridge * np.eye(k)
+    step_size = 2.0 / (2.0 * (float(np.linalg.eigvalsh(gram).max()) + ridge))
+    step = (np.eye(k) - step_size * hessian).astype(np.float32)
+    # min ||F w - x||^2 + ridge ||w - p||^2 subject to sum(w) = 1 only (Lagrange): w = H^-1 (g - mu 1)
+    inv = np.linalg.inv(hessian)
+    col = inv @ np.ones(k)
+    total = float(col.sum())
+    solve = inv - np.outer(col, col) / total
+    offset = col / total
+    for a in (shapes, step, solve, offset):
+        a.setflags(write=False)
+    return shapes, step, solve, offset, step_size
+
+
 def fit_weights(values: np.ndarray, prior: np.ndarray, *, ridge: float = 0.02, iterations: int = 40) -> np.ndarray:
     """Oculus weights ``[T, 15]`` whose mix of :func:`viseme_shapes` reproduces ``values[T, 9]``,
-    regularised towards ``prior[T, 15]`` (weights on the simplex) with strength ``ridge``."""
-    shapes = _features(viseme_shapes())  # [K, F]
-    gram = shapes @ shapes.T  # [K, K]
-    lipschitz = 2.0 * (float(np.linalg.eigvalsh(gram).max()) + ridge)
+    regularised towards ``prior[T, 15]`` (weights on the simplex) with strength ``ridge``.
+
+    Every frame is its own small convex problem (frames never mix, so any split of the frames gives
+    the same weights). It starts from the closed-form minimiser with only the sum-to-1 constraint,
+    projected onto the simplex (one product for all frames), then takes ``iterations`` accelerated
+    projected-gradient (FISTA) steps. The directions still converging after them are mostly ones
+    the shapes cannot tell apart (they change the ridge term more than what the mix shows): on the
+    development articulography the shown aperture, jaw and protrusion agree to 0.003 r after 10, 15,
+    25 or 40 steps; 40 keep every shape within 0.05 of itself from a uniform prior (the tests).
+    """
+    shapes, step, solve, offset, step_size = _fit_system(float(ridge))
+    prior = np.asarray(prior, np.float64)
+    linear = rowwise_matmul(_features(values), shapes.T)
+    linear += ridge * prior  # g: the objective's linear term, per frame
+    w = project_simplex(rowwise_matmul(linear, solve) + offset).astype(np.float32)
     # float32 halves the time; the problem is convex and well inside float32's precision
-    prior = np.asarray(prior, np.float32)
-    system = ((2.0 / lipschitz) * (gram + ridge * np.eye(len(gram)))).astype(np.float32)
-    # gradient step: y - (2 / L) (y (gram + ridge I) - linear), linear = target shapes^T + ridge prior
-    linear = ((2.0 / lipschitz) * (_features(values) @ shapes.T + ridge * prior)).astype(np.float32)
-    step = np.eye(len(gram), dtype=np.float32) - system
-    w = prior.copy()
+    linear = (step_size * linear).astype(np.float32)
     y, t = w, 1.0
+    z = np.empty_like(w)
     for _ in range(iterations):
-        w_next = project_simplex(y @ step + linear)
+        rowwise_matmul(y, step, out=z)
+        z += linear
+        w_next = project_simplex(z)
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         y = w_next + np.float32((t - 1.0) / t_next) * (w_next - w)
         w, t = w_next, t_next
@@ -155,4 +188,4 @@ def keep_closure(weights: np.ndarray, lip_close: np.ndarray, names: Sequence[str
 
 def oculus_to_articulation(weights: np.ndarray) -> np.ndarray:
     """What an engine shows from Oculus weights alone: the weighted mix of :func:`viseme_shapes`."""
-    return np.asarray(weights, np.float64) @ viseme_shapes()
+    return rowwise_matmul(np.asarray(weights, np.float64), viseme_shapes())
