@@ -162,3 +162,23 @@ def test_viseme_shapes_table():
     assert shapes[OCULUS_15.index("sil")] == pytest.approx([REST_TARGET[p] for p in ARTICULATION_PARAMS])
     assert shapes[OCULUS_15.index("PP"), ARTICULATION_PARAMS.index("lip_close")] == 1.0
     assert lip_aperture(shapes)[OCULUS_15.index("PP")] == 0.0
+
+
+def test_closure_pushes_the_lips_forward_in_the_curves_and_through_the_weights(pack):
+    """'i b i' (spread vowels on both sides): at contact the lips are pressed forward (lip_protrude at
+    least closure_protrusion), the PP shape has that protrusion, so the Oculus route shows it too; with
+    closure_protrusion=0 the curves keep the spread vowels' zero protrusion."""
+    from visemes.mouth.coarticulation import params_for
+    from visemes.mouth.viseme_weights import CLOSURE_PROTRUSION
+
+    phones, end = _tier([("i", 0.15), ("b", 0.08), ("i", 0.15)], start=0.1)
+    prot = ARTICULATION_PARAMS.index("lip_protrude")
+    assert viseme_shapes()[OCULUS_15.index("PP"), prot] == CLOSURE_PROTRUSION
+    anim = animate_phones(phones, pack, 60, end + 0.1)
+    contact = anim.articulation.channel("lip_close") >= CONTACT
+    assert contact.any()
+    assert np.all(anim.articulation.channel("lip_protrude")[contact] >= CLOSURE_PROTRUSION - 1e-6)
+    shown = oculus_to_articulation(anim.visemes.values)
+    assert np.all(shown[contact, prot] >= 0.95 * CLOSURE_PROTRUSION - 1e-6)
+    off = animate_phones(phones, pack, 60, end + 0.1, params=params_for(pack, closure_protrusion=0.0))
+    assert off.articulation.channel("lip_protrude")[contact].max() < 0.05

@@ -52,6 +52,10 @@ fact rather than a fit to one speaker:
   always specify their lip shape, and it spreads over the neighbouring vowels (``secondary_shape_rate``);
 * with audio, loudness scales the jaw's opening and long silences rest the mouth
   (:mod:`visemes.mouth.audio_effort`, ``effort``);
+* lips pressed together at a bilabial closure push their tissue forward: at contact ``lip_protrude`` is
+  at least ``closure_protrusion``, whatever the neighbouring vowels (lip compression after oral closure,
+  Löfqvist & Gracco 1997; in articulography the lip sensors move forward at /p b m/ even between spread
+  vowels), and the PP viseme shape has the same protrusion, so viseme weights keep it;
 * bilabial closure leads the labelled acoustic segment: the lips meet ``closure_lead`` before it starts
   and begin to part at ``closure_release`` of it, the release and the burst/aspiration or nasal
   transition being part of the labelled interval (Löfqvist 1990: lip-closing movements run ahead of the
@@ -83,7 +87,7 @@ from visemes.core.timeline import Tier
 from visemes.core.vocabulary import SILENCE, check_set, classes
 from visemes.mouth.arkit import CONTACT
 from visemes.mouth.audio_effort import EffortParams, effort_gain, silence_mask
-from visemes.mouth.viseme_weights import fit_weights, keep_closure
+from visemes.mouth.viseme_weights import CLOSURE_PROTRUSION, closure_share, fit_weights, keep_closure
 from visemes.mouth.visemesets import from_oculus, phone_to_viseme
 
 #: Phone classes of the model (from the phone's Oculus viseme).
@@ -218,6 +222,10 @@ class CoarticulationParams:
     #: (the lips are slow and their gestures start well before the acoustic segment: Perkell &
     #: Matthies 1992); the release is not moved
     lip_lead: float = 0.04
+    #: at lip contact the lips are pressed together and their tissue is pushed forward: lip_protrude is
+    #: at least this (times the contact share, ``viseme_weights.closure_share``); the PP viseme shape
+    #: has the same protrusion, so viseme weights keep it (0 turns it off)
+    closure_protrusion: float = CLOSURE_PROTRUSION
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
@@ -239,7 +247,7 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
-        non_negative = ("block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+        non_negative = ("closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
                         "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
         for name in non_negative:
             if not float(getattr(self, name)) >= 0:
@@ -559,6 +567,9 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     if audio is not None and prm.effort is not None:
         values, quiet = _with_effort(values, audio, sample_rate, fps, prm.effort)
     values = _guarantee_closure(values, seg, fps, prm)
+    if prm.closure_protrusion:
+        protrude = values[:, _P["lip_protrude"]]
+        values[:, _P["lip_protrude"]] = np.maximum(protrude, prm.closure_protrusion * closure_share(values[:, _P["lip_close"]]))
 
     # viseme weights: one visual dominance per segment over its class in the chosen set
     names = classes(set_name)

@@ -44,6 +44,9 @@ CANONICAL_PHONE: dict[str, str] = {
 }
 #: the mid, schwa-like jaw height (vowel reduction moves towards it; a bilabial closure keeps it)
 JAW_NEUTRAL = 0.3
+#: the lip protrusion of a bilabial closure: lips pressed together push their tissue forward (the
+#: coarticulation model's ``closure_protrusion``; the PP shape shows it)
+CLOSURE_PROTRUSION = 0.3
 #: lip_close from which a closure starts to own the frame (below: an approach, e.g. Spanish β at 0.6;
 #: a wide ramp would hand the bilabial class frames whose jaw and rounding the PP shape cannot show)
 CLOSURE_ONSET = 0.8
@@ -71,6 +74,7 @@ def viseme_shapes() -> np.ndarray:
             target = dict(pack.phone(CANONICAL_PHONE[cls]).target)
             if cls == "PP":  # the jaw is free during a bilabial closure: it stays near mid height
                 target["jaw_open"] = JAW_NEUTRAL
+                target["lip_protrude"] = CLOSURE_PROTRUSION
             rows.append([float(target.get(p, REST_TARGET[p])) for p in ARTICULATION_PARAMS])
     out = np.clip(np.array(rows, dtype=np.float64), 0.0, 1.0)
     out.setflags(write=False)
