@@ -23,6 +23,8 @@ from visemes.core.errors import AdapterMismatchError, InputError, ModelError
 from visemes.core.timeline import PHONES, Alignment, Tier
 from visemes.core.vocabulary import VISEME_SETS
 from visemes.lang_packs import LanguagePack, PhoneLookup
+from visemes.mouth.closure import close_bilabials
+from visemes.mouth.coarticulation import CoarticulationParams, params_for
 from visemes.mouth.set_weights import weights_in_set
 
 from visemes.models import checkpoint, lora
@@ -233,7 +235,9 @@ class VisemeModel:
                      pack: PhoneLookup | None = None) -> MouthAnimation:
         """Network outputs as curves. A viseme set the model has no head for is made from the Oculus
         head by :func:`visemes.mouth.set_weights.weights_in_set` with the timed ``phones`` (and
-        ``pack``), the same rule the coarticulation path uses."""
+        ``pack``), the same rule the coarticulation path uses. Every bilabial of ``phones`` is then
+        closed (:func:`visemes.mouth.closure.close_bilabials`: lip contact, the set's bilabial viseme
+        >= 0.95 and ARKit ``mouthClose >= jawOpen`` there), as the rules guarantee."""
         heads = [name for name, _ in self.cfg.viseme_sets]
         if viseme_set not in heads and (viseme_set not in VISEME_SETS or "oculus" not in heads):
             raise ModelError(f"Unknown viseme set {viseme_set!r}; choose one of {list(VISEME_SETS)}.")
@@ -245,12 +249,16 @@ class VisemeModel:
         visemes = FrameCurves(fps, self.cfg.viseme_classes(head), probs, start, meta)
         if head != viseme_set:
             visemes = weights_in_set(visemes, phones if phones is not None else Tier(PHONES, ()), pack, viseme_set)
-        return MouthAnimation(
+        anim = MouthAnimation(
             FrameCurves(fps, self.cfg.articulation, out["articulation"], start, meta),
             FrameCurves(fps, self.cfg.blendshapes, out["blendshapes"], start, meta),
             visemes,
             source=source,
         )
+        # closures close as on the rules' path: lip contact at every bilabial, the bilabial viseme and
+        # ARKit mouthClose with it (frame by frame from the phones, so streaming equals offline)
+        params = params_for(pack) if pack is not None else CoarticulationParams()
+        return close_bilabials(anim, phones if phones is not None else Tier(PHONES, ()), pack, viseme_set, params)
 
     def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None,
                 pack: LanguagePack | None = None, *,

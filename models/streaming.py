@@ -31,6 +31,10 @@ from visemes.models.inputs import MAX_SPAN_S, collate, encode_frames
 #: new frames per compiled step (a call pads to the next); more frames ready at once take several steps
 QUERY_BUCKETS: tuple[int, ...] = (1, 4, 16, 64)
 
+#: seconds before a chunk from which a phone can still change its frames (a bilabial's closure floor
+#: ends within closure_release of the phone plus visemes.mouth.closure.TAPER and half a frame)
+CLOSURE_REACH_S = 0.25
+
 
 class StreamingPredictor:
     """Each step computes only the frames that became ready (:mod:`visemes.models.incremental`): the
@@ -51,7 +55,9 @@ class StreamingPredictor:
         self.lang_ids = model.vocab.lang_ids(lang)
         self.adapter = adapter
         self.viseme_set = viseme_set
-        # the pack maps phones into a set the model has no head for (visemes.mouth.set_weights)
+        # the pack maps phones into a set the model has no head for (visemes.mouth.set_weights); without
+        # it the closure rule (visemes.mouth.closure) reads the phones' universal specs, as predict() does
+        # when it is given no pack
         self.pack = lang_packs.load(lang) if lang and viseme_set != "oculus" else None
         self.phones: list[Interval] = []
         self._starts: list[float] = []
@@ -105,11 +111,10 @@ class StreamingPredictor:
             return None
         out = pieces[0] if len(pieces) == 1 else jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *pieces)
         start = pieces_start(self, out)
-        # phones matter only for a viseme set the model has no head for (and only those under these
-        # frames): a Tier of every phone so far would make a long stream quadratic
-        recent = ()
-        if self.viseme_set not in (n for n, _ in self.model.cfg.viseme_sets):
-            recent = tuple(self.phones[bisect.bisect_left(self._ends, start - 1.0 / self.fps):])
+        # only the phones that can touch these frames (a viseme set the model has no head for maps
+        # them; a bilabial's closure reaches CLOSURE_REACH_S around it): a Tier of every phone so far
+        # would make a long stream quadratic
+        recent = tuple(self.phones[bisect.bisect_left(self._ends, start - CLOSURE_REACH_S):])
         return self.model.to_animation(out, self.fps, self.viseme_set, self.adapter, start=start,
                                        phones=Tier(PHONES, recent), pack=self.pack)
 

@@ -1,0 +1,44 @@
+"""visemes.mouth.closure: the closure spans and floor against hand values and a plain loop."""
+
+import numpy as np
+import pytest
+
+from visemes.mouth.arkit import CONTACT
+from visemes.mouth.closure import TAPER, bilabial_spans, closure_floor
+from visemes.mouth.coarticulation import CoarticulationParams
+from _phone_tiers import phone_tier as _tier
+
+
+@pytest.fixture(scope="module")
+def en():
+    from visemes import lang_packs
+
+    return lang_packs.load("en-US")
+
+
+def test_spans_follow_the_rules_timing(en):
+    """/b/ at 0.2-0.3 s: contact from 20 ms before to 55 % of it; a 10 ms /p/ is held 30 ms; vowels and
+    Spanish-like approaches (lip_close < 0.9) are not closures."""
+    phones, _ = _tier([("ɑː", 0.1), ("b", 0.1), ("i", 0.1), ("p", 0.01), ("uː", 0.1)], start=0.1)
+    spans = bilabial_spans(phones, en, CoarticulationParams())
+    assert spans.shape == (2, 2)
+    lo, hi = spans[0]
+    assert lo == pytest.approx(0.2 - 0.02) and hi == pytest.approx(0.2 + 0.055)
+    lo, hi = spans[1]  # 10 ms /p/ at 0.4: raw span 0.38-0.4055 (25.5 ms), grown to 30 ms about its centre
+    assert hi - lo == pytest.approx(0.03) and 0.5 * (lo + hi) == pytest.approx(0.5 * (0.38 + 0.4055))
+
+
+def test_floor_against_a_plain_loop():
+    spans = np.array([[0.2, 0.26], [0.5, 0.51]])
+    fps = 24.0
+    times = np.arange(0, 0.8, 1 / 240)
+    ours = closure_floor(times, spans, fps)
+    for t, v in zip(times, ours):
+        best = 0.0
+        for lo, hi in spans:
+            d = max(0.0, lo - t, t - hi) - 0.5 / fps
+            d = max(d, 0.0)
+            best = max(best, CONTACT * (1 - min(1.0, d / TAPER) ** 2) ** 2)
+        assert v == pytest.approx(best, abs=1e-12)
+    frames = np.arange(0, 0.8, 1 / fps)  # a 10 ms span between frame times still reaches one frame
+    assert (closure_floor(frames, spans[1:], fps) >= CONTACT).sum() >= 1
