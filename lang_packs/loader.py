@@ -90,7 +90,7 @@ def build(spec: PackSpec) -> LanguagePack:
         code=spec.code, name=spec.name, parent=spec.parent, voice=spec.voice, backend=spec.backend,
         scripts=spec.scripts, inventory=inventory_from(spec.phones), normalizer=spec.normalizer,
         words_mode=spec.words, reader=spec.reader, vowels=spec.vowels, notes=spec.notes, sources=spec.sources, wordfreq=spec.wordfreq,
-        source=spec.source, _g2p=make_g2p(spec.backend, spec.voice, spec.epitran_code, spec.mnemonics),
+        source=spec.source, mouth=spec.mouth, _g2p=make_g2p(spec.backend, spec.voice, spec.epitran_code, spec.mnemonics),
     )
 
 

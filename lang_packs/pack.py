@@ -78,6 +78,8 @@ class LanguagePack:
     sources: tuple[str, ...] = ()
     wordfreq: str | None = None
     source: str = ""
+    #: [mouth] settings of the coarticulation rules for this language (schema.MOUTH_SETTINGS)
+    mouth: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     _g2p: Any = field(default=None, compare=False, repr=False)
 
     @property

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -20,7 +20,7 @@ from visemes.lang_packs.readers import READERS, VOWELS
 from visemes.lang_packs.text import script_pattern
 
 SCHEMA: dict[str, frozenset[str]] = {
-    "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones"}),
+    "": frozenset({"pack", "g2p", "tone", "mnemonics", "normalize", "rules", "phones", "mouth"}),
     "pack": frozenset({"code", "name", "parent", "scripts", "aliases", "wordfreq", "notes", "sources"}),
     "g2p": frozenset({"backend", "voice", "code", "mnemonics", "words", "reader", "vowels"}),
     "tone": frozenset({"ipa", "ipa_values", "mnemonic", "values", "default"}),
@@ -28,6 +28,21 @@ SCHEMA: dict[str, frozenset[str]] = {
     "rules": frozenset({"match", "replace", "prev", "next", "stressed", "note"}),
     "phone": frozenset({"viseme", "target", "note"}),
 }
+#: ``[mouth]``: how the language's speakers move the mouth, as settings of the coarticulation rules
+#: (the ``visemes.mouth.coarticulation.CoarticulationParams`` fields of the same names; a test keeps the
+#: two in step), each with the range a pack may give. The documented controls (jaw/lip intensity,
+#: minimum hold, anticipation) and the timing of the lips' gestures.
+MOUTH_SETTINGS: Mapping[str, tuple[float, float]] = MappingProxyType({
+    "jaw_intensity": (0.0, 2.0),        # scale of every phone's jaw displacement (1 = the targets)
+    "lip_intensity": (0.0, 2.0),        # scale of the lip shape targets (spread, round, protrude)
+    "min_hold": (0.0, 0.2),             # seconds a bilabial closure is held at least
+    "anticipation_span": (0.05, 1.0),   # seconds ahead a rounded/spread vowel shapes the lips
+    "lip_lead": (0.0, 0.2),             # seconds the lip-shape gestures start before their phones
+    "closure_lead": (0.0, 0.1),         # seconds the lips meet before a bilabial's labelled start
+    "closure_protrusion": (0.0, 1.0),   # how far lips pressed together push forward
+    "unstressed_jaw": (0.0, 1.0),       # share of its jaw opening an unstressed vowel keeps
+    "unstressed_lips": (0.0, 1.0),      # share of its lip shape an unstressed vowel keeps
+})
 BACKENDS = ("espeak", "epitran", "g2p2")
 WORD_MODES = ("whitespace", "syllables")
 _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -60,6 +75,7 @@ class PackSpec:
     normalizer: Normalizer
     phones: Mapping[str, PhoneEntry]
     source: str
+    mouth: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class _V:
@@ -218,6 +234,13 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
                 raise v.fail(f"{where}target.{param}", f"must be a number in [0, 1], got {value!r}.")
         phones[symbol] = PhoneEntry(viseme, MappingProxyType({k: float(x) for k, x in target.items()}),
                                     v.str_(entry, "note", where, default="") or "")
+    mouth_t = v.table(doc, "mouth", "")
+    v.keys(mouth_t, frozenset(MOUTH_SETTINGS), "mouth.")
+    for key, value in mouth_t.items():
+        lo, hi = MOUTH_SETTINGS[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise v.fail(f"mouth.{key}", f"must be a number in [{lo:g}, {hi:g}], got {value!r}.")
+    mouth = MappingProxyType({k: float(x) for k, x in mouth_t.items()})
     if not phones and require_phones:
         raise v.fail("phones", "the inventory is empty; draft it with lang_packs/tools/draft_inventory.py.")
     return PackSpec(
@@ -226,4 +249,5 @@ def validate(doc: Mapping[str, Any], source: str, require_phones: bool = True) -
         notes=v.str_(pack, "notes", "pack.", default="") or "", sources=v.strlist(pack, "sources", "pack."),
         backend=backend, voice=voice, epitran_code=epitran_code, mnemonics=mnemonics, words=words,
         reader=reader, vowels=vowels, normalizer=normalizer, phones=MappingProxyType(phones), source=source,
+        mouth=mouth,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -64,6 +64,11 @@ class TargetPack:
     @property
     def code(self) -> str:
         return self.pack.code
+
+    @property
+    def mouth(self) -> Mapping[str, float]:
+        """The pack's [mouth] settings of the coarticulation rules (the dialect keeps them)."""
+        return self.pack.mouth
 
     def phone(self, symbol: str) -> PhoneSpec:
         return self.transform(self.pack.phone(symbol))

@@ -116,6 +116,31 @@ def test_merge_dialect_over_parent():
     assert spec.phones["r"].target["lip_round"] == 0.5
 
 
+def test_mouth_table_validates_and_inherits():
+    """[mouth]: known settings in their ranges; a dialect inherits its parent's and overrides key by key."""
+    parent = doc()
+    parent["mouth"] = {"anticipation_span": 0.4, "jaw_intensity": 0.9}
+    assert dict(validate(parent, "xx.toml").mouth) == {"anticipation_span": 0.4, "jaw_intensity": 0.9}
+    assert dict(validate(doc(), "xx.toml").mouth) == {}
+    child = {"pack": {"code": "xx-YY", "name": "Dialect", "parent": "xx"}, "mouth": {"jaw_intensity": 1.2}}
+    spec = validate(merge(parent, child), "xx-YY.toml")
+    assert dict(spec.mouth) == {"anticipation_span": 0.4, "jaw_intensity": 1.2}
+
+
+@pytest.mark.parametrize("table, key, words", [
+    ({"jaw": 1.0}, "mouth.jaw", "unknown key"),
+    ({"jaw_intensity": 3.0}, "mouth.jaw_intensity", "[0, 2]"),
+    ({"min_hold": "long"}, "mouth.min_hold", "must be a number"),
+    ({"anticipation_span": True}, "mouth.anticipation_span", "must be a number"),
+])
+def test_mouth_table_errors_name_the_key(table, key, words):
+    d = doc()
+    d["mouth"] = table
+    with pytest.raises(PackError) as info:
+        validate(d, "xx.toml")
+    assert info.value.key == key and words in info.value.problem and "xx.toml" in str(info.value)
+
+
 @pytest.fixture
 def plugin_folder(tmp_path, monkeypatch):
     """Third-party packs through the `visemes.lang_packs` entry point group (a fake entry point)."""

@@ -86,6 +86,28 @@ def test_audio_shapes_the_jaw_and_silence_rests(en):
 # --- languages and secondary articulations ---------------------------------------------------------
 
 
+def test_pack_mouth_settings_are_rule_parameters_and_reach_params_for():
+    """[mouth] keys are CoarticulationParams fields (one list, lang_packs.schema.MOUTH_SETTINGS), each
+    pack's table reaches params_for, and the defaults lie inside the ranges a pack may give."""
+    import dataclasses
+
+    from visemes import lang_packs
+    from visemes.lang_packs.schema import MOUTH_SETTINGS
+
+    names = {f.name for f in dataclasses.fields(CoarticulationParams)}
+    assert set(MOUTH_SETTINGS) <= names
+    default = CoarticulationParams()
+    for key, (lo, hi) in MOUTH_SETTINGS.items():
+        assert lo <= getattr(default, key) <= hi, key
+    for info in lang_packs.available():
+        pack = lang_packs.load(info.code)
+        prm = params_for(pack)
+        for key, value in pack.mouth.items():
+            assert getattr(prm, key) == value, (info.code, key)
+
+
+
+
 def test_languages_with_a_rounding_contrast_anticipate_further(en):
     from visemes import lang_packs
 

@@ -47,7 +47,7 @@ fact rather than a fit to one speaker:
   sibilant's slight spread is not a lip target; Daniloff & Moll 1968), which the higher
   ``specified_threshold`` expresses; it does not pass through a phone with the opposite lip posture
   (a spread vowel before a rounded one: Henke's 1966 look-ahead model with blocking, ``block_rate``),
-  and languages with a rounding contrast anticipate further (:data:`LANGUAGE_PARAMS`, :func:`params_for`);
+  and languages with a rounding contrast anticipate further (the packs' ``[mouth]`` tables, :func:`params_for`);
 * consonants with a secondary articulation (ˤ pharyngealized, as the Arabic emphatics; ʷ labialized)
   always specify their lip shape, and it spreads over the neighbouring vowels (``secondary_shape_rate``);
 * with audio, loudness scales the jaw's opening and long silences rest the mouth
@@ -272,24 +272,16 @@ class CoarticulationParams:
         return out
 
 
-#: Where languages differ in how the lips coarticulate, by base language code: the overrides of
-#: :class:`CoarticulationParams` that :func:`params_for` applies. Languages with a phonemic rounding
-#: contrast (front rounded vowels: French, German, Dutch, Turkish) anticipate lip rounding earlier
-#: and further across consonants than English (Benguerel & Cowan 1974 for French; Lubker & Gay 1982,
-#: Swedish against American English); their packs already give the stronger rounding targets.
-LANGUAGE_PARAMS: Mapping[str, Mapping[str, Any]] = _table({
-    "fr": {"anticipation_span": 0.4},
-    "de": {"anticipation_span": 0.35},
-    "nl": {"anticipation_span": 0.35},
-    "tr": {"anticipation_span": 0.35},
-})
-
-
 def params_for(pack: Any, **overrides: Any) -> CoarticulationParams:
-    """The parameters for ``pack``'s language (:data:`LANGUAGE_PARAMS`), with ``overrides`` on top."""
-    code = str(getattr(pack, "code", "") or "")
-    base = code.split("-")[0].lower()
-    settings = dict(LANGUAGE_PARAMS.get(code, LANGUAGE_PARAMS.get(base, {})))
+    """The parameters for ``pack``'s language, with ``overrides`` on top.
+
+    A pack's ``[mouth]`` table (``pack.mouth``; keys and ranges in
+    :data:`visemes.lang_packs.schema.MOUTH_SETTINGS`, validated when the pack loads and inherited from
+    its parent) says where its speakers differ from the defaults. Languages with a phonemic rounding
+    contrast (front rounded vowels: French, German, Dutch, Turkish) set a longer ``anticipation_span``:
+    their speakers start rounding earlier and further across consonants than English speakers
+    (Benguerel & Cowan 1974 for French; Lubker & Gay 1982, Swedish against American English)."""
+    settings = dict(getattr(pack, "mouth", None) or {})
     settings.update(overrides)
     unknown = set(settings) - {f.name for f in fields(CoarticulationParams)}
     if unknown:
