@@ -226,6 +226,11 @@ class CoarticulationParams:
     #: at least this (times the contact share, ``viseme_weights.closure_share``); the PP viseme shape
     #: has the same protrusion, so viseme weights keep it (0 turns it off)
     closure_protrusion: float = CLOSURE_PROTRUSION
+    #: the jaw's gestures run this long ahead of the labelled phones, opening and closing alike (aligners
+    #: place boundaries at acoustic events, which the articulators' movements precede). Off by default:
+    #: at 0.02 (``closure_lead``) the development articulography's aperture r rose 0.724 -> 0.751 but jaw
+    #: r fell 0.756 -> 0.753 and the Oculus route then lost 0.032 jaw r (docs/benchmarks.md, issue 9)
+    jaw_lead: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
@@ -247,7 +252,7 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
-        non_negative = ("closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+        non_negative = ("jaw_lead", "closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
                         "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
         for name in non_negative:
             if not float(getattr(self, name)) >= 0:
@@ -519,7 +524,7 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     seg = _segments(phones, pack, duration, set_name, prm)
     n = frame_count(duration, fps)
     times = np.arange(n) / fps
-    frame_idx, seg_idx = _pairs(seg, n, fps, prm.lip_lead)
+    frame_idx, seg_idx = _pairs(seg, n, fps, max(prm.lip_lead, prm.jaw_lead))
     d, before = _distance(seg, times[frame_idx], seg_idx)
     taper = _taper(d, seg.reach[seg_idx])
     dist = d ** prm.distance_power
@@ -537,6 +542,12 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
         shape = _G["shape"]
         dist_g[:, shape] = d_lip ** prm.distance_power
         taper_g[:, shape] = _taper(d_lip, seg.reach[seg_idx])
+    if prm.jaw_lead:
+        d_jaw, before_jaw = _distance(seg, times[frame_idx] + prm.jaw_lead, seg_idx)
+        jaw = _G["jaw"]
+        dist_g[:, jaw] = d_jaw ** prm.distance_power
+        before_g[:, jaw] = before_jaw
+        taper_g[:, jaw] = _taper(d_jaw, seg.reach[seg_idx])
     theta = np.where(before_g, rates[:, :, 0], rates[:, :, 1])  # [pairs, G]
     dom = seg.alpha.astype(np.float32)[seg_idx] * np.exp(-theta * dist_g) * taper_g
     if prm.block_rate:

@@ -32,7 +32,7 @@ from visemes.core.errors import InputError
 from visemes.core.timeline import PHONES, Interval, Tier
 from visemes.models.api import VisemeModel
 from visemes.models.streaming import StreamingPredictor
-from visemes.mouth.coarticulation import CoarticulationParams, animate_phones
+from visemes.mouth.coarticulation import CoarticulationParams, animate_phones, params_for
 
 from visemes.pipeline.tts_events import Onset
 
@@ -63,7 +63,7 @@ class RulesPredictor:
             raise InputError("lookahead_s must be >= 0 seconds.")
         self.pack = pack if pack is not None else lang_packs.load(lang)
         self.viseme_set = viseme_set
-        self.params = params or CoarticulationParams()
+        self.params = params or params_for(self.pack)  # the language's [mouth] settings, as animate() uses
         self.phones: list[Interval] = []
         self.known_until = 0.0
         self.emitted = 0
