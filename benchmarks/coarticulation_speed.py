@@ -1,7 +1,8 @@
 """Speed of the dominance-function coarticulation model (frames per second of compute).
 
 Random but realistic phone sequences (30-150 ms phones, pauses now and then) of the en-us pack are
-animated at several frame rates; the table gives the median of ``--repeats`` runs.
+animated at several frame rates; the table gives the median of ``--repeats`` runs, wall clock and
+CPU seconds of this process (all its threads): on a busy shared machine the CPU time is the steadier one.
 
     python benchmarks/coarticulation_speed.py --minutes 10 --repeats 5
 """
@@ -48,15 +49,17 @@ def main() -> None:
     phones, duration = random_phones(args.minutes)
     animate_phones(phones, pack, 30, duration)  # warm-up: pack specs, panphon, numpy
     print(f"{len(phones)} phones, {duration / 60:.1f} min of speech, set={args.viseme_set}")
-    print(f"{'fps':>5} {'frames':>8} {'median s':>9} {'frames/s':>10} {'x real time':>12}")
+    print(f"{'fps':>5} {'frames':>8} {'median s':>9} {'cpu s':>7} {'frames/s':>10} {'x real time':>12}")
     for fps in (float(f) for f in args.fps.split(",")):
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             anim = animate_phones(phones, pack, fps, duration, viseme_set=args.viseme_set)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         med = float(np.median(times))
-        print(f"{fps:5.0f} {anim.n_frames:8d} {med:9.3f} {anim.n_frames / med:10.0f} {duration / med:12.0f}")
+        print(f"{fps:5.0f} {anim.n_frames:8d} {med:9.3f} {float(np.median(cpu)):7.3f} {anim.n_frames / med:10.0f} "
+              f"{duration / med:12.0f}")
 
 
 if __name__ == "__main__":
