@@ -8,8 +8,8 @@ guarantees, from the timed phones alone:
 
 * ``lip_close`` is at least :func:`closure_floor`: contact (:data:`~visemes.mouth.arkit.CONTACT`) over
   each bilabial's closure (from ``closure_lead`` before its labelled start to ``closure_release`` of it,
-  at least ``min_hold`` long, the rules' timing; widened by half a frame so that at least one frame
-  falls inside), tapered to 0 over :data:`TAPER` on both sides;
+  at least ``min_hold`` long, the rules' timing; a span between two frame times closes the frame
+  nearest its centre), tapered to 0 over :data:`TAPER` on both sides;
 * at contact the lips are pressed forward (``lip_protrude`` at least ``closure_protrusion``), as in the
   rules;
 * the set's bilabial viseme keeps the frame (:func:`~visemes.mouth.viseme_weights.keep_closure`: at
@@ -20,7 +20,7 @@ guarantees, from the timed phones alone:
 A phone is bilabial when its pack target closes the lips (``lip_close >= 0.9``, the rules' test: Spanish
 β at 0.6 is an approach, not a closure). Every output frame depends only on its own time and the
 phones, so chunked (streaming) output equals offline output whenever the stream has seen each
-bilabial :data:`REACH` seconds before its start (the model's 80 ms lookahead covers it at >= 24 fps).
+bilabial :func:`reach` seconds before its start (35 ms; the model's lookahead is 80 ms).
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ from visemes.mouth.coarticulation import CoarticulationParams
 from visemes.mouth.viseme_weights import closure_share, keep_closure
 from visemes.mouth.visemesets import from_oculus
 
-#: seconds over which the floor falls from contact to 0 beyond the closure (about two 60 fps frames)
-TAPER = 0.03
+#: seconds over which the floor falls from contact to 0 beyond the closure: the lips meet and part in
+#: a fast movement (the rules close at 200/s, open at 120/s), and a longer ramp would half-close a short
+#: vowel between two bilabials ("mom")
+TAPER = 0.015
 #: the lip_close a phone's target needs to count as a closure (as in the coarticulation rules)
 CLOSING_TARGET = 0.9
 
@@ -58,18 +60,19 @@ def bilabial_spans(phones: Tier, pack: PhoneLookup | None, params: Coarticulatio
     return np.array(rows, np.float64).reshape(-1, 2)
 
 
-def reach(params: CoarticulationParams, fps: float) -> float:
+def reach(params: CoarticulationParams) -> float:
     """How long before a bilabial's labelled start :func:`closure_floor` can be above 0."""
-    return params.closure_lead + 0.5 / fps + TAPER
+    return params.closure_lead + TAPER
 
 
 def closure_floor(times: np.ndarray, spans: np.ndarray, fps: float) -> np.ndarray:
-    """The least ``lip_close`` at each time: CONTACT within half a frame of a contact span, a C1 taper
-    to 0 over TAPER beyond that."""
+    """The least ``lip_close`` at each time: CONTACT inside a contact span and at the frame nearest its
+    centre (within half a frame of it), a C1 taper to 0 over TAPER beyond the span."""
     times = np.asarray(times, np.float64)
     out = np.zeros(len(times))
     for lo, hi in spans:
-        d = np.maximum(0.0, np.maximum(lo - times, times - hi) - 0.5 / fps)
+        d = np.maximum(0.0, np.maximum(lo - times, times - hi))
+        d[np.abs(times - 0.5 * (lo + hi)) <= 0.5 / fps] = 0.0
         x = np.clip(d / TAPER, 0.0, 1.0)
         out = np.maximum(out, CONTACT * (1.0 - x * x) ** 2)
     return out
