@@ -34,8 +34,10 @@ fact rather than a fit to one speaker:
 * jaw and lips are separate actions (JALI, Edwards et al. 2016; Browman & Goldstein's articulatory
   phonology: the lip-aperture gesture is achieved by lips *and* jaw, with the jaw free where the lips do
   the work): a bilabial's jaw magnitude is low, so the jaw stays near its neighbours' height while the
-  lips close, and coronal obstruents (s z ʃ t d n θ, which need a high jaw, Keating et al. 1994) keep
-  theirs;
+  lips close, and coronal obstruents keep theirs: sibilants and the coronal stops /t d/ (the DD class)
+  have the highest, least variable jaw of all consonants (Keating, Lindblom, Lubker & Kreiman 1994, English
+  and Swedish VCVs), so both get the same high jaw magnitude, while /n l/ (more variable there) and the
+  other consonants let the vowels move the jaw;
 * vowel undershoot (Lindblom 1963): a vowel reaches ``1 - exp(-duration / undershoot_time)`` of its jaw
   and lip displacement from a mid, schwa-like neutral, so short open vowels open less and short close
   vowels close less, while long vowels still reach their targets;
@@ -91,7 +93,7 @@ from visemes.mouth.viseme_weights import CLOSURE_PROTRUSION, closure_share, fit_
 from visemes.mouth.visemesets import from_oculus, phone_to_viseme
 
 #: Phone classes of the model (from the phone's Oculus viseme).
-KINDS: tuple[str, ...] = ("vowel", "bilabial", "labiodental", "sibilant", "dental", "consonant", "rest")
+KINDS: tuple[str, ...] = ("vowel", "bilabial", "labiodental", "sibilant", "dental", "coronal_stop", "consonant", "rest")
 #: Parameter groups sharing dominance settings.
 GROUPS: dict[str, tuple[str, ...]] = {
     "jaw": ("jaw_open",),
@@ -103,7 +105,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 _KIND_OF_VISEME = {
     "PP": "bilabial", "FF": "labiodental", "SS": "sibilant", "CH": "sibilant", "TH": "dental",
-    "DD": "consonant", "kk": "consonant", "nn": "consonant", "RR": "consonant",
+    "DD": "coronal_stop", "kk": "consonant", "nn": "consonant", "RR": "consonant",
     "aa": "vowel", "E": "vowel", "ih": "vowel", "oh": "vowel", "ou": "vowel", "sil": "rest",
 }
 
@@ -120,6 +122,8 @@ def _default_magnitude() -> dict[str, dict[str, float]]:
         "labiodental": {"jaw": 0.7, "shape": 0.2, "close": 5.0, "tuck": 60.0, "upper": 1.0, "tongue": 0.15},
         "sibilant": {"jaw": 2.0, "shape": 0.6, "close": 1.5, "tuck": 1.0, "upper": 1.0, "tongue": 0.5},
         "dental": {"jaw": 1.0, "shape": 0.3, "close": 1.5, "tuck": 1.0, "upper": 0.3, "tongue": 8.0},
+        # /t d/: a consonant whose jaw is as high and as fixed as a sibilant's (Keating et al. 1994)
+        "coronal_stop": {"jaw": 2.0, "shape": 1.2, "close": 1.0, "tuck": 1.0, "upper": 0.6, "tongue": 2.0},
         "consonant": {"jaw": 0.5, "shape": 1.2, "close": 1.0, "tuck": 1.0, "upper": 0.6, "tongue": 2.0},
         "rest": {"jaw": 1.0, "shape": 1.0, "close": 1.0, "tuck": 1.0, "upper": 1.0, "tongue": 1.0},
     }
@@ -141,7 +145,7 @@ def _default_rates() -> dict[str, dict[str, tuple[float, float]]]:
 
 def _default_visual() -> dict[str, float]:
     return {"vowel": 1.0, "bilabial": 2.0, "labiodental": 2.0, "sibilant": 1.0, "dental": 1.5,
-            "consonant": 0.7, "rest": 1.0}
+            "coronal_stop": 0.7, "consonant": 0.7, "rest": 1.0}
 
 
 @dataclass(frozen=True)
