@@ -182,3 +182,23 @@ def test_closure_pushes_the_lips_forward_in_the_curves_and_through_the_weights(p
     assert np.all(shown[contact, prot] >= 0.95 * CLOSURE_PROTRUSION - 1e-6)
     off = animate_phones(phones, pack, 60, end + 0.1, params=params_for(pack, closure_protrusion=0.0))
     assert off.articulation.channel("lip_protrude")[contact].max() < 0.05
+
+
+def test_pp_shape_jaw_is_the_rules_jaw_at_contact(pack):
+    """The PP shape's jaw (CLOSURE_JAW) is the jaw the rules give at lip contact on average (random
+    en-us phones, not any recording): if the rules change, the shape must follow."""
+    import sys
+    from pathlib import Path
+
+    from visemes.mouth.viseme_weights import CLOSURE_JAW
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from coarticulation_speed import random_phones
+
+    phones, duration = random_phones(2.0, seed=0)
+    values = animate_phones(phones, pack, 60, duration).articulation.values
+    contact = values[:, ARTICULATION_PARAMS.index("lip_close")] >= CONTACT
+    assert contact.sum() > 500
+    mean_jaw = float(values[contact, ARTICULATION_PARAMS.index("jaw_open")].mean())
+    assert abs(mean_jaw - CLOSURE_JAW) < 0.02
+    assert viseme_shapes()[OCULUS_15.index("PP"), ARTICULATION_PARAMS.index("jaw_open")] == CLOSURE_JAW

@@ -42,8 +42,13 @@ CANONICAL_PHONE: dict[str, str] = {
     "PP": "p", "FF": "f", "TH": "θ", "DD": "t", "kk": "k", "CH": "ʃ", "SS": "s", "nn": "n",
     "RR": "ɹ", "aa": "ɑː", "E": "ɛ", "ih": "ɪ", "oh": "ɔː", "ou": "uː",
 }
-#: the mid, schwa-like jaw height (vowel reduction moves towards it; a bilabial closure keeps it)
-JAW_NEUTRAL = 0.3
+#: the PP shape's jaw: the jaw is free during a bilabial closure (the lips close) and stays at its
+#: neighbours' height, which the coarticulation rules give as 0.18 on average at lip contact (mean
+#: jaw_open at contact over 10 minutes of random en-us phones, benchmarks/coarticulation_speed.py's
+#: random_phones, seeds 0 and 1: 0.183, 0.179; a test keeps the two in step). Not the schwa-like
+#: mid height 0.3: bilabials sit mostly next to consonants and close vowels, and a fixed 0.3 made
+#: every closure frame of the Oculus route show a jaw the curves do not have
+CLOSURE_JAW = 0.18
 #: the lip protrusion of a bilabial closure: lips pressed together push their tissue forward (the
 #: coarticulation model's ``closure_protrusion``; the PP shape shows it)
 CLOSURE_PROTRUSION = 0.3
@@ -72,8 +77,8 @@ def viseme_shapes() -> np.ndarray:
             rows.append([REST_TARGET[p] for p in ARTICULATION_PARAMS])
         else:
             target = dict(pack.phone(CANONICAL_PHONE[cls]).target)
-            if cls == "PP":  # the jaw is free during a bilabial closure: it stays near mid height
-                target["jaw_open"] = JAW_NEUTRAL
+            if cls == "PP":  # a closure as the rules make it: the jaw at its context height, lips forward
+                target["jaw_open"] = CLOSURE_JAW
                 target["lip_protrude"] = CLOSURE_PROTRUSION
             rows.append([float(target.get(p, REST_TARGET[p])) for p in ARTICULATION_PARAMS])
     out = np.clip(np.array(rows, dtype=np.float64), 0.0, 1.0)
