@@ -23,7 +23,7 @@ from visemes.core.errors import AdapterMismatchError, InputError, ModelError
 from visemes.core.timeline import PHONES, Alignment, Tier
 from visemes.core.vocabulary import VISEME_SETS
 from visemes.lang_packs import LanguagePack, PhoneLookup
-from visemes.mouth.closure import close_bilabials
+from visemes.mouth.closure import TAPER as CLOSURE_TAPER, close_bilabials
 from visemes.mouth.coarticulation import CoarticulationParams, params_for
 from visemes.mouth.set_weights import weights_in_set
 
@@ -258,7 +258,8 @@ class VisemeModel:
         # closures close as on the rules' path: lip contact at every bilabial, the bilabial viseme and
         # ARKit mouthClose with it (frame by frame from the phones, so streaming equals offline)
         params = params_for(pack) if pack is not None else CoarticulationParams()
-        return close_bilabials(anim, phones if phones is not None else Tier(PHONES, ()), pack, viseme_set, params)
+        return close_bilabials(anim, phones if phones is not None else Tier(PHONES, ()), pack, viseme_set, params,
+                               max_lead=self.cfg.lookahead_s - CLOSURE_TAPER)
 
     def predict(self, alignment: Alignment, fps: float = 30.0, adapter: str | None = None,
                 pack: LanguagePack | None = None, *,

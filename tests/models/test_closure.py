@@ -44,14 +44,14 @@ def _alignment(spec, lang="en-us", start=0.1, tail=0.3):
 
 # a 20 ms /p/ (shorter than a 24 fps frame), /b/ and /m/ between open and rounded vowels
 SPEC = [("ə", 0.08), ("p", 0.02), ("ɑː", 0.15), ("b", 0.07), ("uː", 0.12), ("m", 0.09), ("i", 0.1),
-        ("p", 0.06), ("ɔː", 0.2)]
+        ("p", 0.06), ("ɔː", 0.2), ("k", 0.12), ("b", 0.06), ("ɑː", 0.15)]  # "k b": the closure starts early
 
 
 @pytest.mark.parametrize("fps", [24.0, 30.0, 60.0])
 def test_model_closes_every_bilabial_in_every_set(raw_model, en, fps):
     al = _alignment(SPEC)
     spans = bilabial_spans(al.phones, en, CoarticulationParams())
-    assert len(spans) == 4
+    assert len(spans) == 5
     for set_name in VISEME_SETS:
         anim = raw_model.predict(al, fps=fps, pack=en, viseme_set=set_name)
         lip = anim.articulation.channel("lip_close")

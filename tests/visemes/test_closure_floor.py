@@ -43,3 +43,30 @@ def test_floor_against_a_plain_loop():
     assert (closure_floor(frames, spans[1:], fps) >= CONTACT).sum() == 1
     # a frame 30 ms (two tapers) outside a span is untouched: a short vowel between closures stays open
     assert closure_floor(np.array([0.2 - 0.03, 0.26 + 0.03]), spans[:1], 60.0) == pytest.approx([0.0, 0.0])
+
+
+def test_a_bilabial_after_a_stop_closes_under_it(en):
+    """'k b' and 't (60 ms silence) b': the lips meet by the stop's middle (gestural overlap), capped
+    by max_lead; after a fricative ('s b') or a long pause they do not; the rules' curves agree."""
+    from visemes.mouth.coarticulation import animate_phones
+
+    phones, end = _tier([("ɑː", 0.1), ("k", 0.1), ("b", 0.06), ("ɑː", 0.1), ("t", 0.08), (None, 0.06), ("b", 0.06),
+                         ("ɑː", 0.1), ("s", 0.1), ("b", 0.06), ("ɑː", 0.1), ("t", 0.08), (None, 0.3), ("b", 0.06),
+                         ("ɑː", 0.1)], start=0.1)
+    prm = CoarticulationParams()
+    bil = [iv for iv in phones if iv.label == "b"]
+    stops = [iv for iv in phones if iv.label in ("k", "t")]
+    spans = bilabial_spans(phones, en, prm)
+    assert spans[0, 0] == pytest.approx(stops[0].midpoint)
+    assert spans[1, 0] == pytest.approx(stops[1].midpoint)  # through the 60 ms closure silence
+    assert spans[2, 0] == pytest.approx(bil[2].start - prm.closure_lead)  # after /s/
+    assert spans[3, 0] == pytest.approx(bil[3].start - prm.closure_lead)  # after a 0.3 s pause
+    capped = bilabial_spans(phones, en, prm, max_lead=0.05)
+    assert capped[0, 0] == pytest.approx(bil[0].start - 0.05)
+    off = bilabial_spans(phones, en, CoarticulationParams(cluster_overlap=False))
+    assert off[0, 0] == pytest.approx(bil[0].start - prm.closure_lead)
+    fps = 100.0
+    lip = animate_phones(phones, en, fps, end + 0.1).articulation.channel("lip_close")
+    for (lo, hi) in spans:  # the rules' contact covers the same spans
+        frames = np.arange(int(np.ceil(lo * fps)), int(np.floor(hi * fps)) + 1)
+        assert np.all(lip[frames] >= CONTACT - 0.02), (lo, hi, lip[frames].min())

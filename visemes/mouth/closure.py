@@ -20,7 +20,8 @@ guarantees, from the timed phones alone:
 A phone is bilabial when its pack target closes the lips (``lip_close >= 0.9``, the rules' test: Spanish
 β at 0.6 is an approach, not a closure). Every output frame depends only on its own time and the
 phones, so chunked (streaming) output equals offline output whenever the stream has seen each
-bilabial :func:`reach` seconds before its start (35 ms; the model's lookahead is 80 ms).
+bilabial :func:`reach` seconds before its start: the model path caps a cluster's early closure at its
+lookahead (80 ms) less the taper.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from visemes.core.errors import InputError
 from visemes.core.timeline import Tier
 from visemes.lang_packs import PhoneLookup, fallback_phone
 from visemes.mouth.arkit import CONTACT
-from visemes.mouth.coarticulation import CoarticulationParams
+from visemes.mouth.coarticulation import CoarticulationParams, oral_closure
 from visemes.mouth.viseme_weights import closure_share, keep_closure
 from visemes.mouth.visemesets import from_oculus
 
@@ -46,23 +47,33 @@ TAPER = 0.015
 CLOSING_TARGET = 0.9
 
 
-def bilabial_spans(phones: Tier, pack: PhoneLookup | None, params: CoarticulationParams) -> np.ndarray:
-    """``[B, 2]``: (start, end) of each bilabial's lip contact, by the rules' timing."""
+def bilabial_spans(phones: Tier, pack: PhoneLookup | None, params: CoarticulationParams,
+                   max_lead: float = np.inf) -> np.ndarray:
+    """``[B, 2]``: (start, end) of each bilabial's lip contact, by the rules' timing (with their
+    ``cluster_overlap``: after a stop, nasal or affricate, the lips close from its middle), starting at
+    most ``max_lead`` seconds before the bilabial's labelled start."""
     rows = []
+    prev = None
     for iv in phones:
         spec = pack.phone(iv.label) if pack is not None else fallback_phone(iv.label)
+        before, prev = prev, (iv, spec)
         if float(spec.target.get("lip_close", 0.0)) < CLOSING_TARGET:
             continue
         lo = iv.start - params.closure_lead
+        if params.cluster_overlap and before is not None:
+            p, pspec = before
+            if (iv.start - p.end < params.closure_gap and float(pspec.target.get("lip_close", 0.0)) < CLOSING_TARGET
+                    and oral_closure(p.label)):
+                lo = max(min(lo, p.midpoint), iv.start - max(max_lead, params.closure_lead))
         hi = iv.start + params.closure_release * (iv.end - iv.start)
         grow = max(0.0, params.min_hold - (hi - lo)) / 2
         rows.append((lo - grow, hi + grow))
     return np.array(rows, np.float64).reshape(-1, 2)
 
 
-def reach(params: CoarticulationParams) -> float:
-    """How long before a bilabial's labelled start :func:`closure_floor` can be above 0."""
-    return params.closure_lead + TAPER
+def reach(params: CoarticulationParams, max_lead: float = np.inf) -> float:
+    """How long before a bilabial's labelled start :func:`closure_floor` can be above 0 (at most)."""
+    return max(params.closure_lead, min(max_lead, 1.0)) + TAPER
 
 
 def closure_floor(times: np.ndarray, spans: np.ndarray, fps: float) -> np.ndarray:
@@ -79,11 +90,13 @@ def closure_floor(times: np.ndarray, spans: np.ndarray, fps: float) -> np.ndarra
 
 
 def close_bilabials(anim: MouthAnimation, phones: Tier, pack: PhoneLookup | None, viseme_set: str,
-                    params: CoarticulationParams | None = None) -> MouthAnimation:
+                    params: CoarticulationParams | None = None, max_lead: float = np.inf) -> MouthAnimation:
     """``anim`` with every bilabial of ``phones`` closed in the articulation, the viseme weights (over
-    ``viseme_set``'s classes) and the ARKit blendshapes (see the module)."""
+    ``viseme_set``'s classes) and the ARKit blendshapes (see the module). ``max_lead``: how far before
+    a bilabial's start its closure may begin (a stream's lookahead less :data:`TAPER`, so that streaming
+    equals offline)."""
     prm = params or CoarticulationParams()
-    spans = bilabial_spans(phones, pack, prm)
+    spans = bilabial_spans(phones, pack, prm, max_lead)
     art = anim.articulation
     values = np.array(art.values, np.float64)
     col = {c: i for i, c in enumerate(art.channels)}

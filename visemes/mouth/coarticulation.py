@@ -75,6 +75,7 @@ of the neural model, so all tunable constants live in :class:`CoarticulationPara
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
@@ -88,6 +89,7 @@ from visemes.core.curves import FrameCurves, MouthAnimation, check_fps, frame_co
 from visemes.core.errors import InputError
 from visemes.core.timeline import Tier
 from visemes.core.vocabulary import SILENCE, check_set, classes
+from visemes.lang_packs.features import feature
 from visemes.mouth.arkit import CONTACT
 from visemes.mouth.audio_effort import EffortParams, effort_gain, silence_mask
 from visemes.mouth.viseme_weights import CLOSURE_PROTRUSION, closure_share, fit_weights, keep_closure
@@ -236,6 +238,14 @@ class CoarticulationParams:
     #: by ``closure_lead``, Löfqvist 1990; the same lead here, not a fitted value). 0 keeps the jaw on
     #: the labels
     jaw_lead: float = 0.02
+    #: a bilabial right after another oral closure (a stop, nasal or affricate: "crate but", "don't
+    #: break") closes under it: the lips meet by that consonant's middle, the gestures overlapping as in
+    #: stop sequences (Browman & Goldstein 1990, the /t/ of "perfect memory" hidden under the /m/;
+    #: Hardcastle & Roach 1979). A silent gap shorter than ``closure_gap`` between the two is that
+    #: closure's silence, not a pause (as ``audio_effort`` rests the mouth only after 0.2 s of silence).
+    #: False keeps every closure on its own label
+    cluster_overlap: bool = True
+    closure_gap: float = 0.2
 
     def __post_init__(self) -> None:
         for name in ("magnitude", "rates"):
@@ -257,7 +267,7 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
-        non_negative = ("jaw_lead", "closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+        non_negative = ("closure_gap", "jaw_lead", "closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
                         "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
         for name in non_negative:
             if not float(getattr(self, name)) >= 0:
@@ -312,6 +322,13 @@ _JAW = _P["jaw_open"]
 _LIPS = np.array([_P["lip_spread"], _P["lip_round"], _P["lip_protrude"]])
 #: pharyngealization (Arabic emphatics sˤ tˤ dˤ ðˤ) and labialization (kʷ): lip-shape secondary articulations
 _SECONDARY_MARKS = frozenset("ˤʷ")
+
+
+@functools.lru_cache(maxsize=4096)
+def oral_closure(symbol: str) -> bool:
+    """Whether ``symbol`` closes the vocal tract orally: a stop, nasal or affricate ([+consonantal,
+    -continuant] in panphon's features)."""
+    return feature(symbol, "cons") > 0 and feature(symbol, "cont") < 0
 
 
 def _secondary(symbol: str) -> bool:
@@ -401,12 +418,14 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
 
     cursor = 0.0
     secondary: list[bool] = []  # per item: a secondary articulation (emphatic, labialized) spreads
+    closing: list[bool] = []  # per item: a non-bilabial stop/nasal/affricate (a following bilabial overlaps it)
     for iv, stress in zip(phones, _stress_level(phones)):
         if iv.end > duration + 1e-6:
             raise InputError(f"Phone {iv.label!r} ends at {iv.end:.3f} s, after the duration {duration:.3f} s.")
         if iv.start - cursor >= prm.min_pause:
             items.append((cursor, iv.start, min(1.0, (iv.start - cursor) / prm.rest_full_pause), rest_info))
             secondary.append(False)
+            closing.append(False)
         info = per_symbol.get(iv.label)
         if info is None:
             info = per_symbol[iv.label] = symbol_info(iv.label)
@@ -415,10 +434,12 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
             info = (info[0], target, info[2] * magnitude, info[3], info[4])
         items.append((iv.start, iv.end, 1.0, info))
         secondary.append(info[0] != vowel_kind and _secondary(iv.label))
+        closing.append(not info[4] and oral_closure(iv.label))
         cursor = max(cursor, iv.end)
     if duration - cursor >= prm.min_pause or not items:
         items.append((cursor, duration, min(1.0, (duration - cursor) / prm.rest_full_pause), rest_info))
         secondary.append(False)
+        closing.append(False)
     scale = np.array([it[2] for it in items])
     kinds = np.array([it[3][0] for it in items], dtype=np.int64)
     spreads = np.array(secondary, dtype=bool)
@@ -435,6 +456,15 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
     core_lo = np.where(rest, start, centre - half)
     core_hi = np.where(rest, end, centre + half)
     lo = start - prm.closure_lead
+    if prm.cluster_overlap:  # the lips close under a preceding stop's closure, from its middle on
+        stop = np.array(closing, dtype=bool)
+        # the stop right before, or before a silent gap shorter than a pause (its closure's silence)
+        gap = rest & (end - start < prm.closure_gap)
+        prev1 = np.concatenate([[False], stop[:-1]])
+        prev2 = np.concatenate([[False, False], stop[:-2] & gap[1:-1]])[: len(stop)]
+        c1 = np.concatenate([[np.inf], centre[:-1]])
+        c2 = np.concatenate([[np.inf, np.inf], centre[:-2]])[: len(stop)]
+        lo = np.where(prev1, np.minimum(lo, c1), np.where(prev2, np.minimum(lo, c2), lo))
     hi = start + prm.closure_release * (end - start)
     grow = np.maximum(0.0, prm.min_hold - (hi - lo)) / 2
     core_lo = np.where(bilabial, lo - grow, core_lo)
