@@ -35,7 +35,7 @@ from visemes.core.errors import InputError
 from visemes.core.timeline import Tier
 from visemes.lang_packs import PhoneLookup, fallback_phone
 from visemes.mouth.arkit import CONTACT
-from visemes.mouth.coarticulation import CoarticulationParams, oral_closure
+from visemes.mouth.coarticulation import CLOSING_TARGET, CoarticulationParams, oral_closure
 from visemes.mouth.viseme_weights import closure_share, keep_closure
 from visemes.mouth.visemesets import from_oculus
 
@@ -43,8 +43,6 @@ from visemes.mouth.visemesets import from_oculus
 #: a fast movement (the rules close at 200/s, open at 120/s), and a longer ramp would half-close a short
 #: vowel between two bilabials ("mom")
 TAPER = 0.015
-#: the lip_close a phone's target needs to count as a closure (as in the coarticulation rules)
-CLOSING_TARGET = 0.9
 
 
 def bilabial_spans(phones: Tier, pack: PhoneLookup | None, params: CoarticulationParams,

@@ -95,6 +95,8 @@ from visemes.mouth.audio_effort import EffortParams, effort_gain, silence_mask
 from visemes.mouth.viseme_weights import CLOSURE_PROTRUSION, closure_share, fit_weights, keep_closure
 from visemes.mouth.visemesets import from_oculus, phone_to_viseme
 
+#: a phone whose target has at least this lip_close is a bilabial closure (Spanish β at 0.6 is not)
+CLOSING_TARGET = 0.9
 #: Phone classes of the model (from the phone's Oculus viseme).
 KINDS: tuple[str, ...] = ("vowel", "bilabial", "labiodental", "sibilant", "dental", "coronal_stop", "consonant", "rest")
 #: Parameter groups sharing dominance settings.
@@ -413,7 +415,7 @@ def _segments(phones: Tier, pack: Any, duration: float, set_name: str, prm: Coar
             target = _REST
         # the pack's lip_close target decides, not the PP class: Spanish β and Japanese ɸ are PP with
         # lips deliberately short of contact (0.6), and forcing contact on them contradicts the pack
-        bilabial = target[_P["lip_close"]] >= 0.9
+        bilabial = target[_P["lip_close"]] >= CLOSING_TARGET
         return kind, target, alpha, phone_to_viseme(symbol, spec, set_name), bool(bilabial)
 
     cursor = 0.0
