@@ -192,3 +192,24 @@ def test_cli_model_switch():
     assert _use_model(None, "ar-EG.safetensors", False) == (True, None)  # an adapter needs the model
     with pytest.raises(InputError, match="contradicts"):
         _use_model(SHIPPED_MODEL, None, True)
+
+
+def test_cli_animate_passes_the_mouth_controls(tmp_path):
+    """`visemes animate --jaw-intensity/--lip-intensity/--min-hold/--anticipation` reach the rules (the
+    jaw of text-only 'a bob' opens half as far from neutral) and are refused with --model."""
+    import csv
+
+    from visemes.cli.main import main
+
+    def jaw(out, *extra):
+        assert main(["animate", "--text", "a bob", "--lang", "en-US", "-o", str(out), "--format", "csv", *extra]) == 0
+        with open(out / "visemes.csv", encoding="utf-8") as f:
+            return np.array([float(r["articulation.jaw_open"]) for r in csv.DictReader(f)])
+
+    plain = jaw(tmp_path / "a")
+    half = jaw(tmp_path / "b", "--jaw-intensity", "0.5", "--lip-intensity", "0.8", "--min-hold", "40",
+               "--anticipation", "250")
+    assert len(plain) == len(half) and plain.max() > 0.4
+    assert half.max() < plain.max() - 0.1
+    assert main(["animate", "--text", "a bob", "--lang", "en-US", "-o", str(tmp_path / "c"), "--format", "csv",
+                 "--jaw-intensity", "0.5", "--model"]) != 0

@@ -114,12 +114,21 @@ def _with(options: list) -> Any:
               help="Shortest Rhubarb mouth cue and shortest Oculus viseme hold (0 = off; Rhubarb itself uses 70).")
 @click.option("--extended-shapes", default="GHX", show_default=True, metavar="GHX",
               help="Rhubarb extended shapes to use (like rhubarb --extendedShapes; '' = basic A-F only).")
+@click.option("--jaw-intensity", type=click.FloatRange(0, 2), default=None, metavar="X",
+              help="Coarticulation model: scale of the jaw's opening (1 = the pack's targets; default: the language's).")
+@click.option("--lip-intensity", type=click.FloatRange(0, 2), default=None, metavar="X",
+              help="Coarticulation model: scale of lip rounding and spreading (default: the language's).")
+@click.option("--min-hold", "min_hold_ms", type=click.FloatRange(0, 200), default=None, metavar="MS",
+              help="Coarticulation model: shortest lip contact of a /p b m/ in ms (default: the language's, 30).")
+@click.option("--anticipation", "anticipation_ms", type=click.FloatRange(50, 1000), default=None, metavar="MS",
+              help="Coarticulation model: how far ahead lip rounding starts, ms (default: the language's; en 300).")
 @_with(_model_options)
 def animate(audio: Path | None, text: str | None, text_file: Path | None, phones: str | None, timings: Path | None,
             notation: str, phones_tier: str | None, lang: str | None, out_dir: Path, stem: str | None, plot: bool,
             preview: bool, compare_lang: str | None, compare_adapter: str | None, min_cue_ms: float,
-            extended_shapes: str, fps: float, viseme_set: str, adapter: str | None, model_path: str | None,
-            no_model: bool, formats: str, overwrite: bool) -> None:
+            extended_shapes: str, jaw_intensity: float | None, lip_intensity: float | None,
+            min_hold_ms: float | None, anticipation_ms: float | None, fps: float, viseme_set: str,
+            adapter: str | None, model_path: str | None, no_model: bool, formats: str, overwrite: bool) -> None:
     """Animate AUDIO: align it to --text/--text-file/--phones (or take --alignment timings), map to visemes,
     predict per-frame mouth curves and write the chosen formats plus a summary into OUT.
 
@@ -142,8 +151,13 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
         raise InputError("--phones-tier names a tier of the --alignment file; give --alignment FILE too.")
     # comparing adapters compares two runs of the neural model
     use_model, model_path = _use_model(model_path, adapter or compare_adapter, no_model)
+    # the coarticulation model's controls (animate() refuses them with the neural model)
+    controls = {"jaw_intensity": jaw_intensity, "lip_intensity": lip_intensity,
+                "min_hold": None if min_hold_ms is None else min_hold_ms / 1000.0,
+                "anticipation": None if anticipation_ms is None else anticipation_ms / 1000.0}
     result = run(audio, text=text, phones=phones, alignment=timings, lang=lang, fps=fps, viseme_set=viseme_set,
-                 use_model=use_model, model=model_path, adapter=adapter, notation=notation, phones_tier=phones_tier)
+                 use_model=use_model, model=model_path, adapter=adapter, notation=notation, phones_tier=phones_tier,
+                 **controls)
     read_as = result.alignment.meta.get("phone_notation")
     if read_as:
         how = "detected; --notation to choose" if notation == "auto" else "--notation"
@@ -166,7 +180,7 @@ def animate(audio: Path | None, text: str | None, text_file: Path | None, phones
             other = run(result.audio, result.sample_rate, text=text, phones=phones,
                         alignment=None if (text or phones) else timings, lang=compare_lang, fps=fps,
                         viseme_set=viseme_set, use_model=use_model, model=model_path, adapter=adapter,
-                        notation=notation, phones_tier=None if (text or phones) else phones_tier)
+                        notation=notation, phones_tier=None if (text or phones) else phones_tier, **controls)
         else:
             other = run(result.audio, result.sample_rate, alignment=timing_only(result.alignment), lang=lang or result.lang,
                         fps=fps, viseme_set=viseme_set, use_model=True, model=model_path, adapter=compare_adapter)
