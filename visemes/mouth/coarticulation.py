@@ -58,7 +58,7 @@ fact rather than a fit to one speaker:
   at least ``closure_protrusion``, whatever the neighbouring vowels (lip compression after oral closure,
   Löfqvist & Gracco 1997; in articulography the lip sensors move forward at /p b m/ even between spread
   vowels), and the PP viseme shape has the same protrusion, so viseme weights keep it;
-* the jaw's and the lip shape's gestures lead the labels by the same ``gesture_lead`` (onset and release);
+* the jaw's gestures lead the labels by the same ``jaw_lead`` (opening and closing alike);
 * bilabial closure leads the labelled acoustic segment: the lips meet ``closure_lead`` before it starts
   and begin to part at ``closure_release`` of it, the release and the burst/aspiration or nasal
   transition being part of the labelled interval (Löfqvist 1990: lip-closing movements run ahead of the
@@ -235,11 +235,11 @@ class CoarticulationParams:
     #: at least this (times the contact share, ``viseme_weights.closure_share``); the PP viseme shape
     #: has the same protrusion, so viseme weights keep it (0 turns it off)
     closure_protrusion: float = CLOSURE_PROTRUSION
-    #: the jaw's and the lip shape's gestures run this long ahead of the labelled phones, onset and
-    #: release alike: aligners place boundaries at acoustic events, which the articulators' movements
-    #: precede (the lips' closing by ``closure_lead``, Löfqvist 1990; the same lead here, not a fitted
-    #: value). ``lip_lead`` comes on top for the lip shape's onset. 0 keeps the gestures on the labels
-    gesture_lead: float = 0.02
+    #: the jaw's gestures run this long ahead of the labelled phones, opening and closing alike: aligners
+    #: place boundaries at acoustic events, which the articulators' movements precede (the lips' closing
+    #: by ``closure_lead``, Löfqvist 1990; the same lead here, not a fitted value). 0 keeps the jaw on
+    #: the labels
+    jaw_lead: float = 0.02
     #: a bilabial right after another oral closure (a stop, nasal or affricate: "crate but", "don't
     #: break") closes under it: the lips meet by that consonant's middle, the gestures overlapping as in
     #: stop sequences (Browman & Goldstein 1990, the /t/ of "perfect memory" hidden under the /m/;
@@ -269,7 +269,7 @@ class CoarticulationParams:
                 raise InputError(f"CoarticulationParams.{name} must be positive, got {getattr(self, name)}.")
         if not 0.0 <= self.core_fraction < 1.0 or not 0.0 < self.closure_min <= 1.0:
             raise InputError("CoarticulationParams: core_fraction must be in [0, 1) and closure_min in (0, 1].")
-        non_negative = ("closure_gap", "gesture_lead", "closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
+        non_negative = ("closure_gap", "jaw_lead", "closure_protrusion", "block_rate", "posture_threshold", "viseme_ridge", "lip_lead", "jaw_intensity", "lip_intensity", "min_hold", "undershoot_time", "closure_lead",
                         "unstressed_jaw", "unstressed_lips", "unstressed_magnitude")
         for name in non_negative:
             if not float(getattr(self, name)) >= 0:
@@ -561,7 +561,7 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     seg = _segments(phones, pack, duration, set_name, prm)
     n = frame_count(duration, fps)
     times = np.arange(n) / fps
-    frame_idx, seg_idx = _pairs(seg, n, fps, prm.lip_lead + prm.gesture_lead)
+    frame_idx, seg_idx = _pairs(seg, n, fps, max(prm.lip_lead, prm.jaw_lead))
     d, before = _distance(seg, times[frame_idx], seg_idx)
     taper = _taper(d, seg.reach[seg_idx])
     dist = d ** prm.distance_power
@@ -573,15 +573,14 @@ def _animate(phones: Tier, pack: Any, fps: float, duration: float, set_name: str
     dist_g = np.repeat(dist.astype(np.float32)[:, None], len(GROUPS), axis=1)  # [pairs, G]
     before_g = np.repeat(before[:, None], len(GROUPS), axis=1)
     taper_g = np.repeat(taper.astype(np.float32)[:, None], len(GROUPS), axis=1)
-    if prm.lip_lead or prm.gesture_lead:
-        shifted = times[frame_idx] + prm.gesture_lead
-        d_lip = np.minimum(_distance(seg, shifted, seg_idx)[0], _distance(seg, shifted + prm.lip_lead, seg_idx)[0])
+    if prm.lip_lead:
+        d_lip = np.minimum(d, _distance(seg, times[frame_idx] + prm.lip_lead, seg_idx)[0])
         d_lip = np.where(seg.kind[seg_idx] == _REST_KIND, d, d_lip)  # a pause does not come early
         shape = _G["shape"]
         dist_g[:, shape] = d_lip ** prm.distance_power
         taper_g[:, shape] = _taper(d_lip, seg.reach[seg_idx])
-    if prm.gesture_lead:
-        d_jaw, before_jaw = _distance(seg, times[frame_idx] + prm.gesture_lead, seg_idx)
+    if prm.jaw_lead:
+        d_jaw, before_jaw = _distance(seg, times[frame_idx] + prm.jaw_lead, seg_idx)
         jaw = _G["jaw"]
         dist_g[:, jaw] = d_jaw ** prm.distance_power
         before_g[:, jaw] = before_jaw
