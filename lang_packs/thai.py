@@ -18,6 +18,7 @@ epitran misreads are left out of what it is handed (see _SILENT).
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 
@@ -35,6 +36,9 @@ _SILENT = re.compile("(?<=[\u0e01-\u0e2e])(?:[\u0e15\u0e17\u0e14]\u0e23|\u0e29\u
 
 @functools.lru_cache(maxsize=1)
 def _pythainlp() -> tuple[Callable, Callable, Callable, frozenset]:
+    # PyThaiNLP creates ~/pythainlp-data at import (for corpora it would download; we use only what its wheel
+    # ships): read-only mode stops that write into the user's home, unless the user chose otherwise
+    os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
     try:
         # imported on first use: ~20 MB of dictionaries that only Thai needs
         from pythainlp.corpus import thai_syllables

@@ -166,8 +166,10 @@ def assess(alignment: Alignment, audio: np.ndarray | None, sample_rate: int | No
             flag("clipped_audio", f"{clipped:.2%} of samples are at full scale (clipped); record at a lower level "
                                   "if you can.")
     if low_share is not None and low_share > LOW_CONFIDENCE_SHARE_LIMIT:
-        flag("low_confidence", f"{low_share:.0%} of phones have confidence below {LOW_CONFIDENCE}; check the "
-                               "transcript, the language and the recording.")
+        # audio-only mode has no transcript to check: its confidence is the recogniser's own
+        what = ("the recording (noise, music, several voices) and the --lang hint" if timing == "audio-only"
+                else "the transcript, the language and the recording")
+        flag("low_confidence", f"{low_share:.0%} of phones have confidence below {LOW_CONFIDENCE}; check {what}.")
     confidence = meta.get("confidence")
     return {
         "flags": flags,
