@@ -52,6 +52,15 @@ def test_graph_layout_is_the_model_batch(tiny_model, tiny_onnx):
     assert len(side["phone_features"]) == len(side["phones"]) and len(side["phone_features"][0]) == 24
 
 
+def test_error_is_in_units_of_each_outputs_scale():
+    mask = np.array([[True, True, False]])
+    ref = {"curve": np.array([[[0.5], [0.2], [9.0]]]), "logits": np.array([[[8.0, 0.01], [-2.0, 1.0]] + [[0.0, 0.0]]])}
+    got = {"curve": np.array([[[0.5003], [0.2], [0.0]]]), "logits": np.array([[[8.0, 0.014], [-2.0, 1.0]] + [[0.0, 0.0]]])}
+    # curve: |0.5003 - 0.5| = 3e-4 (the masked frame's 9.0 does not count); logits: 4e-3 / 8
+    assert ox.max_abs_error(ref, got, mask) == pytest.approx(5e-4)
+    assert ox.max_abs_error({"curve": ref["curve"]}, {"curve": got["curve"]}, mask) == pytest.approx(3e-4)
+
+
 def test_float32_graph_matches_jax_on_random_alignments(tiny_model, tiny_session, make_alignment):
     # two batch sizes and several frame/phone buckets through one graph (dynamic B, T, P)
     for items in (_random_items(tiny_model, make_alignment, (1, 2), (2.0, 7.5)), _random_items(tiny_model, make_alignment, (3,), (1.2,))):
