@@ -102,6 +102,41 @@ def test_upload_is_aligned_and_stored_under_a_server_named_folder(live, speech_w
     assert tsv.status_code == 200 and tsv.text.count("\n") >= 3
 
 
+def _video(path: Path, wav: Path | None) -> bytes:
+    """A tiny MP4 (black 32x32 frames) made by the bundled ffmpeg, with ``wav`` as its sound track."""
+    import subprocess
+
+    from visemes.core.media import find_ffmpeg
+
+    exe = find_ffmpeg()
+    if exe is None:
+        pytest.skip("imageio-ffmpeg binary not installed")
+    cmd = [exe, "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=32x32:r=25:d=1.5"]
+    if wav is not None:
+        cmd += ["-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:a", "pcm_s16le"]
+    subprocess.run([*cmd, "-c:v", "mpeg4", "-t", "1.5", str(path)], check=True, capture_output=True, timeout=120)
+    return path.read_bytes()
+
+
+def test_video_upload_gives_its_sound_track_and_a_silent_video_is_refused(live, speech_wav, tmp_path):
+    # the upload's name says nothing (clip.bin): the container is known by its first bytes
+    video = _video(tmp_path / "clip.mov", speech_wav)
+    r = live.post("/v1/jobs", data={"text": "hello world", "lang": "en-US", "use_model": "false", "formats": "json"},
+                  files={"audio": ("clip.bin", video, "application/octet-stream")}, headers=auth())
+    assert r.status_code == 201, r.text
+    job = wait_done(live, r.json()["id"])
+    assert job["state"] == "succeeded", job
+    assert job["result"]["timing"] == "aligned"
+    data = Path(live.config.data_dir)
+    assert (data / "jobs" / job["id"] / "input" / "audio.mp4").is_file()
+    silent = _video(tmp_path / "silent.mov", None)
+    response = live.post("/v1/jobs", data={"text": "hi", "lang": "en-US"}, files={"audio": ("s.mov", silent)},
+                         headers=auth())
+    _error(response, 422, "invalid_audio", "audio")
+    assert "audio track" in response.json()["error"]["message"]
+    assert str(tmp_path) not in response.json()["error"]["message"]
+
+
 def test_server_path_inside_the_allowed_root(live, speech_wav):
     media = live.config.allowed_root
     (media / "clip.wav").write_bytes(speech_wav.read_bytes())

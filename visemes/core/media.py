@@ -35,17 +35,27 @@ def find_ffmpeg() -> str | None:
         return shutil.which("ffmpeg")
 
 
-def is_container(path: Path) -> bool:
-    """True for a file to decode with ffmpeg: by extension, or by its first bytes (ISO media ``ftyp``:
-    MP4/MOV/M4A; EBML: MKV/WebM; ``RIFF....AVI ``), whatever its name."""
-    if path.suffix.lower() in FFMPEG_EXTENSIONS:
-        return True
+def container_extension(path: Path) -> str | None:
+    """The extension a media container is known by from its first bytes (ISO media ``ftyp``: MP4/MOV/M4A
+    -> "mp4"; EBML: MKV/WebM -> "mkv"; ``RIFF....AVI `` -> "avi"), or None: for files whose name says
+    nothing (uploads)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(12)
     except OSError:
-        return False
-    return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3" or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+        return None
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "mkv"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    return None
+
+
+def is_container(path: Path) -> bool:
+    """True for a file to decode with ffmpeg: by extension, or by its first bytes, whatever its name."""
+    return path.suffix.lower() in FFMPEG_EXTENSIONS or container_extension(path) is not None
 
 
 def decode_audio_track(path: Path) -> tuple[np.ndarray, int]:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visemes.core.audio import AUDIO_EXTENSIONS
+from visemes.core.audio import MEDIA_EXTENSIONS
 
 STEM = "visemes"  # outputs are <out folder>/visemes<suffix>; a download names them after the job
 
@@ -57,10 +57,10 @@ class RunOutcome:
 
 
 def pooled(spec: JobSpec) -> bool:
-    """Whether the job is one ``animate-corpus`` could run: audio the corpus reads (wav, flac, ogg) with
+    """Whether the job is one ``animate-corpus`` could run: audio the corpus reads (its MEDIA_EXTENSIONS: audio files and videos) with
     a text transcript or given timings, and a language. Those run through the corpus runner; a batch's
     such jobs in one language are aligned together (pooled adaptation)."""
-    return (spec.audio is not None and Path(spec.audio).suffix.lower() in AUDIO_EXTENSIONS and spec.phones is None
+    return (spec.audio is not None and Path(spec.audio).suffix.lower() in MEDIA_EXTENSIONS and spec.phones is None
             and bool(spec.lang) and (spec.text is not None or spec.timings is not None))
 
 

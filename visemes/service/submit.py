@@ -26,7 +26,8 @@ import soundfile as sf
 
 from visemes import models
 from visemes.core.curves import check_fps
-from visemes.core.errors import InputError, UnknownLanguageError, VisemesError
+from visemes.core.errors import AudioError, InputError, UnknownLanguageError, VisemesError
+from visemes.core.media import container_extension, decode_audio_track
 from visemes.core.vocabulary import check_set
 from visemes.formats import expand_formats
 from visemes.pipeline.animator import load_pack, read_timings
@@ -212,21 +213,36 @@ class Validator:
                 bool(use_model) or model is not None or adapter is not None)
 
     def check_audio(self, path: Path, field: str = "audio") -> str:
-        """The audio's format extension, after checking it is readable and not too long."""
+        """The audio's format extension, after checking it is readable and not too long. Audio files are
+        read by libsndfile; a video (MP4/MOV/M4A, MKV/WebM, AVI: known by its first bytes, the upload's name
+        is not used) by the bundled ffmpeg, as the CLI reads it."""
         try:
             info = sf.info(str(path))
         except (sf.LibsndfileError, RuntimeError):
-            raise ApiError(422, "invalid_audio", "The audio cannot be read; send WAV, FLAC or OGG audio "
-                           "(convert other formats with ffmpeg first).", field) from None
+            return self._check_video(path, field)
         ext = _AUDIO_FORMATS.get(info.format)
         if ext is None:
             raise ApiError(422, "invalid_audio", f"Audio format {info.format} is not taken; send WAV, FLAC or OGG.",
                            field)
-        seconds = info.frames / info.samplerate if info.samplerate else math.inf
+        self._check_seconds(info.frames / info.samplerate if info.samplerate else math.inf, field)
+        return ext
+
+    def _check_video(self, path: Path, field: str) -> str:
+        ext = container_extension(path)
+        if ext is None:
+            raise ApiError(422, "invalid_audio", "The audio cannot be read; send WAV, FLAC or OGG audio, or a "
+                           "video with sound (MP4, MOV, MKV, WebM, AVI).", field)
+        try:
+            samples, rate = decode_audio_track(path)
+        except AudioError as exc:  # no audio track, or ffmpeg cannot read it: its message says which
+            raise ApiError(422, "invalid_audio", str(exc).replace(str(path), "The upload"), field) from None
+        self._check_seconds(len(samples) / rate if rate else math.inf, field)
+        return ext
+
+    def _check_seconds(self, seconds: float, field: str) -> None:
         if seconds > self.limits.max_audio_seconds:
             raise ApiError(422, "audio_too_long", f"The audio is {seconds:.1f} s long; this server takes at most "
                            f"{self.limits.max_audio_seconds:g} s per job. Split it and submit a batch.", field)
-        return ext
 
 
 def _stamp(path: Path | None) -> tuple[Any, ...]:
