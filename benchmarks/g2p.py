@@ -63,28 +63,12 @@ def edit_distance(a: list[str], b: list[str]) -> int:
 
 
 def aligned_pairs(gold: list[str], pred: list[str]) -> list[tuple[int, int | None]]:
-    """Gold index -> aligned predicted index (None: deleted), from one minimum edit alignment."""
-    n, m = len(gold), len(pred)
-    d = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n + 1):
-        d[i][0] = i
-    for j in range(m + 1):
-        d[0][j] = j
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (gold[i - 1] != pred[j - 1]))
-    out: list[tuple[int, int | None]] = []
-    i, j = n, m
-    while i > 0:
-        if j > 0 and d[i][j] == d[i - 1][j - 1] + (gold[i - 1] != pred[j - 1]):
-            out.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif d[i][j] == d[i - 1][j] + 1:
-            out.append((i - 1, None))
-            i -= 1
-        else:
-            j -= 1
-    return out[::-1]
+    """Gold index -> aligned predicted index (None: deleted), from one minimum edit alignment (the
+    library's, as `eval-align` matches phones)."""
+    from visemes.alignment.evaluate import match_labels  # visemes comes from --repo: imported after sys.path is set
+
+    of_gold = {g: p for p, g in match_labels(pred, gold).pairs}
+    return [(g, of_gold.get(g)) for g in range(len(gold))]
 
 
 def merged(seq: list[str]) -> list[str]:

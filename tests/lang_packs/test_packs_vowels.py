@@ -12,6 +12,7 @@ import unicodedata
 import pytest
 
 from visemes import lang_packs
+from visemes.alignment.evaluate import match_labels
 from visemes.lang_packs import arabic
 from visemes.lang_packs.arabic import letters, pausal
 from visemes.lang_packs.features import is_syllabic
@@ -87,22 +88,8 @@ def _short(sym: str) -> bool:
 
 def _pairs(gold: list[str], pred: list[str]) -> list[tuple[int, int | None]]:
     """Gold index -> predicted index of one minimum edit alignment (as benchmarks/g2p.py aligns)."""
-    n, m = len(gold), len(pred)
-    d = [[i + j if i * j == 0 else 0 for j in range(m + 1)] for i in range(n + 1)]
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (gold[i - 1] != pred[j - 1]))
-    out, i, j = [], n, m
-    while i > 0:
-        if j > 0 and d[i][j] == d[i - 1][j - 1] + (gold[i - 1] != pred[j - 1]):
-            out.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif d[i][j] == d[i - 1][j] + 1:
-            out.append((i - 1, None))
-            i -= 1
-        else:
-            j -= 1
-    return out[::-1]
+    of_gold = {g: p for p, g in match_labels(pred, gold).pairs}
+    return [(g, of_gold.get(g)) for g in range(len(gold))]
 
 
 def short_vowel_recall(pack, sentences) -> tuple[int, int, int]:
