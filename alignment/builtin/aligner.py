@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from visemes.alignment.base import Aligner
@@ -29,6 +29,7 @@ from visemes.alignment.builtin.hmm import (
     MapWeights,
     Prior,
     Stats,
+    affine_prior,
     build_chain,
     map_emissions,
 )
@@ -71,6 +72,17 @@ class AlignerConfig:
     #: on the tuning languages (0.833 vs 0.852), so corpora keep the flat start.
     use_template: bool = True  # measured: no gain on the tuning languages (0.830 vs 0.842)
     auto_flat_seconds: float = 60.0
+    #: one file alone: the class level's MAP weight (frames), below the corpus one (weights.cls) because
+    #: the prior's class Gaussians come from synthetic speech (0 or less: weights.cls)
+    single_cls_weight: float = 50.0
+    #: one global affine transform of the prior's speech Gaussians fitted to the file in every EM pass
+    #: (hmm.affine_prior): "single" (one file alone), "always" or "off"
+    affine: str = "single"
+    affine_tau: float = 50.0
+    #: EM starts tried with little data (init "best"); the likelier result is kept
+    starts: str = "template+prior"
+    #: EM passes of the single-file QA models (AdaptedParams.qa_emissions) from the final path
+    qa_iterations: int = 5
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,11 @@ class AdaptedParams:
     #: the corpus's per-file fit gaps under the final models (None: too few files): the mismatch
     #: decision of every file decoded with these parameters is relative to it (confidence.py)
     gap_reference: GapReference | None = None
+    #: one file adapted alone: the models its fit gap and confidences are scored with, MAP-estimated
+    #: from the final path with the corpus weights and no affine transform. The stronger single-file
+    #: adaptation fits a wrong transcript better too; scoring with these keeps the single-file mismatch
+    #: decision (transcript_check.py, calibrated on them) as it was. None: score with ``emissions``.
+    qa_emissions: Emissions | None = None
 
 
 def _check_audible(audio: np.ndarray) -> None:
@@ -201,10 +218,27 @@ class BuiltinAligner(Aligner):
         if init == "best":
             # little data: EM from either start can land in a poor optimum (the synthetic prior suits
             # clean speech, the flat start suits most human recordings); keep the likelier model
-            candidates = [self._em(prepared, chains, start, iterations) for start in ("template", "prior")]
+            candidates = [self._em(prepared, chains, start, iterations) for start in self.config.starts.split("+")]
             em, _, final = max(candidates, key=lambda c: c[1])
         else:
             em, _, final = self._em(prepared, chains, init, iterations)
+        qa = None
+        if self._single_adaptation(prepared) and final:
+            stats = _Collector(prepared[0].feats.shape[1])
+            table = GaussTable.from_emissions(em)
+            for i, path, row in final:
+                _accumulate(stats, prepared[i], chains[i], path, row, table)
+            qa = map_emissions(stats.stats(), self.prior, self.config.weights)
+            short = [i for i, _, _ in final]
+            for _ in range(self.config.qa_iterations):
+                # a few corpus-weight EM passes: the QA models near their own fixed point, as before
+                q_table = GaussTable.from_emissions(qa)
+                paths, rows, _ = decode_paths([prepared[i].feats for i in short], [chains[i] for i in short], qa,
+                                              q_table)
+                stats = _Collector(prepared[0].feats.shape[1])
+                for i, path, row in zip(short, paths, rows):
+                    _accumulate(stats, prepared[i], chains[i], path, row, q_table)
+                qa = map_emissions(stats.stats(), self.prior, self.config.weights)
         reference = None
         if len(final) >= 2:
             # the last EM pass decoded every file under the final models: their gaps are the corpus's own
@@ -213,11 +247,25 @@ class BuiltinAligner(Aligner):
             reference = GapReference.from_gaps([utterance_gap(prepared[i].feats, chains[i], path, row, table)
                                                 for i, path, row in final])
         return AdaptedParams(em, len(prepared), sum(len(p.feats) for p in prepared), iterations, self.config,
-                             reference)
+                             reference, qa)
+
+    def _single_adaptation(self, prepared: Sequence[Prepared]) -> bool:
+        """One file short enough for one piece (long files keep the corpus settings: measured only on short ones)."""
+        return len(prepared) == 1 and len(prepared[0].feats) <= MAX_CHUNK_FRAMES and bool(self.prior.means)
 
     def _em(self, prepared, chains, init: str, iterations: int) -> tuple[Emissions, float, list]:
         """Viterbi EM from ``init``; returns the emissions, the final total path log-likelihood and the
         final pass's ``(file index, path, rows)`` of every file short enough for one piece."""
+        single = self._single_adaptation(prepared)
+        weights = self.config.weights
+        if single and self.config.single_cls_weight > 0:
+            weights = replace(weights, cls=self.config.single_cls_weight)
+        use_affine = self.config.affine == "always" or (self.config.affine == "single" and single)
+
+        def estimate(st: Stats) -> Emissions:
+            prior = affine_prior(st, self.prior, self.config.affine_tau) if use_affine else self.prior
+            return map_emissions(st, prior, weights)
+
         stats = _Collector(prepared[0].feats.shape[1])
         if init == "prior" and self.prior.means:
             pass  # no statistics: the emissions are the prior itself (phones back off to their class)
@@ -227,7 +275,7 @@ class BuiltinAligner(Aligner):
                 if path is None:
                     path = initial_path(p, c)
                 _accumulate(stats, p, c, path, rows=None, table=None)
-        em = map_emissions(stats.stats(), self.prior, self.config.weights)
+        em = estimate(stats.stats())
         total = 0.0
         final: list = []
         short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
@@ -250,7 +298,7 @@ class BuiltinAligner(Aligner):
                 if len(p.feats) > MAX_CHUNK_FRAMES:
                     for sub_prep, sub_chain, path, row in decode_long(self, p, em, table):
                         _accumulate(stats, sub_prep, sub_chain, path, row, table)
-            em = map_emissions(stats.stats(), self.prior, self.config.weights)
+            em = estimate(stats.stats())
         return em, total, final
 
 
@@ -260,13 +308,19 @@ class BuiltinAligner(Aligner):
     def decode_many(self, prepared: Sequence[Prepared], params: AdaptedParams) -> list[Alignment]:
         em = params.emissions
         table = GaussTable.from_emissions(em)
+        qa_table = GaussTable.from_emissions(params.qa_emissions) if params.qa_emissions is not None else None
         out: list = [None] * len(prepared)
         short = [i for i, p in enumerate(prepared) if len(p.feats) <= MAX_CHUNK_FRAMES]
         if short:
             chains = [self.chain_for(prepared[i]) for i in short]
             paths, rows, _ = decode_paths([prepared[i].feats for i in short], chains, em, table)
             for i, c, path, row in zip(short, chains, paths, rows):
-                out[i] = self.to_alignment(prepared[i], c, path, row, table)
+                scoring = None
+                if qa_table is not None:
+                    # the QA statistics on the QA models' own best path (a Viterbi path fits its models best)
+                    qp, qr, _ = decode_paths([prepared[i].feats], [c], params.qa_emissions, qa_table)
+                    scoring = (qp[0], qr[0], qa_table)
+                out[i] = self.to_alignment(prepared[i], c, path, row, table, scoring)
                 if params.n_files == 1 and self.prior.means:
                     # one file adapted to its own transcript hides a wrong one: test it against the free
                     # class loop as well (transcript_check.py; corpora compare with their own files)
@@ -311,7 +365,9 @@ class BuiltinAligner(Aligner):
         return starts, ends
 
     def to_alignment(self, prep: Prepared, chain: Chain, path: np.ndarray, rows: np.ndarray,
-                     table: GaussTable) -> Alignment:
+                     table: GaussTable, scoring: tuple | None = None) -> Alignment:
+        """The path as an alignment; confidences and the fit gap from ``scoring`` = (path, rows, table)
+        when given (the QA models' own path), else from this path."""
         starts, ends = self.phone_frames(chain, path)
         n_total = len(prep.feats)
 
@@ -327,12 +383,17 @@ class BuiltinAligner(Aligner):
         t_start, t_end = self.calibration.apply(chain.symbols, starts, ends, t_start, t_end, prep.duration)
         if self.config.min_durations:
             t_start, t_end = apply_min_durations(chain.symbols, t_start, t_end, prep.duration)
-        conf, utt_conf, gap = score_alignment(prep.feats, chain, path, rows, table, starts, ends)
+        s_path, s_rows, s_table, s_starts, s_ends = path, rows, table, starts, ends
+        if scoring is not None:
+            s_path, s_rows, s_table = scoring
+            s_starts, s_ends = self.phone_frames(chain, s_path)
+        conf, utt_conf, gap = score_alignment(prep.feats, chain, s_path, s_rows, s_table, s_starts, s_ends)
         mismatch = gap > MISMATCH_GAP
         phones = []
         for i, sym in enumerate(chain.symbols):
             phones.append(Interval(t_start[i], t_end[i], sym, {"confidence": float(conf[i])}))
-        word_conf, word_gap = word_scores(frame_gaps(prep.feats, rows, table), chain.word_of_phone, starts, ends)
+        word_conf, word_gap = word_scores(frame_gaps(prep.feats, s_rows, s_table), chain.word_of_phone, s_starts,
+                                          s_ends)
         words = []
         for wi, word in enumerate(_words_of(prep.transcript, chain)):
             idx = np.nonzero(chain.word_of_phone == wi)[0]

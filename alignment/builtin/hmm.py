@@ -277,3 +277,52 @@ def map_emissions(stats: Stats, prior: Prior, weights: MapWeights = MapWeights()
     n, s1, s2 = stats.n.get(CLOSURE, 0.0), stats.s1.get(CLOSURE, zero), stats.s2.get(CLOSURE, zero)
     means[CLOSURE], variances[CLOSURE] = _map(n, s1, s2, means[SIL], variances[SIL], weights.sil)
     return Emissions(means, variances)
+
+
+# --- one affine transform for the whole file (few parameters: cannot learn a wrong transcript) --------
+
+
+def affine_prior(stats: Stats, prior: Prior, tau: float) -> Prior:
+    """The prior's speech Gaussians moved by one per-dimension transform ``mean' = a * mean + b`` (and
+    variances scaled by one factor per dimension), fitted to the file's aligned frames.
+
+    An MLLR-like speaker/channel adaptation with 2-3 numbers per feature dimension shared by every
+    phone: what a corpus learns from many files that a single file cannot (its class Gaussians are
+    the synthetic prior's). ``tau`` frames of pseudo-data pull the transform towards identity.
+    Silence and noise keep their own MAP adaptation.
+    """
+    d = stats.dims
+    keys = [k for k in stats.n if k.startswith("p:") and stats.n[k] > 0]
+    if not keys or not prior.means:
+        return prior
+    parents = [f"c:{broad_class(k[2:].rsplit('|', 1)[0])}|{k.rsplit('|', 1)[1]}" for k in keys]
+    mv = [prior.get(p, d) for p in parents]
+    mu = np.stack([m for m, _ in mv])  # [K, D]
+    iv = 1.0 / np.stack([v for _, v in mv])
+    n = np.array([stats.n[k] for k in keys])[:, None]
+    s1 = np.stack([stats.s1[k] for k in keys])
+    s2 = np.stack([stats.s2[k] for k in keys])
+    # weighted least squares per dimension for (a, b), ridge towards (1, 0) with tau frames
+    w = n * iv
+    saa = (w * mu * mu).sum(0)
+    sab = (w * mu).sum(0)
+    sbb = w.sum(0)
+    ra = (iv * mu * s1).sum(0)
+    rb = (iv * s1).sum(0)
+    reg_a = tau * saa / max(float(n.sum()), 1.0)
+    reg_b = tau * sbb / max(float(n.sum()), 1.0)
+    det = (saa + reg_a) * (sbb + reg_b) - sab**2
+    a = ((ra + reg_a) * (sbb + reg_b) - sab * rb) / det
+    b = ((saa + reg_a) * rb - sab * (ra + reg_a)) / det
+    mean_new = a * mu + b
+    # residual variance relative to the prior's: one scale per dimension
+    resid = (iv * (s2 - 2 * mean_new * s1 + n * mean_new**2)).sum(0)
+    scale = (resid + tau) / (float(n.sum()) + tau)
+    scale = np.clip(scale, 0.25, 4.0)
+    means = dict(prior.means)
+    variances = dict(prior.variances)
+    for key in prior.means:
+        if key.startswith("c:"):
+            means[key] = a * np.asarray(prior.means[key]) + b
+            variances[key] = np.asarray(prior.variances[key]) * scale
+    return Prior(means, variances)
