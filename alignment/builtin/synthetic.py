@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visemes.core.timeline import Alignment, Interval, Tier
+from visemes.core.timeline import Alignment, Interval, PhoneToken, Tier, Transcript, WordPhones
 from visemes.lang_packs import load as load_pack
 from visemes.speech.synthesis import speak
 
@@ -84,6 +84,13 @@ class SyntheticItem:
     audio: np.ndarray
     sample_rate: int
     alignment: Alignment
+
+    @property
+    def transcript(self) -> Transcript:
+        """The words and phones the audio says (its gold alignment's labels, without times)."""
+        words = tuple(WordPhones(w.label, tuple(PhoneToken(p.label) for p in self.alignment.phones_of(w)))
+                      for w in self.alignment.words)
+        return Transcript(words, self.lang)
 
 
 def _noise(n: int, rng: np.random.Generator, colour: float) -> np.ndarray:

@@ -12,7 +12,6 @@ from visemes.alignment.builtin import AlignerConfig, BuiltinAligner
 from visemes.alignment.builtin.confidence import utterance_gap
 from visemes.alignment.builtin.decode import GaussTable, decode_paths
 from visemes.alignment.builtin.synthetic import Condition, make_item
-from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 from visemes.alignment.builtin.hmm import SIL, Prior, Stats, affine_prior, phone_key
 from visemes.alignment.builtin.phones import broad_class
 
@@ -84,10 +83,8 @@ def test_single_file_is_scored_with_the_corpus_weight_models_on_their_own_path()
     # single-file mismatch decision was calibrated on) comes from corpus-weight models and their own path
     pytest.importorskip("espeakng_loader")
     x = make_item("pes spí pod stolem", "cs", Condition(snr_db=25.0), seed=3)
-    words = tuple(WordPhones(w.label, tuple(PhoneToken(p.label) for p in x.alignment.phones_of(w)))
-                  for w in x.alignment.words)
     aligner = BuiltinAligner(AlignerConfig(convention="espeak"))
-    prep = aligner.prepare(x.audio, x.sample_rate, Transcript(words, "cs"))
+    prep = aligner.prepare(x.audio, x.sample_rate, x.transcript)
     params = aligner.adapt([prep])
     assert params.qa_emissions is not None
     assert aligner.adapt([prep, prep], iterations=1).qa_emissions is None

@@ -21,7 +21,7 @@ from visemes.alignment.builtin.synthetic import Condition, make_item
 from visemes.alignment.transcripts import from_text
 from visemes.core.audio import load_audio
 from visemes.core.textgrid import read_textgrid
-from visemes.core.timeline import SILENCE_LABELS, Alignment, Interval, PhoneToken, Tier, Transcript, WordPhones
+from visemes.core.timeline import SILENCE_LABELS, Alignment, Interval, Tier
 from visemes.pipeline.qa import assess
 
 DEVDATA = Path(os.environ.get("VISEMES_DEVDATA", "/work/shared/devdata")) / "mfa_fixtures"
@@ -32,10 +32,8 @@ def test_entry_cost_is_a_constant_when_the_end_is_fixed():
     enters every state once, so the best path is the same with and without it."""
     pytest.importorskip("espeakng_loader")
     x = make_item("put it on the table and leave it there", "en", Condition(snr_db=20.0), seed=1)
-    words = tuple(WordPhones(w.label, tuple(PhoneToken(p.label) for p in x.alignment.phones_of(w)))
-                  for w in x.alignment.words)
     aligner = BuiltinAligner(AlignerConfig(convention="espeak"))
-    prep = aligner.prepare(x.audio, x.sample_rate, Transcript(words, "en"))
+    prep = aligner.prepare(x.audio, x.sample_rate, x.transcript)
     em = aligner.adapt([prep], iterations=1).emissions
     table = GaussTable.from_emissions(em)
     chain = build_chain(prep.transcript, states_per_phone=3, sil_penalty=2.0)

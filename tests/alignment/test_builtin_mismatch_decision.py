@@ -17,7 +17,6 @@ from visemes.alignment.builtin.confidence import (
     GapReference,
 )
 from visemes.alignment.builtin.synthetic import Condition, make_item
-from visemes.core.timeline import PhoneToken, Transcript, WordPhones
 
 
 def test_reference_is_the_robust_centre_and_spread_of_log_gaps():
@@ -58,10 +57,8 @@ def test_small_or_uniform_corpora():
 def _one_file():
     pytest.importorskip("espeakng_loader")
     x = make_item("pes spí pod stolem", "cs", Condition(snr_db=25.0), seed=3)
-    words = tuple(WordPhones(w.label, tuple(PhoneToken(p.label) for p in x.alignment.phones_of(w)))
-                  for w in x.alignment.words)
     aligner = BuiltinAligner(AlignerConfig(convention="espeak"))
-    prep = aligner.prepare(x.audio, x.sample_rate, Transcript(words, "cs"))
+    prep = aligner.prepare(x.audio, x.sample_rate, x.transcript)
     return aligner, prep, aligner.adapt([prep])
 
 
