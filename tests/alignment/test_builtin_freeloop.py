@@ -139,11 +139,10 @@ def test_recognise_synthetic_speech_beats_chance_and_marks_silence():
 
 
 def _transcript(item, replace_last: tuple[str, ...] | None = None) -> Transcript:
-    words = [WordPhones(w.label, tuple(PhoneToken(p.label) for p in item.alignment.phones_of(w)))
-             for w in item.alignment.words]
-    if replace_last:
-        words[-1] = WordPhones("wrong", tuple(PhoneToken(s) for s in replace_last))
-    return Transcript(tuple(words), item.lang)
+    if not replace_last:
+        return item.transcript
+    words = (*item.transcript.words[:-1], WordPhones("wrong", tuple(PhoneToken(s) for s in replace_last)))
+    return Transcript(words, item.lang)
 
 
 def test_word_confidence_points_at_the_word_that_does_not_fit():
